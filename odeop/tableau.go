@@ -1,0 +1,44 @@
+package odeop
+
+// Tableau is an explicit Runge-Kutta method as data (a Butcher tableau with an optional
+// embedded error estimate and a dense-output rule). One engine steps every Tableau.
+//
+// A step from (t0, y0) with step h computes the stages
+//
+//	K[i] = f(t0 + C[i]*h, y0 + h*sum_{j<i} A[i][j]*K[j]),
+//	y1   = y0 + h*sum_i B[i]*K[i],
+//	err  = h*sum_i BErr[i]*K[i]            (BErr = b - bhat; nil for fixed-step methods)
+//
+// and the dense output on the step is
+//
+//	y(t0 + theta*h) = y0 + h*sum_i w_i(theta)*K[i],  0 <= theta <= 1,
+//
+// with w written by Dense. When the tableau is not FSAL, K has one more entry, K[s] =
+// f(t0+h, y1) (the first stage of the next step, so it costs no extra evaluation); when it
+// is FSAL, K[s-1] already is f(t0+h, y1).
+type Tableau struct {
+	Name     string
+	C        []float64
+	A        [][]float64 // row i holds the i coefficients A[i][0..i-1]
+	B        []float64
+	BErr     []float64 // error weights b - bhat; nil for methods without an embedded estimate
+	Order    int       // order of y1
+	ErrOrder int       // order of the embedded solution (0 when none)
+	FSAL     bool      // the last stage is f(t0+h, y1)
+	// Dense writes into dst (length DenseLen()) the weights w_i(theta) of the dense output.
+	Dense func(dst []float64, theta float64)
+}
+
+// Stages is the number of stages s.
+func (tb *Tableau) Stages() int { return len(tb.C) }
+
+// DenseLen is the number of weights Dense writes: s when FSAL, s+1 otherwise.
+func (tb *Tableau) DenseLen() int {
+	if tb.FSAL {
+		return len(tb.C)
+	}
+	return len(tb.C) + 1
+}
+
+// Adaptive reports whether the tableau has an embedded error estimate.
+func (tb *Tableau) Adaptive() bool { return tb.BErr != nil }
