@@ -1,0 +1,401 @@
+package odeop
+
+import (
+	"math"
+
+	"github.com/pkg/errors"
+)
+
+// Integrate solves dy/dt = f(t, y), y(ts[0]) = y0 and returns y at every time of ts.
+//
+// ts is strictly increasing or strictly decreasing (backward in time); a single time
+// returns y0. Adaptive methods (the default is Dopri5) control the step with the
+// tolerances of WithTol, the Controller and the Norm; fixed-step methods (Euler,
+// Midpoint, Heun, RK4) need WithStep(h), and their last step is shortened to end exactly
+// at ts[len(ts)-1]. Every solve ends with a step landing exactly on the last time; values
+// at the other times come from the method's dense output on the step that contains them,
+// so many output times cost no extra steps (an output time that is a step end gets that
+// step's y1 exactly).
+//
+// Errors wrap the sentinels of this package: ErrTimes, ErrState, ErrTolerance, ErrMethod,
+// ErrOption for invalid arguments; ErrUnderflow (with t and h), ErrMaxSteps (with t) and
+// ErrNonFinite (with t and the component) for failures during the solve.
+func Integrate(f Func, y0, ts []float64, opts ...Option) (*Solution, error) {
+	cfg := newConfig(opts)
+	tb, err := TableauOf(cfg.method)
+	if err != nil {
+		return nil, err
+	}
+	return integrate(f, y0, ts, tb, cfg)
+}
+
+// solve is the state of one Integrate call.
+type solve struct {
+	cfg  *config
+	r    *rk
+	ts   []float64
+	ys   [][]float64
+	next int // index of the next output time
+	dir  float64
+	st   Stats
+}
+
+// integrate runs Integrate with an explicit tableau (tests use it for tableau variants).
+func integrate(f Func, y0, ts []float64, tb *Tableau, cfg *config) (*Solution, error) {
+	if err := checkArgs(f, y0, ts, tb, cfg); err != nil {
+		return nil, err
+	}
+	n := len(y0)
+	sol := &Solution{Ts: append([]float64(nil), ts...), Ys: make([][]float64, len(ts))}
+	back := make([]float64, len(ts)*n)
+	for i := range sol.Ys {
+		sol.Ys[i] = back[i*n : (i+1)*n : (i+1)*n]
+	}
+	copy(sol.Ys[0], y0)
+	if len(ts) == 1 {
+		return sol, nil
+	}
+
+	s := &solve{cfg: cfg, r: newRK(tb, f, n), ts: ts, ys: sol.Ys, next: 1, dir: 1}
+	if ts[len(ts)-1] < ts[0] {
+		s.dir = -1
+	}
+	copy(s.r.y0, y0)
+	var err error
+	if !s.r.eval(ts[0], s.r.y0, s.r.k[0]) {
+		err = s.nonFinite()
+	} else if cfg.grid != nil || !tb.Adaptive() {
+		err = s.fixed()
+	} else {
+		err = s.adaptive()
+	}
+	s.st.NFE = s.r.nfe
+	sol.Stats = s.st
+	if err != nil {
+		return nil, err
+	}
+	return sol, nil
+}
+
+func checkArgs(f Func, y0, ts []float64, tb *Tableau, cfg *config) error {
+	if len(cfg.errs) > 0 {
+		return cfg.errs[0]
+	}
+	if f == nil {
+		return errors.Wrap(ErrOption, "f is nil, want a right-hand side")
+	}
+	if tb == nil {
+		return errors.Wrap(ErrMethod, "tableau is nil")
+	}
+	if len(ts) == 0 {
+		return errors.Wrap(ErrTimes, "ts is empty, want at least one time")
+	}
+	for i, t := range ts {
+		if math.IsNaN(t) || math.IsInf(t, 0) {
+			return errors.Wrapf(ErrTimes, "ts[%d] = %g, want a finite time", i, t)
+		}
+	}
+	if len(ts) > 1 {
+		inc := ts[1] > ts[0]
+		for i := 1; i < len(ts); i++ {
+			if (inc && !(ts[i] > ts[i-1])) || (!inc && !(ts[i] < ts[i-1])) {
+				want := "increasing"
+				if !inc {
+					want = "decreasing"
+				}
+				return errors.Wrapf(ErrTimes, "ts[%d] = %g after ts[%d] = %g, want ts strictly %s", i, ts[i], i-1, ts[i-1], want)
+			}
+		}
+		if span := ts[len(ts)-1] - ts[0]; math.IsInf(span, 0) {
+			return errors.Wrapf(ErrTimes, "ts spans [%g, %g], whose length overflows", ts[0], ts[len(ts)-1])
+		}
+	}
+	if len(y0) == 0 {
+		return errors.Wrap(ErrState, "y0 is empty, want at least one component")
+	}
+	for i, v := range y0 {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return errors.Wrapf(ErrState, "y0[%d] = %g, want a finite value", i, v)
+		}
+	}
+	if !(cfg.rtol > 0 && cfg.rtol < math.Inf(1)) {
+		return errors.Wrapf(ErrTolerance, "rtol = %g, want a finite value > 0", cfg.rtol)
+	}
+	if !(cfg.atol > 0 && cfg.atol < math.Inf(1)) {
+		return errors.Wrapf(ErrTolerance, "atol = %g, want a finite value > 0", cfg.atol)
+	}
+	if !(cfg.step >= 0 && cfg.step < math.Inf(1)) {
+		return errors.Wrapf(ErrOption, "step = %g, want a finite value >= 0", cfg.step)
+	}
+	if cfg.maxSteps <= 0 {
+		return errors.Wrapf(ErrOption, "max steps = %d, want > 0", cfg.maxSteps)
+	}
+	if !(cfg.minStep >= 0 && cfg.minStep < math.Inf(1)) || !(cfg.maxStep >= 0 && cfg.maxStep < math.Inf(1)) {
+		return errors.Wrapf(ErrOption, "step bounds [%g, %g], want finite values >= 0", cfg.minStep, cfg.maxStep)
+	}
+	if cfg.minStep > 0 && cfg.maxStep > 0 && cfg.minStep > cfg.maxStep {
+		return errors.Wrapf(ErrOption, "step bounds [%g, %g], want min <= max", cfg.minStep, cfg.maxStep)
+	}
+	if cfg.grid != nil {
+		return checkGrid(cfg.grid, ts)
+	}
+	if !tb.Adaptive() && cfg.step == 0 {
+		return errors.Wrapf(ErrOption, "method %s has a fixed step: WithStep(h) with h > 0 is required", tb.Name)
+	}
+	if cfg.ctrl != nil {
+		if _, err := cfg.ctrl.withDefaults(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func checkGrid(g, ts []float64) error {
+	if len(ts) < 2 {
+		return nil
+	}
+	if len(g) < 2 {
+		return errors.Wrapf(ErrOption, "grid has %d points, want at least 2", len(g))
+	}
+	if g[0] != ts[0] || g[len(g)-1] != ts[len(ts)-1] {
+		return errors.Wrapf(ErrOption, "grid spans [%g, %g], want [%g, %g] (the span of ts)", g[0], g[len(g)-1], ts[0], ts[len(ts)-1])
+	}
+	inc := ts[len(ts)-1] > ts[0]
+	for i := 1; i < len(g); i++ {
+		if math.IsNaN(g[i]) || (inc && !(g[i] > g[i-1])) || (!inc && !(g[i] < g[i-1])) {
+			return errors.Wrapf(ErrOption, "grid[%d] = %g after grid[%d] = %g, want the grid strictly monotone like ts", i, g[i], i-1, g[i-1])
+		}
+	}
+	return nil
+}
+
+func (s *solve) nonFinite() error {
+	r := s.r
+	return errors.Wrapf(ErrNonFinite, "non-finite %s at t = %g, component %d", r.badWhat, r.badT, r.badI)
+}
+
+// emit writes the outputs that lie in the accepted step (t, t1] of size h: the dense
+// output inside, y1 at t1. k[last] must hold f(t1, y1) unless only t1 is an output.
+func (s *solve) emit(t, h, t1 float64) {
+	for s.next < len(s.ts) {
+		tn := s.ts[s.next]
+		if s.dir*(tn-t1) > 0 {
+			return
+		}
+		if tn == t1 {
+			copy(s.ys[s.next], s.r.y1)
+		} else {
+			th := (tn - t) / h
+			th = math.Max(0, math.Min(1, th))
+			s.r.dense(s.ys[s.next], h, th)
+		}
+		s.next++
+	}
+}
+
+// needF1 reports whether f(t1, y1) must be evaluated after an accepted step of a non-FSAL
+// tableau: for the next step, or for dense output inside the last one.
+func (s *solve) needF1(last bool) bool {
+	return !last || s.ts[s.next] != s.ts[len(s.ts)-1]
+}
+
+// fixed steps a fixed grid: the replay grid, or steps of cfg.step with the last one
+// shortened to end at the last time.
+func (s *solve) fixed() error {
+	cfg, r := s.cfg, s.r
+	t0, tend := s.ts[0], s.ts[len(s.ts)-1]
+	var nsteps int
+	if cfg.grid != nil {
+		nsteps = len(cfg.grid) - 1
+	} else {
+		q := math.Abs(tend-t0) / cfg.step
+		if q > float64(cfg.maxSteps)*(1+1e-10) {
+			return errors.Wrapf(ErrMaxSteps, "step limit %d reached at t = %g (fixed step %g needs %.0f steps to reach %g)",
+				cfg.maxSteps, t0+s.dir*float64(cfg.maxSteps)*cfg.step, cfg.step, math.Ceil(q), tend)
+		}
+		nsteps = int(math.Ceil(q * (1 - 1e-10)))
+		if nsteps < 1 {
+			nsteps = 1
+		}
+	}
+	if nsteps > cfg.maxSteps {
+		tlim := t0 + s.dir*float64(cfg.maxSteps)*cfg.step
+		if cfg.grid != nil {
+			tlim = cfg.grid[cfg.maxSteps]
+		}
+		return errors.Wrapf(ErrMaxSteps, "step limit %d reached at t = %g (%d steps needed)", cfg.maxSteps, tlim, nsteps)
+	}
+	t := t0
+	for k := 1; k <= nsteps; k++ {
+		var t1 float64
+		switch {
+		case k == nsteps:
+			t1 = tend
+		case cfg.grid != nil:
+			t1 = cfg.grid[k]
+		default:
+			t1 = t0 + s.dir*float64(k)*cfg.step
+		}
+		h := t1 - t
+		if !r.step(t, h, t1) {
+			return s.nonFinite()
+		}
+		last := k == nsteps
+		if !r.fsal && s.needF1(last) {
+			if !r.eval(t1, r.y1, r.k[r.last]) {
+				return s.nonFinite()
+			}
+		}
+		if cfg.onStep != nil {
+			cfg.onStep(t, h, r.y0)
+		}
+		s.emit(t, h, t1)
+		r.advance()
+		t = t1
+		s.st.Steps++
+	}
+	return nil
+}
+
+// adaptive steps with error control.
+func (s *solve) adaptive() error {
+	cfg, r := s.cfg, s.r
+	tb := r.tb
+	ctrl := DefaultController()
+	if cfg.ctrl != nil {
+		ctrl, _ = cfg.ctrl.withDefaults() // checked in checkArgs
+	}
+	sc := newStepControl(ctrl, tb.ErrOrder)
+	rtol, atol, norm := cfg.rtol, cfg.atol, cfg.norm
+	t0, tend := s.ts[0], s.ts[len(s.ts)-1]
+	dir := s.dir
+	span := math.Abs(tend - t0)
+
+	h := cfg.step
+	if h == 0 {
+		h = s.initialStep(span)
+	}
+	h = s.boundStep(math.Min(h, span))
+
+	t := t0
+	nonFiniteLast := false
+	for {
+		if s.st.Steps+s.st.Rejected >= cfg.maxSteps {
+			return errors.Wrapf(ErrMaxSteps, "step limit %d reached at t = %g", cfg.maxSteps, t)
+		}
+		hs := dir * h
+		last := false
+		if dir*(t+1.01*hs-tend) >= 0 {
+			hs = tend - t
+			h = math.Abs(hs)
+			last = true
+		}
+		if t+hs == t || h <= 10*epsilon*math.Abs(t) {
+			if nonFiniteLast {
+				return errors.Wrapf(ErrNonFinite, "non-finite %s at t = %g, component %d (the step size underflowed to h = %g at t = %g)",
+					r.badWhat, r.badT, r.badI, hs, t)
+			}
+			return errors.Wrapf(ErrUnderflow, "step size underflow at t = %g: h = %g", t, hs)
+		}
+		t1 := t + hs
+		if last {
+			t1 = tend
+		}
+		finiteOK := r.step(t, hs, t1)
+		errn := math.NaN()
+		if finiteOK {
+			errn = r.errNorm(hs, rtol, atol, norm)
+		}
+		// a step at the minimum step size is accepted whatever its (finite) error
+		forced := cfg.minStep > 0 && h <= cfg.minStep*(1+1e-12)
+		ok := finiteOK && (errn <= 1 || (forced && !math.IsNaN(errn)))
+		if ok && !r.fsal && s.needF1(last) {
+			finiteOK = r.eval(t1, r.y1, r.k[r.last])
+			ok = finiteOK
+		}
+		if !ok {
+			nonFiniteLast = !finiteOK
+			if !finiteOK {
+				errn = math.NaN()
+			}
+			s.st.Rejected++
+			h = s.boundStep(h * sc.reject(errn))
+			continue
+		}
+		nonFiniteLast = false
+		if cfg.onStep != nil {
+			cfg.onStep(t, hs, r.y0)
+		}
+		s.emit(t, hs, t1)
+		r.advance()
+		t = t1
+		s.st.Steps++
+		if last {
+			return nil
+		}
+		h = s.boundStep(h * sc.accept(errn))
+	}
+}
+
+const epsilon = 0x1p-52
+
+// boundStep applies the optional step bounds of WithStepBounds to a step magnitude.
+func (s *solve) boundStep(h float64) float64 {
+	if s.cfg.maxStep > 0 && h > s.cfg.maxStep {
+		h = s.cfg.maxStep
+	}
+	if s.cfg.minStep > 0 && h < s.cfg.minStep {
+		h = s.cfg.minStep
+	}
+	return h
+}
+
+// initialStep is Hairer's starting step (HNW I, II.4, "automatic step size control",
+// (a)-(f); torchdiffeq's _select_initial_step), at the cost of one evaluation: with
+// sc = atol + rtol*|y0|, d0 = ||y0/sc||, d1 = ||f0/sc||, h0 = 0.01*d0/d1 (1e-6 when either
+// is below 1e-5), a probe f1 = f(t0 + h0, y0 + h0*f0), d2 = ||(f1 - f0)/sc||/h0 and
+// h1 = (0.01/max(d1, d2))^(1/p), the step is min(100*h0, h1). As in Hairer's code h0 is
+// at most the span, so the probe stays inside the interval. Returns a magnitude.
+func (s *solve) initialStep(span float64) float64 {
+	r, cfg := s.r, s.cfg
+	nrm := cfg.norm
+	if nrm == nil {
+		nrm = RMSNorm
+	}
+	y0, f0, sc := r.y0, r.k[0], r.e
+	scaled := func(x []float64) float64 {
+		for i, v := range x {
+			sc[i] = v / (cfg.atol + cfg.rtol*math.Abs(y0[i]))
+		}
+		return nrm(sc)
+	}
+	d0, d1 := scaled(y0), scaled(f0)
+	h0 := 1e-6
+	if d0 >= 1e-5 && d1 >= 1e-5 {
+		h0 = 0.01 * d0 / d1
+	}
+	if !(h0 <= span) { // also NaN
+		h0 = span
+	}
+	yt, f1 := r.yt, r.k[1]
+	copy(yt, y0)
+	axpy(yt, s.dir*h0, f0)
+	if !r.eval(s.ts[0]+s.dir*h0, yt, f1) {
+		return h0
+	}
+	for i := range f1 {
+		yt[i] = f1[i] - f0[i]
+	}
+	d2 := scaled(yt) / h0
+	var h1 float64
+	if d1 <= 1e-15 && d2 <= 1e-15 {
+		h1 = math.Max(1e-6, h0*1e-3)
+	} else {
+		h1 = math.Pow(0.01/math.Max(d1, d2), 1/float64(r.tb.Order))
+	}
+	h := math.Min(100*h0, h1)
+	if !(h > 0) || math.IsInf(h, 0) {
+		h = h0
+	}
+	return h
+}
