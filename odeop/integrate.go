@@ -301,6 +301,10 @@ func (s *solve) adaptive() error {
 		if last {
 			t1 = tend
 		}
+		// The step is t1 - t exactly as a replay of the boundaries (the grid hook) computes
+		// it, so that a replay reproduces the solve bit for bit.
+		hs = t1 - t
+		h = math.Abs(hs)
 		finiteOK := r.step(t, hs, t1)
 		errn := math.NaN()
 		if finiteOK {
