@@ -71,6 +71,20 @@ func (g GradientMethod) String() string {
 	return "unknown"
 }
 
+// Cause strips the wrappers that Gorgonia's machines put around an op's error (they hide
+// it from errors.Is), so that errors.Is(odeop.Cause(err), odeop.ErrMaxSteps) works on
+// the error RunAll returns.
+func Cause(err error) error {
+	for err != nil {
+		e, ok := err.(interface{ Err() error })
+		if !ok {
+			return err
+		}
+		err = e.Err()
+	}
+	return err
+}
+
 // Sentinel errors; every error returned by this package wraps one of them, so callers can
 // test with errors.Is.
 var (

@@ -1,0 +1,94 @@
+package odeop
+
+import (
+	"math"
+
+	"github.com/pkg/errors"
+)
+
+// adjointBackward runs the continuous adjoint of Chen et al. (2018) backward over the
+// output intervals of a forward solve: the augmented state [z, a, a_theta] follows
+//
+//	dz/dt = f(t, z),  da/dt = -a^T df/dz,  da_theta/dt = -a^T df/dtheta
+//
+// from ts[last] to ts[0], one interval at a time; at each output time z is reset to the
+// forward value and the incoming gradient is added to a. It returns the flat gradient
+// [dz0 | dtheta] and the statistics of the backward solves. Memory: a few copies of the
+// augmented state, whatever the number of steps.
+func adjointBackward(op *solveOp, z0 []float64, theta [][]float64, zs, gzs []float64) ([]float64, Stats, error) {
+	n := op.batch * op.dim
+	ev, err := newBatchEval(op.f, theta, op.batch, op.dim)
+	if err != nil {
+		return nil, Stats{}, err
+	}
+	defer ev.release()
+	p := ev.p
+	T := len(op.ts)
+	aug := make([]float64, 2*n+p)
+	copy(aug[:n], zs[(T-1)*n:T*n])
+	copy(aug[n:2*n], gzs[(T-1)*n:T*n])
+	rhs := func(t float64, y, dy []float64) {
+		ev.vjp(dy[:n], dy[n:2*n], dy[2*n:], t, y[:n], y[n:2*n])
+		for i := n; i < len(dy); i++ {
+			dy[i] = -dy[i]
+		}
+	}
+	groups := []int{0, n, 2 * n}
+	if !op.cfg.seminorm {
+		off := 2 * n
+		for _, th := range theta {
+			off += len(th)
+			groups = append(groups, off)
+		}
+	}
+	norm := groupRMSMax(groups)
+	cfg := *op.cfg
+	cfg.rtol, cfg.atol = op.cfg.adjRtol, op.cfg.adjAtol
+	cfg.norm = norm
+	cfg.onStep = nil
+	cfg.grid = nil
+	opts := []Option{func(c *config) { *c = cfg }}
+	var st Stats
+	for i := T - 1; i >= 1; i-- {
+		sol, err := Integrate(rhs, aug, []float64{op.ts[i], op.ts[i-1]}, opts...)
+		if err != nil {
+			return nil, st, errors.Wrapf(err, "adjoint solve from t=%g to t=%g", op.ts[i], op.ts[i-1])
+		}
+		st = st.Add(sol.Stats)
+		copy(aug, sol.Ys[1])
+		copy(aug[:n], zs[(i-1)*n:i*n])
+		g := gzs[(i-1)*n : i*n]
+		for j, v := range g {
+			aug[n+j] += v
+		}
+	}
+	out := make([]float64, n+p)
+	copy(out[:n], aug[n:2*n])
+	copy(out[n:], aug[2*n:])
+	return out, st, nil
+}
+
+// groupRMSMax returns the norm max over groups of the RMS of the group, with group k the
+// entries [bounds[k], bounds[k+1]); entries beyond the last bound are ignored. This is
+// torchdiffeq's adjoint norm (one RMS per tensor: state, adjoint, each parameter), and
+// with only the state and adjoint groups it is the seminorm of Kidger, Chen, Lyons (2021).
+func groupRMSMax(bounds []int) Norm {
+	return func(x []float64) float64 {
+		m := 0.0
+		for k := 0; k+1 < len(bounds); k++ {
+			lo, hi := bounds[k], bounds[k+1]
+			if hi <= lo {
+				continue
+			}
+			s := 0.0
+			for _, v := range x[lo:hi] {
+				s += v * v
+			}
+			r := math.Sqrt(s / float64(hi-lo))
+			if r > m || math.IsNaN(r) {
+				m = r
+			}
+		}
+		return m
+	}
+}

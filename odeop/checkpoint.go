@@ -1,0 +1,255 @@
+package odeop
+
+import (
+	"github.com/pkg/errors"
+)
+
+// checkpointTape holds the accepted steps of a forward solve: the start time, step and
+// state at the start of each step. Its memory grows with the number of steps (one state
+// per step), which is the price of the exact discrete gradient.
+type checkpointTape struct {
+	method Method
+	z0     []float64   // inputs the tape was made from, to detect a stale tape
+	theta  [][]float64 //
+	t0     []float64
+	h      []float64
+	y0     [][]float64
+}
+
+func newCheckpointTape(m Method, z0 []float64, theta [][]float64) *checkpointTape {
+	tp := &checkpointTape{method: m, z0: append([]float64(nil), z0...)}
+	for _, th := range theta {
+		tp.theta = append(tp.theta, append([]float64(nil), th...))
+	}
+	return tp
+}
+
+func (tp *checkpointTape) record(t0, h float64, y0 []float64) {
+	tp.t0 = append(tp.t0, t0)
+	tp.h = append(tp.h, h)
+	tp.y0 = append(tp.y0, append([]float64(nil), y0...))
+}
+
+// matches reports whether the tape was recorded from these inputs.
+func (tp *checkpointTape) matches(z0 []float64, theta [][]float64) bool {
+	if tp == nil || !equalF64(tp.z0, z0) || len(tp.theta) != len(theta) {
+		return false
+	}
+	for i := range theta {
+		if !equalF64(tp.theta[i], theta[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+func equalF64(a, b []float64) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// checkpointBackward computes the exact gradient of the discrete forward solution
+// (discretize-then-optimize): it walks the recorded steps backward, recomputes each step's
+// stages and backpropagates through the Runge-Kutta formulas and through the dense output
+// that produced the output times. Step sizes are treated as constants (as ACA and
+// diffrax's checkpointed backprop do). If the tape is missing or stale it re-runs the
+// forward solve to record it.
+func checkpointBackward(op *solveOp, tape *checkpointTape, z0 []float64, theta [][]float64, gzs []float64) ([]float64, Stats, error) {
+	n := op.batch * op.dim
+	ev, err := newBatchEval(op.f, theta, op.batch, op.dim)
+	if err != nil {
+		return nil, Stats{}, err
+	}
+	defer ev.release()
+	var st Stats
+	if !tape.matches(z0, theta) {
+		tape = newCheckpointTape(op.cfg.method, z0, theta)
+		cfg := *op.cfg
+		cfg.onStep = tape.record
+		sol, err := Integrate(ev.eval, z0, op.ts, func(c *config) { *c = cfg })
+		if err != nil {
+			return nil, st, errors.Wrap(err, "checkpoint: re-running the forward solve")
+		}
+		st = st.Add(sol.Stats)
+	}
+	tb, err := TableauOf(tape.method)
+	if err != nil {
+		return nil, st, err
+	}
+	bp := newStepBackprop(tb, n, ev.p)
+	T := len(op.ts)
+	// Assign each output time (after the first) to the step that produced it.
+	stepOf := make([]int, T)
+	j := 0
+	dir := 1.0
+	if T > 1 && op.ts[T-1] < op.ts[0] {
+		dir = -1
+	}
+	for k := 1; k < T; k++ {
+		for j < len(tape.t0)-1 && dir*(tape.t0[j]+tape.h[j]-op.ts[k]) < 0 {
+			j++
+		}
+		if len(tape.t0) == 0 {
+			return nil, st, errors.Wrap(ErrDynamics, "checkpoint: the forward solve recorded no steps")
+		}
+		stepOf[k] = j
+	}
+	ybar := make([]float64, n)
+	dtheta := make([]float64, ev.p)
+	k := T - 1
+	for j := len(tape.t0) - 1; j >= 0; j-- {
+		bp.outs = bp.outs[:0]
+		for ; k >= 1 && stepOf[k] == j; k-- {
+			bp.outs = append(bp.outs, denseCot{theta: (op.ts[k] - tape.t0[j]) / tape.h[j], g: gzs[k*n : (k+1)*n]})
+		}
+		bp.step(ev, tape.t0[j], tape.h[j], tape.y0[j], ybar, dtheta, &st)
+	}
+	for i, v := range gzs[:n] {
+		ybar[i] += v
+	}
+	out := make([]float64, n+ev.p)
+	copy(out, ybar)
+	copy(out[n:], dtheta)
+	return out, st, nil
+}
+
+// denseCot is the cotangent g of a dense output at relative position theta of a step.
+type denseCot struct {
+	theta float64
+	g     []float64
+}
+
+// stepBackprop backpropagates through one Runge-Kutta step of a tableau and the dense
+// outputs taken on it.
+type stepBackprop struct {
+	tb    *Tableau
+	a     [][]float64 // A with, for tableaus that are not FSAL, a last row equal to B
+	c     []float64
+	b     []float64
+	Y, K  [][]float64 // stage inputs and stage values
+	Kbar  [][]float64
+	used  []bool
+	dY    []float64
+	dth   []float64
+	w     []float64
+	outs  []denseCot
+	ns, s int
+}
+
+func newStepBackprop(tb *Tableau, n, p int) *stepBackprop {
+	s := tb.Stages()
+	ns := tb.DenseLen()
+	bp := &stepBackprop{tb: tb, s: s, ns: ns, dY: make([]float64, n), dth: make([]float64, p), w: make([]float64, ns)}
+	bp.a = make([][]float64, ns)
+	bp.c = make([]float64, ns)
+	bp.b = make([]float64, ns)
+	copy(bp.a, tb.A)
+	copy(bp.c, tb.C)
+	copy(bp.b, tb.B)
+	if ns > s {
+		bp.a[s] = tb.B
+		bp.c[s] = 1
+	}
+	for i := 0; i < ns; i++ {
+		bp.Y = append(bp.Y, make([]float64, n))
+		bp.K = append(bp.K, make([]float64, n))
+		bp.Kbar = append(bp.Kbar, make([]float64, n))
+	}
+	bp.used = make([]bool, ns)
+	return bp
+}
+
+// step replaces ybar (the cotangent of the step's end state) by the cotangent of its start
+// state, adding the cotangents of the dense outputs in bp.outs, and adds the parameter
+// cotangent to dtheta.
+func (bp *stepBackprop) step(ev *batchEval, t0, h float64, y0, ybar, dtheta []float64, st *Stats) {
+	ns := bp.s
+	if len(bp.outs) > 0 {
+		ns = bp.ns // the extra stage f(t1, y1) enters only through the dense output
+	}
+	// Forward: recompute stage inputs (and values where a later stage needs them).
+	for i := 0; i < ns; i++ {
+		Yi := bp.Y[i]
+		copy(Yi, y0)
+		for j, aij := range bp.a[i] {
+			if aij == 0 {
+				continue
+			}
+			c := h * aij
+			Kj := bp.K[j]
+			for q := range Yi {
+				Yi[q] += c * Kj[q]
+			}
+		}
+		if i < ns-1 {
+			ev.eval(t0+bp.c[i]*h, Yi, bp.K[i])
+			st.NFE++
+		}
+	}
+	// Cotangents of the stage values.
+	for i := 0; i < ns; i++ {
+		bp.used[i] = false
+		Kb := bp.Kbar[i]
+		if bi := bp.b[i]; bi != 0 {
+			c := h * bi
+			for q := range Kb {
+				Kb[q] = c * ybar[q]
+			}
+			bp.used[i] = true
+		} else {
+			for q := range Kb {
+				Kb[q] = 0
+			}
+		}
+	}
+	for _, o := range bp.outs {
+		bp.tb.Dense(bp.w, o.theta)
+		for i := 0; i < ns; i++ {
+			if bp.w[i] == 0 {
+				continue
+			}
+			c := h * bp.w[i]
+			Kb := bp.Kbar[i]
+			for q := range Kb {
+				Kb[q] += c * o.g[q]
+			}
+			bp.used[i] = true
+		}
+		for q := range ybar {
+			ybar[q] += o.g[q]
+		}
+	}
+	// Reverse through the stages.
+	for i := ns - 1; i >= 0; i-- {
+		if !bp.used[i] {
+			continue
+		}
+		ev.vjp(nil, bp.dY, bp.dth, t0+bp.c[i]*h, bp.Y[i], bp.Kbar[i])
+		st.NFE++
+		for q, v := range bp.dth {
+			dtheta[q] += v
+		}
+		for q, v := range bp.dY {
+			ybar[q] += v
+		}
+		for j, aij := range bp.a[i] {
+			if aij == 0 {
+				continue
+			}
+			c := h * aij
+			Kb := bp.Kbar[j]
+			for q, v := range bp.dY {
+				Kb[q] += c * v
+			}
+			bp.used[j] = true
+		}
+	}
+	st.Steps++
+}
