@@ -13,11 +13,15 @@ test-long:
 	$(GO) test -count=1 -timeout 90m $(PKGS)
 	$(GO) test -race -short -count=1 -timeout 60m $(PKGS)
 
+# The reference configurations of BENCHMARKS.md (N1, N2, N3, S1, S2), 5 runs each, then one
+# table of medians against the PyTorch figures. BENCH=. runs every benchmark instead.
+BENCH ?= '^Benchmark(N1|N2|N3|S1|S2)$$'
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
+	$(GO) test -run '^$$' -bench $(BENCH) -benchmem -count 5 -timeout 60m $(PKGS) | tee bench.out
+	$(GO) run ./internal/benchtable < bench.out
 
 demo:
-	$(GO) run ./examples/demo
+	$(GO) run ./examples/cnf2d
 
 lint:
 	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
