@@ -35,15 +35,28 @@ type Controller struct {
 	// GrowAfterReject lets the step right after a rejection grow (torchdiffeq); by default
 	// it may not (Hairer).
 	GrowAfterReject bool
+	// Predictive adds Gustafsson's predictive controller (Gustafsson 1994; HNW II, IV.8,
+	// as in Hairer's RADAU5): after an accepted step the next step is the smaller of the PI
+	// proposal and h*Safety*(h/h_prev)*err_n^(-2/(q+1))*err_prev^(1/(q+1)), with h_prev and
+	// err_prev (floored at 1e-2) those of the previous accepted step. It follows errors that
+	// grow from step to step (steps shrinking into a pericentre) without a rejection per step.
+	Predictive bool
 }
 
-// DefaultController returns the controller used when none is given.
+// DefaultController returns the controller used when none is given: Hairer's DOPRI5 PI
+// controller (Safety 0.9, FacMin 0.2, FacMax 10, Beta 0.04) with Gustafsson's predictive
+// step (Predictive).
 //
-// The choice is measured, not inherited: see ECONOMY.md (work-precision on DETEST-like
-// non-stiff problems at tolerances 1e-3, 1e-6 and 1e-9 against torchdiffeq's
-// configuration, go test -run TestEconomy -v ./odeop).
+// The choice is measured, not inherited (ECONOMY.md; go test ./odeop -run TestEconomy -v):
+// on 13 non-stiff problems (DETEST A1-A5, B1-B5, Kepler e=0.5 and 0.9, Arenstorf) at
+// tolerances 1e-3, 1e-6 and 1e-9, dopri5 with Hairer's error estimate and this controller
+// needs 13%, 13% and 10% fewer evaluations than torchdiffeq's dopri5 (Shampine's estimate,
+// I-controller) at equal error (geometric mean of NFE*err^(1/5)). Without Predictive the
+// gain was 9%, 1% and 10%: where steps shrink from one step to the next (into a pericentre)
+// the PI and I controllers lag and reject about every other step (14% and 21% rejected
+// steps overall at 1e-6, against 4% with Predictive).
 func DefaultController() Controller {
-	return Controller{Safety: 0.9, FacMin: 0.2, FacMax: 10, Beta: 0.04}
+	return Controller{Safety: 0.9, FacMin: 0.2, FacMax: 10, Beta: 0.04, Predictive: true}
 }
 
 // TorchdiffeqController returns torchdiffeq's step-size control (torchdiffeq/_impl/misc.py,
@@ -87,20 +100,26 @@ func (c Controller) withDefaults() (Controller, error) {
 type stepControl struct {
 	Controller
 	alpha    float64 // exponent of err_n
+	alpha0   float64 // 1/(q+1)
 	errOld   float64 // err_{n-1}, floored at 1e-4
 	rejected bool    // the previous attempt was rejected
+	hAcc     float64 // previous accepted step (0: none yet), predictive only
+	errAcc   float64 // its error, floored at 1e-2, predictive only
 }
 
 func newStepControl(c Controller, errOrder int) stepControl {
+	a0 := 1 / float64(errOrder+1)
 	return stepControl{
 		Controller: c,
-		alpha:      1/float64(errOrder+1) - 0.75*c.Beta,
+		alpha:      a0 - 0.75*c.Beta,
+		alpha0:     a0,
 		errOld:     1e-4,
 	}
 }
 
-// accept returns the factor for the step after an accepted step of error norm err.
-func (sc *stepControl) accept(err float64) float64 {
+// accept returns the factor for the step after an accepted step of size h (a magnitude)
+// and error norm err.
+func (sc *stepControl) accept(h, err float64) float64 {
 	var fac float64
 	if err == 0 {
 		fac = sc.FacMax
@@ -109,12 +128,17 @@ func (sc *stepControl) accept(err float64) float64 {
 		if sc.Beta != 0 {
 			fac *= math.Pow(sc.errOld, sc.Beta)
 		}
+		if sc.Predictive && sc.hAcc > 0 {
+			g := sc.Safety * (h / sc.hAcc) * math.Pow(err, -2*sc.alpha0) * math.Pow(sc.errAcc, sc.alpha0)
+			fac = math.Min(fac, g)
+		}
 		fac = math.Min(sc.FacMax, math.Max(sc.AcceptFacMin, fac))
 	}
 	if sc.rejected && !sc.GrowAfterReject && fac > 1 {
 		fac = 1
 	}
 	sc.errOld = math.Max(err, 1e-4)
+	sc.hAcc, sc.errAcc = h, math.Max(err, 1e-2)
 	sc.rejected = false
 	return fac
 }

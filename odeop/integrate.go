@@ -337,7 +337,7 @@ func (s *solve) adaptive() error {
 		if last {
 			return nil
 		}
-		h = s.boundStep(h * sc.accept(errn))
+		h = s.boundStep(h * sc.accept(h, errn))
 	}
 }
 
