@@ -40,14 +40,14 @@ func logistic() problem {
 	}
 }
 
-// harmonic is x'' = -w^2 x over `periods` periods.
+// harmonic is x” = -w^2 x over `periods` periods.
 func harmonic(periods float64) problem {
 	const w = 3.0
 	return problem{
 		name: fmt.Sprintf("harmonic %g periods", periods), y0: []float64{1, 0}, t1: periods * 2 * math.Pi / w,
 		f: func(_ float64, y, dy []float64) { dy[0] = y[1]; dy[1] = -w * w * y[0] },
 		exact: func(t float64) []float64 {
-			return []float64{math.Cos(w * t), -w * math.Sin(w * t)}
+			return []float64{math.Cos(w * t), -w * math.Sin(w*t)}
 		},
 	}
 }
