@@ -1,0 +1,513 @@
+package layers
+
+import (
+	"fmt"
+
+	"github.com/continuum-ml/continuum/odeop"
+)
+
+// The CNF evaluator: the MLP with forward-mode tangents, and its reverse-over-forward
+// vector-Jacobian product, on flat slices.
+//
+// Primal rows and tangent rows are stacked in one (R×width) buffer per layer, R = (1+K)·B:
+// rows [0, B) are the batch, rows [(k+1)B, (k+2)B) its k-th tangent (the Jacobian-vector
+// product with the k-th direction: the unit vector e_k for the exact trace, the sample's
+// probe for Hutchinson). One matrix product per layer then serves the network and all its
+// tangents, and in the backward pass one product gives every weight gradient:
+//
+//	forward   u = x·W + b (primal rows),  du = dx·W (tangent rows)
+//	          h = σ(u),                   dh = σ'(u) ⊙ du
+//	backward  ū  = σ'(u) ⊙ h̄ + σ″(u) ⊙ Σ_k du_k ⊙ dh̄_k,   dū_k = σ'(u) ⊙ dh̄_k
+//	          W̄ = [x; dx]ᵀ·[ū; dū],  b̄ = Σ_rows ū,  [x̄; dx̄] = [ū; dū]·Wᵀ
+//
+// The σ″ term is where the second derivative of the network enters: the gradient of the
+// trace (and of the Jacobian norm) with respect to z and θ.
+
+// cnfLayer is one layer of the MLP bound to parameter values, for the stacked rows.
+type cnfLayer struct {
+	*layerDef
+	nb, nr int // batch rows B and all rows R
+
+	w, b, gw, gb, hw []float64
+
+	u      []float64 // R×out pre-activation (the output too for identity layers)
+	h      []float64 // R×out output; aliases u for identity layers
+	u0     []float64 // ConcatSquash: R×out, x·W (+ b on primal rows) before the gate
+	d1, d2 []float64 // B×out: σ'(u), σ″(u) on the primal rows
+	gate   []float64 // ConcatSquash: sigmoid(t·wg + bg), and 1 - gate
+	gateQ  []float64
+	bias   []float64 // ConcatLinear: b + t·W[in]
+	gsum   []float64 // ConcatSquash backward: Σ_rows ū ⊙ u0 (out)
+	s1     []float64 // ConcatSquash backward: Σ_primal rows ū (out)
+	wt     []float64 // scratch for Wᵀ in mulNT
+	lastT  float64
+}
+
+func newCNFLayer(d *layerDef, theta [][]float64, nb, nr int) *cnfLayer {
+	l := &cnfLayer{layerDef: d, nb: nb, nr: nr}
+	o := d.Out
+	l.w, l.b = theta[d.param], theta[d.param+1]
+	l.u = make([]float64, nr*o)
+	l.h = l.u
+	if !d.ident {
+		l.h = make([]float64, nr*o)
+		l.d1 = make([]float64, nb*o)
+		l.d2 = make([]float64, nb*o)
+	}
+	l.wt = make([]float64, d.in*o)
+	switch d.Kind {
+	case KindConcatLinear:
+		l.bias = make([]float64, o)
+	case KindConcatSquash:
+		l.gw, l.gb, l.hw = theta[d.param+2], theta[d.param+3], theta[d.param+4]
+		l.u0 = make([]float64, nr*o)
+		l.gate = make([]float64, o)
+		l.gateQ = make([]float64, o)
+		l.gsum = make([]float64, o)
+		l.s1 = make([]float64, o)
+	}
+	return l
+}
+
+// forward computes the layer on the stacked input x (R×in) at time t; second asks for
+// σ″ (needed by the backward pass).
+func (l *cnfLayer) forward(t float64, x []float64, second bool) {
+	in, o, nb, nr := l.in, l.Out, l.nb, l.nr
+	pb := nb * o // primal part
+	u := l.u
+	switch l.Kind {
+	case KindLinear:
+		fillRows(u[:pb], l.b, nb, o)
+		clear(u[pb:])
+		mulNN(u, x, l.w, nr, in, o)
+	case KindConcatLinear:
+		wt := l.w[in*o : in*o+o]
+		for j, b := range l.b[:o] {
+			l.bias[j] = b + t*wt[j]
+		}
+		fillRows(u[:pb], l.bias, nb, o)
+		clear(u[pb:])
+		mulNN(u, x, l.w[:in*o], nr, in, o)
+	case KindConcatSquash:
+		u0 := l.u0
+		fillRows(u0[:pb], l.b, nb, o)
+		clear(u0[pb:])
+		mulNN(u0, x, l.w, nr, in, o)
+		for j := range l.gate {
+			l.gate[j], l.gateQ[j] = sigmoidParts(t*l.gw[j] + l.gb[j])
+		}
+		gate, hw := l.gate[:o], l.hw[:o]
+		for i := 0; i < nr; i++ {
+			ui, u0i := u[i*o:i*o+o], u0[i*o:i*o+o]
+			if i < nb {
+				for j, g := range gate {
+					ui[j] = u0i[j]*g + t*hw[j]
+				}
+			} else {
+				for j, g := range gate {
+					ui[j] = u0i[j] * g
+				}
+			}
+		}
+	}
+	l.lastT = t
+	if l.ident {
+		return
+	}
+	up, hp := u[:pb], l.h[:pb]
+	l.Act.Apply(hp, up)
+	l.Act.Deriv(l.d1, up, hp)
+	if second {
+		l.Act.Deriv2(l.d2, up, hp)
+	}
+	for r := nb; r < nr; r += nb {
+		ut, ht := u[r*o:r*o+pb], l.h[r*o:r*o+pb]
+		for j, d := range l.d1 {
+			ht[j] = d * ut[j]
+		}
+	}
+}
+
+// backward is the reverse pass of the last forward call. g (R×out) holds the cotangents of
+// the outputs (primal and tangent rows) and is overwritten. x (R×in) is the input of the
+// forward call. dtheta (the layer's part of the flat gradient, in Role order), when not
+// nil, is overwritten with the parameter gradients summed over the rows, and the
+// derivative with respect to the time input is added to *dt (when dt is not nil). dx,
+// when not nil, receives the cotangent of the first len(dx)/in rows of x (all rows, or
+// only the primal ones).
+func (l *cnfLayer) backward(dx, dtheta []float64, dt *float64, g, x []float64) {
+	in, o, nb, nr, t := l.in, l.Out, l.nb, l.nr, l.lastT
+	pb := nb * o
+	if !l.ident {
+		gp := g[:pb]
+		// ū = σ'·h̄ + σ″·Σ_k du_k·dh̄_k (before dh̄ is overwritten)
+		for j := range gp {
+			gp[j] *= l.d1[j]
+		}
+		for r := nb; r < nr; r += nb {
+			ut, gt := l.u[r*o:r*o+pb], g[r*o:r*o+pb]
+			for j, d2 := range l.d2 {
+				gp[j] += d2 * ut[j] * gt[j]
+			}
+		}
+		for r := nb; r < nr; r += nb {
+			gt := g[r*o : r*o+pb]
+			for j, d := range l.d1 {
+				gt[j] *= d
+			}
+		}
+	}
+	if l.Kind == KindConcatSquash {
+		clear(l.gsum)
+		clear(l.s1)
+		gsum, s1, gate := l.gsum[:o], l.s1[:o], l.gate[:o]
+		for i := 0; i < nr; i++ {
+			gi, u0i := g[i*o:i*o+o], l.u0[i*o:i*o+o]
+			if i < nb {
+				for j, v := range gi {
+					s1[j] += v
+				}
+			}
+			for j, v := range gi {
+				gsum[j] += v * u0i[j]
+				gi[j] = v * gate[j]
+			}
+		}
+	}
+	if dtheta != nil {
+		dw := dtheta[:l.rows*o]
+		db := dtheta[l.rows*o : l.rows*o+o]
+		clear(dw)
+		clear(db)
+		mulTN(dw[:in*o], x, g, nr, in, o)
+		colSums(db, g[:pb], nb, o)
+		switch l.Kind {
+		case KindConcatLinear:
+			dwt := dw[in*o:]
+			wt := l.w[in*o : in*o+o]
+			s := 0.0
+			for j, v := range db {
+				dwt[j] = t * v
+				s += wt[j] * v
+			}
+			if dt != nil {
+				*dt += s
+			}
+		case KindConcatSquash:
+			rest := dtheta[(l.rows+1)*o:]
+			dgw, dgb, dhw := rest[:o], rest[o:2*o], rest[2*o:3*o]
+			s := 0.0
+			for j := range dgw {
+				d := l.gsum[j] * l.gate[j] * l.gateQ[j]
+				dgw[j] = t * d
+				dgb[j] = d
+				dhw[j] = t * l.s1[j]
+				s += l.gw[j]*d + l.hw[j]*l.s1[j]
+			}
+			if dt != nil {
+				*dt += s
+			}
+		}
+	}
+	if dx != nil {
+		rows := len(dx) / in
+		clear(dx)
+		mulNT(dx, g[:rows*o], l.w[:in*o], l.wt, rows, o, in)
+	}
+}
+
+// cnfEval evaluates the augmented CNF dynamics for a batch: an odeop.Evaluator.
+type cnfEval struct {
+	c         *CNF
+	nb, d, k  int // batch, data dimension, tangents
+	nr, width int
+	exact     bool
+	ls        []*cnfLayer
+	x0        []float64 // R×D input of the first layer
+	ga, gb    []float64 // R×(widest layer) cotangents
+	sqrtT     []float64 // nil without TrainT
+	nnet      int       // parameters of the network
+}
+
+var _ odeop.Evaluator = (*cnfEval)(nil)
+
+func newCNFEval(c *CNF, theta [][]float64, batch int) *cnfEval {
+	e := &cnfEval{c: c, nb: batch, d: c.d, width: c.width, exact: c.trace == TraceExact}
+	e.k = 1
+	if e.exact {
+		e.k = c.d
+	}
+	e.nr = (1 + e.k) * batch
+	m := c.f
+	e.nnet = m.nparam
+	widest := c.d
+	for i := range m.defs {
+		e.ls = append(e.ls, newCNFLayer(&m.defs[i], theta, batch, e.nr))
+		widest = max(widest, m.defs[i].Out)
+	}
+	e.x0 = make([]float64, e.nr*c.d)
+	if e.exact {
+		for k := 0; k < e.k; k++ {
+			rows := e.x0[(k+1)*batch*c.d : (k+2)*batch*c.d]
+			for b := 0; b < batch; b++ {
+				rows[b*c.d+k] = 1
+			}
+		}
+	}
+	e.ga = make([]float64, e.nr*widest)
+	e.gb = make([]float64, e.nr*widest)
+	if c.sqrtT != nil {
+		e.sqrtT = theta[len(theta)-1]
+	}
+	return e
+}
+
+func (e *cnfEval) checkLen(what string, s []float64, want int) {
+	if len(s) != want {
+		panic(fmt.Sprintf("layers: cnf %s: %s has length %d, want %d", e.c.f.name, what, len(s), want))
+	}
+}
+
+// times returns the factor of the dynamics and the network's time for solve time t.
+func (e *cnfEval) times(t float64) (scale, tau float64) {
+	if e.sqrtT == nil {
+		return 1, t
+	}
+	T := e.sqrtT[0] * e.sqrtT[0]
+	return T, t * T
+}
+
+// forward runs the network with its tangents on the state z and returns the stacked
+// output (R×D): f on the primal rows, the Jacobian-vector products on the tangent rows.
+func (e *cnfEval) forward(tau float64, z []float64, second bool) []float64 {
+	d, w, nb := e.d, e.width, e.nb
+	for b := 0; b < nb; b++ {
+		copy(e.x0[b*d:b*d+d], z[b*w:b*w+d])
+	}
+	if !e.exact {
+		ce := e.c.colE
+		tr := e.x0[nb*d:]
+		for b := 0; b < nb; b++ {
+			copy(tr[b*d:b*d+d], z[b*w+ce:b*w+ce+d])
+		}
+	}
+	x := e.x0
+	for _, l := range e.ls {
+		l.forward(tau, x, second)
+		x = l.h
+	}
+	return x
+}
+
+// writeF writes scale·F, the augmented dynamics, from the stacked network output y.
+func (e *cnfEval) writeF(dst []float64, scale float64, y []float64, z []float64) {
+	d, w, nb := e.d, e.width, e.nb
+	ck, cj, ce := e.c.colK, e.c.colJ, e.c.colE
+	for b := 0; b < nb; b++ {
+		f := y[b*d : b*d+d]
+		row := dst[b*w : b*w+w]
+		kin := 0.0
+		for i, v := range f {
+			row[i] = scale * v
+			kin += v * v
+		}
+		tr, fro := 0.0, 0.0
+		if e.exact {
+			for k := 0; k < e.k; k++ {
+				v := y[((k+1)*nb+b)*d : ((k+1)*nb+b)*d+d]
+				tr += v[k]
+				if cj >= 0 {
+					for _, x := range v {
+						fro += x * x
+					}
+				}
+			}
+		} else {
+			v := y[(nb+b)*d : (nb+b)*d+d]
+			eps := z[b*w+ce : b*w+ce+d]
+			for i, x := range v {
+				tr += eps[i] * x
+				fro += x * x
+			}
+			clear(row[ce : ce+d])
+		}
+		row[d] = -scale * tr
+		if ck >= 0 {
+			row[ck] = scale * kin
+		}
+		if cj >= 0 {
+			row[cj] = scale * fro
+		}
+	}
+}
+
+// Eval implements odeop.Evaluator.
+func (e *cnfEval) Eval(dst []float64, t float64, z []float64) {
+	n := e.nb * e.width
+	e.checkLen("z", z, n)
+	e.checkLen("dst", dst, n)
+	scale, tau := e.times(t)
+	y := e.forward(tau, z, false)
+	e.writeF(dst, scale, y, z)
+}
+
+// VJP implements odeop.Evaluator: the products of the cotangent a with the Jacobians of the
+// augmented dynamics with respect to the state and the parameters, by reverse-over-forward
+// differentiation of the network (see the comment at the top of this file).
+func (e *cnfEval) VJP(fdst, dz, dtheta []float64, t float64, z, a []float64) {
+	n := e.nb * e.width
+	e.checkLen("z", z, n)
+	e.checkLen("a", a, n)
+	if fdst != nil {
+		e.checkLen("f", fdst, n)
+	}
+	if dz != nil {
+		e.checkLen("dz", dz, n)
+	}
+	if dtheta != nil {
+		e.checkLen("dtheta", dtheta, len(e.c.params)-len(e.c.f.params)+e.nnet)
+	}
+	scale, tau := e.times(t)
+	need := dz != nil || dtheta != nil
+	y := e.forward(tau, z, need)
+	if fdst != nil {
+		e.writeF(fdst, scale, y, z)
+	}
+	if !need {
+		return
+	}
+	d, w, nb := e.d, e.width, e.nb
+	ck, cj, ce := e.c.colK, e.c.colJ, e.c.colE
+	// Seeds: the cotangent of the network's output (primal rows) and of its tangents.
+	g := e.ga[:e.nr*d]
+	for b := 0; b < nb; b++ {
+		ab := a[b*w : b*w+w]
+		al := scale * ab[d]
+		ak, aj := 0.0, 0.0
+		if ck >= 0 {
+			ak = scale * ab[ck]
+		}
+		if cj >= 0 {
+			aj = scale * ab[cj]
+		}
+		f := y[b*d : b*d+d]
+		gp := g[b*d : b*d+d]
+		for i := range gp {
+			gp[i] = scale*ab[i] + 2*ak*f[i]
+		}
+		if e.exact {
+			for k := 0; k < e.k; k++ {
+				off := ((k+1)*nb + b) * d
+				v, gt := y[off:off+d], g[off:off+d]
+				for i := range gt {
+					gt[i] = 2 * aj * v[i]
+				}
+				gt[k] -= al
+			}
+		} else {
+			off := (nb + b) * d
+			v, gt := y[off:off+d], g[off:off+d]
+			eps := z[b*w+ce : b*w+ce+d]
+			for i := range gt {
+				gt[i] = 2*aj*v[i] - al*eps[i]
+			}
+		}
+	}
+	var dt float64
+	var pdt *float64
+	if dtheta != nil && e.sqrtT != nil {
+		pdt = &dt
+	}
+	spare := e.gb
+	var dx0 []float64
+	for i := len(e.ls) - 1; i >= 0; i-- {
+		l := e.ls[i]
+		var x, dx []float64
+		if i > 0 {
+			x = e.ls[i-1].h
+			dx = spare[:e.nr*l.in]
+		} else {
+			x = e.x0
+			if dz != nil {
+				rows := e.nr
+				if e.exact {
+					rows = nb
+				}
+				dx = spare[:rows*l.in]
+				dx0 = dx
+			}
+		}
+		var dth []float64
+		if dtheta != nil {
+			dth = dtheta[l.offset : l.offset+l.nparams]
+		}
+		l.backward(dx, dth, pdt, g, x)
+		if i > 0 {
+			g, spare = dx, g[:cap(g)]
+		}
+	}
+	if dz != nil {
+		clear(dz)
+		for b := 0; b < nb; b++ {
+			copy(dz[b*w:b*w+d], dx0[b*d:b*d+d])
+		}
+		if !e.exact {
+			for b := 0; b < nb; b++ {
+				al := scale * a[b*w+d]
+				v := y[(nb+b)*d : (nb+b)*d+d]
+				de := dz[b*w+ce : b*w+ce+d]
+				for i, x := range dx0[(nb+b)*d : (nb+b)*d+d] {
+					de[i] = x - al*v[i]
+				}
+			}
+		}
+	}
+	if pdt != nil {
+		// d/dT of T·F(sT, z): aᵀF + s·(T aᵀ ∂F/∂τ); the backward pass ran with the
+		// cotangent T·a, so dt already carries the factor T. Then d/d√T = 2√T d/dT.
+		aF := e.dotAF(a, y, z)
+		dT := aF + t*dt
+		dtheta[len(dtheta)-1] = 2 * e.sqrtT[0] * dT
+	}
+}
+
+// dotAF returns Σ_b a_b·F_b for the unscaled augmented dynamics F (the ε channels are 0).
+func (e *cnfEval) dotAF(a, y, z []float64) float64 {
+	d, w, nb := e.d, e.width, e.nb
+	ck, cj, ce := e.c.colK, e.c.colJ, e.c.colE
+	s := 0.0
+	for b := 0; b < nb; b++ {
+		ab := a[b*w : b*w+w]
+		f := y[b*d : b*d+d]
+		kin := 0.0
+		for i, v := range f {
+			s += ab[i] * v
+			kin += v * v
+		}
+		tr, fro := 0.0, 0.0
+		if e.exact {
+			for k := 0; k < e.k; k++ {
+				v := y[((k+1)*nb+b)*d : ((k+1)*nb+b)*d+d]
+				tr += v[k]
+				for _, x := range v {
+					fro += x * x
+				}
+			}
+		} else {
+			v := y[(nb+b)*d : (nb+b)*d+d]
+			eps := z[b*w+ce : b*w+ce+d]
+			for i, x := range v {
+				tr += eps[i] * x
+				fro += x * x
+			}
+		}
+		s -= ab[d] * tr
+		if ck >= 0 {
+			s += ab[ck] * kin
+		}
+		if cj >= 0 {
+			s += ab[cj] * fro
+		}
+	}
+	return s
+}
