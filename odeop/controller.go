@@ -96,15 +96,18 @@ func (c Controller) withDefaults() (Controller, error) {
 	return c, nil
 }
 
-// stepControl is the controller's state over one solve.
+// stepControl is the controller's state over one solve. It works with logarithms, so an
+// accepted step costs two logarithms and one exponential rather than four powers.
 type stepControl struct {
 	Controller
-	alpha    float64 // exponent of err_n
-	alpha0   float64 // 1/(q+1)
-	errOld   float64 // err_{n-1}, floored at 1e-4
-	rejected bool    // the previous attempt was rejected
-	hAcc     float64 // previous accepted step (0: none yet), predictive only
-	errAcc   float64 // its error, floored at 1e-2, predictive only
+	alpha     float64 // exponent of err_n
+	alpha0    float64 // 1/(q+1)
+	logSafety float64
+	logErrOld float64 // log err_{n-1}, err_{n-1} floored at 1e-4
+	rejected  bool    // the previous attempt was rejected
+	logHAcc   float64 // log of the previous accepted step, predictive only
+	logErrAcc float64 // log of its error, floored at 1e-2, predictive only
+	accepted  bool    // a step was accepted before
 }
 
 func newStepControl(c Controller, errOrder int) stepControl {
@@ -113,7 +116,8 @@ func newStepControl(c Controller, errOrder int) stepControl {
 		Controller: c,
 		alpha:      a0 - 0.75*c.Beta,
 		alpha0:     a0,
-		errOld:     1e-4,
+		logSafety:  math.Log(c.Safety),
+		logErrOld:  math.Log(1e-4),
 	}
 }
 
@@ -121,24 +125,27 @@ func newStepControl(c Controller, errOrder int) stepControl {
 // and error norm err.
 func (sc *stepControl) accept(h, err float64) float64 {
 	var fac float64
+	le := math.Log(math.Max(err, 1e-300))
 	if err == 0 {
 		fac = sc.FacMax
 	} else {
-		fac = sc.Safety * math.Pow(err, -sc.alpha)
-		if sc.Beta != 0 {
-			fac *= math.Pow(sc.errOld, sc.Beta)
+		// Safety * err^-alpha * errOld^beta
+		lf := sc.logSafety - sc.alpha*le + sc.Beta*sc.logErrOld
+		if sc.Predictive && sc.accepted {
+			// Safety * (h/hAcc) * err^(-2 alpha0) * errAcc^alpha0
+			lg := sc.logSafety + math.Log(h) - sc.logHAcc - 2*sc.alpha0*le + sc.alpha0*sc.logErrAcc
+			lf = math.Min(lf, lg)
 		}
-		if sc.Predictive && sc.hAcc > 0 {
-			g := sc.Safety * (h / sc.hAcc) * math.Pow(err, -2*sc.alpha0) * math.Pow(sc.errAcc, sc.alpha0)
-			fac = math.Min(fac, g)
-		}
-		fac = math.Min(sc.FacMax, math.Max(sc.AcceptFacMin, fac))
+		fac = math.Min(sc.FacMax, math.Max(sc.AcceptFacMin, math.Exp(lf)))
 	}
 	if sc.rejected && !sc.GrowAfterReject && fac > 1 {
 		fac = 1
 	}
-	sc.errOld = math.Max(err, 1e-4)
-	sc.hAcc, sc.errAcc = h, math.Max(err, 1e-2)
+	sc.logErrOld = math.Max(le, math.Log(1e-4))
+	if sc.Predictive {
+		sc.logHAcc, sc.logErrAcc = math.Log(h), math.Max(le, math.Log(1e-2))
+	}
+	sc.accepted = true
 	sc.rejected = false
 	return fac
 }

@@ -175,22 +175,29 @@ func (s *solve) nonFinite() error {
 }
 
 // emit writes the outputs that lie in the accepted step (t, t1] of size h: the dense
-// output inside, y1 at t1. k[last] must hold f(t1, y1) unless only t1 is an output.
-func (s *solve) emit(t, h, t1 float64) {
+// output inside, y1 at t1. k[last] must hold f(t1, y1) unless only t1 is an output. A
+// dense output that overflows is an ErrNonFinite.
+func (s *solve) emit(t, h, t1 float64) error {
 	for s.next < len(s.ts) {
 		tn := s.ts[s.next]
 		if s.dir*(tn-t1) > 0 {
-			return
+			return nil
 		}
+		y := s.ys[s.next]
 		if tn == t1 {
-			copy(s.ys[s.next], s.r.y1)
+			copy(y, s.r.y1)
 		} else {
 			th := (tn - t) / h
 			th = math.Max(0, math.Min(1, th))
-			s.r.dense(s.ys[s.next], h, th)
+			s.r.dense(y, h, th)
+			if !finite(y) {
+				s.r.markBad(tn, y, "dense output")
+				return s.nonFinite()
+			}
 		}
 		s.next++
 	}
+	return nil
 }
 
 // needF1 reports whether f(t1, y1) must be evaluated after an accepted step of a non-FSAL
@@ -249,7 +256,9 @@ func (s *solve) fixed() error {
 		if cfg.onStep != nil {
 			cfg.onStep(t, h, r.y0)
 		}
-		s.emit(t, h, t1)
+		if err := s.emit(t, h, t1); err != nil {
+			return err
+		}
 		r.advance()
 		t = t1
 		s.st.Steps++
@@ -330,7 +339,9 @@ func (s *solve) adaptive() error {
 		if cfg.onStep != nil {
 			cfg.onStep(t, hs, r.y0)
 		}
-		s.emit(t, hs, t1)
+		if err := s.emit(t, hs, t1); err != nil {
+			return err
+		}
 		r.advance()
 		t = t1
 		s.st.Steps++

@@ -40,7 +40,7 @@ func logistic() problem {
 	}
 }
 
-// harmonic is x” = -w^2 x over `periods` periods.
+// harmonic is d2x/dt2 = -w^2 x over `periods` periods.
 func harmonic(periods float64) problem {
 	const w = 3.0
 	return problem{
