@@ -136,7 +136,9 @@ func (a Builtin) MulDeriv(g, x, y []float64) {
 		}
 	case Softplus:
 		// sigmoid(x) = 1 - e^-softplus(x) = -expm1(-y), accurate for every sign of x.
-		for i, v := range x {
+		k := vecMulSoftplusDeriv(g, x, y)
+		for i, v := range x[k:] {
+			i += k
 			if v > 20 {
 				continue
 			}
@@ -269,7 +271,9 @@ func (a Builtin) Node(x *G.Node) (*G.Node, error) {
 // tanhSlice writes y[i] = tanh(x[i]) (ftanh, inlined by hand).
 func tanhSlice(y, x []float64) {
 	y = y[:len(x)]
-	for i, v := range x {
+	k := vecTanh(y, x)
+	for i, v := range x[k:] {
+		i += k
 		a := math.Abs(v)
 		if !(a < 20) {
 			y[i] = ftanh(v)
@@ -292,7 +296,9 @@ func tanhSlice(y, x []float64) {
 // softplusSlice writes y[i] = softplus(x[i]).
 func softplusSlice(y, x []float64) {
 	y = y[:len(x)]
-	for i, v := range x {
+	k := vecSoftplus(y, x)
+	for i, v := range x[k:] {
+		i += k
 		if !(v > -fastMax && v <= 20) {
 			y[i] = fsoftplus(v)
 			continue

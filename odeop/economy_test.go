@@ -229,7 +229,8 @@ var econTols = []float64{1e-3, 1e-6, 1e-9}
 
 // TestEconomy: our dopri5 needs fewer evaluations than torchdiffeq's dopri5 at equal error
 // (geometric mean over the problems of NFE*err^(1/5), at every tolerance), and tsit5 beats
-// dopri5 the same way.
+// dopri5 the same way. The table's NFE and error columns are the solves at the nominal
+// tolerance; its ratios are of the efficiencies averaged over the tolerance sweep.
 func TestEconomy(t *testing.T) {
 	res := runEconomy(t, []econConfig{torchdiffeqDopri5, ourDopri5, ourTsit5}, econTols)
 	var b strings.Builder
@@ -254,7 +255,7 @@ func TestEconomy(t *testing.T) {
 			t.Errorf("tol %g: our dopri5 is not more economical than torchdiffeq's (ratio %.3f)", tol, r)
 		}
 		if q >= 1 {
-			t.Logf("tol %g: tsit5 is not more economical than dopri5 (ratio %.3f)", tol, q)
+			t.Errorf("tol %g: tsit5 is not more economical than dopri5 (ratio %.3f)", tol, q)
 		}
 	}
 	t.Log(b.String())

@@ -8,7 +8,7 @@ import (
 	"github.com/continuum-ml/continuum/odeop"
 )
 
-// Solve the harmonic oscillator x” = -x with the default method (dopri5) and read the
+// Solve the harmonic oscillator d2x/dt2 = -x with the default method (dopri5) and read the
 // solution at several times from the dense output.
 func ExampleIntegrate() {
 	f := func(t float64, y, dydt []float64) {
