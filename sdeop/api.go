@@ -107,11 +107,13 @@ const (
 	// Euler is Euler-Maruyama. Ito; every noise type; strong order 0.5 (1.0 for
 	// additive noise). The default for Ito SDEs.
 	Euler Method = "euler"
-	// Milstein is the derivative-free Milstein method (Roessler's Runge-Kutta form, as
-	// torchsde's grad_free option): g g' is replaced by a difference of g at
-	// y + f dt + g sqrt(dt) and y. Ito or Stratonovich; diagonal, additive, scalar
-	// noise; strong order 1.0. One extra diffusion evaluation per step (none for
-	// additive noise, where it is Euler-Maruyama).
+	// Milstein is the derivative-free Milstein method: the derivative term g g' is a
+	// difference quotient of g, one-sided at y + f dt + g sqrt(dt) for Ito SDEs (as
+	// torchsde's grad_free option and Kloeden-Platen 11.1), central at y +- g sqrt(dt)
+	// for Stratonovich ones (where a one-sided quotient would lose half an order). Ito
+	// or Stratonovich; diagonal, additive, scalar noise; strong order 1.0. One (Ito) or
+	// two (Stratonovich) extra diffusion evaluations per step; none for additive noise,
+	// where it is Euler-Maruyama.
 	Milstein Method = "milstein"
 	// SRK is Roessler's (2010) stochastic Runge-Kutta method: SRID2 for diagonal and
 	// scalar noise (4 stages), SRA1 for additive noise (2 stages), as torchsde's srk.

@@ -38,29 +38,42 @@ type chunkWorker interface {
 	runChunks(c0, c1 int, scratch []float64)
 }
 
-// runParallel runs w over all chunks of dim components, on several goroutines when the
-// work (component-operations) is large enough. Results do not depend on the split.
-func runParallel(w chunkWorker, dim, work int, scratch []float64) {
+// runner runs chunk workers, keeping one scratch buffer per goroutine. It is used under
+// its owner's mutex.
+type runner struct {
+	scratch [][]float64
+	wg      sync.WaitGroup
+}
+
+// run runs w over all chunks of dim components, on several goroutines when the work
+// (component-operations) is large enough. Results do not depend on the split.
+func (r *runner) run(w chunkWorker, dim, work int) {
 	nc := numChunks(dim)
 	p := runtime.GOMAXPROCS(0)
 	if p > nc {
 		p = nc
 	}
-	if p < 2 || work < parallelWork {
-		w.runChunks(0, nc, scratch)
+	if work < parallelWork {
+		p = 1
+	}
+	for len(r.scratch) < p {
+		r.scratch = append(r.scratch, make([]float64, 2*chunkSize))
+	}
+	if p < 2 {
+		w.runChunks(0, nc, r.scratch[0])
 		return
 	}
-	var wg sync.WaitGroup
-	wg.Add(p - 1)
+	r.wg.Add(p - 1)
 	for k := 1; k < p; k++ {
-		go func(c0, c1 int) {
-			defer wg.Done()
-			var s [2 * chunkSize]float64
-			w.runChunks(c0, c1, s[:])
-		}(nc*k/p, nc*(k+1)/p)
+		go r.worker(w, nc*k/p, nc*(k+1)/p, r.scratch[k])
 	}
-	w.runChunks(0, nc/p, scratch)
-	wg.Wait()
+	w.runChunks(0, nc/p, r.scratch[0])
+	r.wg.Wait()
+}
+
+func (r *runner) worker(w chunkWorker, c0, c1 int, scratch []float64) {
+	w.runChunks(c0, c1, scratch)
+	r.wg.Done()
 }
 
 // chunkStream is the random stream of chunk c of the node with key key.

@@ -43,8 +43,9 @@ import (
 // pair; queries touch all pairs along their path, so with a cache of at least the tree
 // depth a sweep over the cells in order, in either direction, computes every node once:
 // about one normal per component per query, or two with Levy area. The cache holds
-// WithCacheSize pairs (each 2*dim floats, 4*dim with Levy area); the default is the
-// depth of the cell tree plus 8. Large dimensions are split into chunks of 512
+// WithCacheSize pairs (each 2*dim floats, 4*dim with Levy area); by default it holds 8
+// more than the deepest query so far has used (the depth of the cell tree plus 8 for
+// queries on the grid of the dt hint). Large dimensions are split into chunks of 512
 // components, each with its own stream, computed on up to GOMAXPROCS goroutines.
 // Queries from several goroutines are serialised by a mutex (and give the same numbers).
 //
@@ -70,14 +71,15 @@ type BrownianInterval struct {
 	tail     *pairEntry
 	nentries int
 	capacity int
+	autoCap  bool // capacity follows the deepest query: depth + 8
 	free     []*pairEntry
 	epoch    uint64
 	path     []*pairEntry // last pair used at each depth: a lookup shortcut
 
-	ops     []ivOp
-	work    ivWork
-	scratch []float64
-	hbuf    []float64 // Levy area of an Increment call when the caller wants none
+	ops  []ivOp
+	work ivWork
+	run  runner
+	hbuf []float64 // Levy area of an Increment call when the caller wants none
 }
 
 type nodeKey struct{ lo, hi int64 }
@@ -110,8 +112,8 @@ func WithDtHint(dt float64) IntervalOption { return func(c *intervalConfig) { c.
 // gives a different path from the same seed.
 func WithLevyArea() IntervalOption { return func(c *intervalConfig) { c.levy = true } }
 
-// WithCacheSize sets the number of cached node pairs (default: depth of the cell tree +
-// 8). The cache never holds fewer pairs than one query needs.
+// WithCacheSize sets the number of cached node pairs (default: 8 more than the deepest
+// query so far). A query may exceed it temporarily: the pairs it uses stay until it ends.
 func WithCacheSize(n int) IntervalOption { return func(c *intervalConfig) { c.cache = n } }
 
 // WithResolution sets the time resolution inside a cell (default 2^-32 of the cell
@@ -187,7 +189,7 @@ func NewBrownianInterval(t0, t1 float64, dim int, seed uint64, opts ...IntervalO
 	}
 	b.capacity = cfg.cache
 	if b.capacity == 0 {
-		b.capacity = cellDepth + 8
+		b.capacity, b.autoCap = cellDepth+8, true
 	}
 	b.rootW = make([]float64, dim)
 	key := rng.Derive(seed, math.MaxUint64)
@@ -214,7 +216,6 @@ func NewBrownianInterval(t0, t1 float64, dim int, seed uint64, opts ...IntervalO
 		}
 		b.hbuf = make([]float64, dim)
 	}
-	b.scratch = make([]float64, 2*chunkSize)
 	return b, nil
 }
 
@@ -356,7 +357,7 @@ func (b *BrownianInterval) query(dw, dh []float64, s, t float64) {
 	b.work.neg = neg
 	b.work.levy = b.levy
 	b.work.dim = b.dim
-	runParallel(&b.work, b.dim, len(b.ops)*b.dim, b.scratch)
+	b.run.run(&b.work, b.dim, len(b.ops)*b.dim)
 	b.trim()
 }
 
@@ -404,6 +405,9 @@ func (b *BrownianInterval) pair(lo, hi int64, depth int, w, h []float64) *pairEn
 	}
 	for len(b.path) <= depth {
 		b.path = append(b.path, nil)
+		if b.autoCap && len(b.path)+8 > b.capacity {
+			b.capacity = len(b.path) + 8
+		}
 	}
 	b.path[depth] = e
 	e.epoch = b.epoch

@@ -52,9 +52,9 @@ type BrownianTree struct {
 	memoW  [2][]float64
 	memoOK [2]bool
 
-	plan    []treeLevel // scratch for one bisection
-	scratch []float64
-	work    treeWork
+	plan []treeLevel // scratch for one bisection
+	run  runner
+	work treeWork
 }
 
 // treeLevel is one bisection step of a query: mid = (wa + wb)/2 + sd * Z(key).
@@ -104,7 +104,6 @@ func NewBrownianTree(t0, t1 float64, dim int, seed uint64, tol float64) (*Browni
 	for k := range b.memoW {
 		b.memoW[k] = make([]float64, dim)
 	}
-	b.scratch = make([]float64, 2*chunkSize)
 	return b, nil
 }
 
@@ -205,7 +204,7 @@ func (b *BrownianTree) evaluate(dst []float64, t float64) {
 	if exact == nil {
 		b.work.fa = (t - a) / (c - a)
 	}
-	runParallel(&b.work, b.dim, (len(plan)+1)*b.dim, b.scratch)
+	b.run.run(&b.work, b.dim, (len(plan)+1)*b.dim)
 }
 
 // treeWork computes the bisection plan of one point and writes the point's value.
