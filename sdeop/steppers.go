@@ -167,7 +167,7 @@ func (s *milsteinStepper) step(t, h float64, y, dw, _ []float64) {
 //
 //	y~ = y + f h + g dW,  y1 = y + (f + f(t+h, y~)) h/2 + (g + g(t+h, y~)) dW/2.
 type heunStepper struct {
-	sys            *system
+	sys        *system
 	f0, f1, yt []float64
 	g0, g1     []float64
 }
