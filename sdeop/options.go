@@ -13,6 +13,7 @@ type config struct {
 	stepSet  bool
 	maxSteps int
 	seed     uint64
+	node     nodeOptions // options of Solve and SolveKL (node_options.go)
 }
 
 func newConfig(opts []Option) *config {

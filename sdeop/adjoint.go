@@ -1,0 +1,371 @@
+package sdeop
+
+import (
+	"github.com/pkg/errors"
+)
+
+// adjSys is the augmented system of the stochastic adjoint (Li et al. 2020, eq. 7 and
+// section 3): Y = [z | a | a_theta] (n + n + P entries) with, in Stratonovich form,
+//
+//	dz       =  f~(z) dt + g(z) ∘ dW
+//	da       = -a^T ∂f~/∂z dt     - sum_j a^T ∂g_j/∂z ∘ dW_j      = -VJP_z(f~, a) dt - VJP_z(g, a ⊙ dW)
+//	da_theta = -a^T ∂f~/∂theta dt - sum_j a^T ∂g_j/∂theta ∘ dW_j  = -VJP_theta(f~, a) dt - VJP_theta(g, a ⊙ dW)
+//
+// where f~ is the Stratonovich drift: f for Stratonovich SDEs, f - c for Ito SDEs with
+// diagonal noise (c from ItoCorrector), and f for additive noise. With KL the logqp
+// channel's cotangent aL (constant between output times) adds -aL ∂k/∂z to da and
+// -aL ∂k/∂theta to da_theta. The diffusion of [a, a_theta] is not diagonal; the
+// backward schemes only need the products G(Y) dW written above. Integrated from the
+// last output time to the first with negative steps and the increments of the same
+// path, it returns a(t0) = dL/dz0 and a_theta(t0) = dL/dtheta.
+type adjSys struct {
+	s    *nodeSys
+	n, P int
+	corr bool      // subtract the Ito correction
+	aL   []float64 // KL: cotangent of the logqp channel (batch entries)
+	cf   []float64 // drift cotangent [a | aL]
+	fv   []float64 // drift value (m)
+	gv   []float64 // diffusion value (n)
+	aw   []float64 // a ⊙ dW
+	cv   []float64 // Ito correction and its VJPs
+	cdz  []float64
+	cth  []float64
+}
+
+func newAdjSys(s *nodeSys, corr bool) *adjSys {
+	a := &adjSys{s: s, n: s.n, P: s.P, corr: corr}
+	a.cf = make([]float64, s.m)
+	a.fv = make([]float64, s.m)
+	v := newVecs(s.n, 4)
+	a.gv, a.aw, a.cv, a.cdz = v[0], v[1], v[2], v[3]
+	if corr {
+		a.cth = make([]float64, s.pg)
+	}
+	if s.kl {
+		a.aL = a.cf[s.n:]
+	}
+	return a
+}
+
+func (a *adjSys) size() int { return 2*a.n + a.P }
+
+func (a *adjSys) driftInto(dst []float64, t float64, y []float64) {
+	n, s := a.n, a.s
+	z := y[:n]
+	copy(a.cf[:n], y[n:2*n])
+	clear(dst[n:])
+	s.vjp(a.fv, nil, dst[n:2*n], dst[2*n:], t, z, a.cf, nil)
+	copy(dst[:n], a.fv[:n])
+	neg(dst[n:])
+	if a.corr {
+		s.g.corrVJP(a.cv, a.cdz, a.cth, t, z, y[n:2*n])
+		s.st.NFEDiffusion++
+		for i, v := range a.cv {
+			dst[i] -= v
+		}
+		addTo(dst[n:2*n], a.cdz)
+		addTo(dst[2*n+s.pf:2*n+s.pf+s.pg], a.cth)
+	}
+}
+
+func (a *adjSys) noiseInto(dst []float64, t float64, y, dw []float64) {
+	n := a.n
+	z, adj := y[:n], y[n:2*n]
+	for i, v := range adj {
+		a.aw[i] = v * dw[i]
+	}
+	clear(dst[n:])
+	a.s.vjp(nil, a.gv, dst[n:2*n], dst[2*n:], t, z, nil, a.aw)
+	for i, g := range a.gv {
+		dst[i] = g * dw[i]
+	}
+	neg(dst[n:])
+}
+
+func neg(x []float64) {
+	for i := range x {
+		x[i] = -x[i]
+	}
+}
+
+// adjointBackward runs the stochastic adjoint backward over the grid of the forward
+// solve, reversed, with the scheme op.adjMethod, on the run's Brownian path. At every
+// output time z is reset to the forward value and the incoming gradients are added, as
+// the ODE adjoint does. It returns dL/dz0 (n) and dL/dtheta (P).
+func (r *nodeRun) adjointBackward(zs, gz, gL []float64) ([]float64, []float64, Stats, error) {
+	op, s := r.op, r.sys
+	n := s.n
+	corr := op.calc == Ito && op.noise != Additive
+	if corr && !s.g.corrector() {
+		return nil, nil, Stats{}, errors.Wrapf(ErrUnsupported,
+			"the stochastic adjoint of an Ito SDE with diagonal noise needs the diffusion's Evaluator (%T) to implement sdeop.ItoCorrector; "+
+				"use WithCalculus(Stratonovich), WithNoise(Additive) if g does not depend on z, or WithGradient(Checkpoint) with Euler",
+			s.g.evs[0])
+	}
+	adj := newAdjSys(s, corr)
+	T := len(op.ts)
+	K := len(op.times) - 1
+	Y := make([]float64, adj.size())
+	copy(Y[:n], zs[(T-1)*n:])
+	copy(Y[n:2*n], gz[(T-1)*n:])
+	if s.kl {
+		copy(adj.aL, gL[(T-1)*op.batch:])
+	}
+	st := newTabStepper(nodeTableaus[op.adjMethod], adj)
+	dw := make([]float64, n)
+	next := T - 2
+	s.st = Stats{}
+	for k := K - 1; k >= 0; k-- {
+		t1, t0 := op.times[k+1], op.times[k]
+		r.bm.Increment(dw, t1, t0)
+		st.step(t1, t0-t1, Y, dw)
+		if j := nonFinite(Y); j >= 0 {
+			return nil, nil, s.st, errors.Wrapf(ErrNonFinite, "adjoint state [%d] = %g after the %s step from t=%g to t=%g", j, Y[j], op.adjMethod, t1, t0)
+		}
+		for next >= 0 && op.outAt[next] == k {
+			copy(Y[:n], zs[next*n:(next+1)*n])
+			addTo(Y[n:2*n], gz[next*n:(next+1)*n])
+			if s.kl {
+				addTo(adj.aL, gL[next*op.batch:(next+1)*op.batch])
+			}
+			next--
+		}
+	}
+	stats := s.st
+	stats.Steps = K
+	return append([]float64(nil), Y[n:2*n]...), append([]float64(nil), Y[2*n:]...), stats, nil
+}
+
+// reversibleBackward backpropagates exactly through a reversible Heun solve (Kidger et
+// al. 2021, section 3) from its final state (yN, yhN): with tape == nil it reconstructs
+// every earlier state (y_k, yh_k) algebraically, else it reads them from the tape. Writing
+// F_k = D(yh_k), G_k = G(yh_k), a step is
+//
+//	yh_{k+1} = 2 y_k - yh_k + h_k F_k + dW_k G_k
+//	y_{k+1}  = y_k + h_k (F_k + F_{k+1})/2 + dW_k (G_k + G_{k+1})/2
+//
+// so the cotangents obey, from k = K down to 0 (terms with index K+1 or -1 are zero),
+//
+//	ybar_k  = ybar_{k+1} + 2 yhbar_{k+1} + dL/dy_k
+//	Fbar_k  = h_k (yhbar_{k+1} + ybar_{k+1}/2) + h_{k-1} ybar_k / 2
+//	Gbar_k  = dW_k (yhbar_{k+1} + ybar_{k+1}/2) + dW_{k-1} ybar_k / 2
+//	yhbar_k = -yhbar_{k+1} + VJP(F, Fbar_k) + VJP(G, Gbar_k)      (at yh_k)
+//
+// one drift and one diffusion VJP per step, which also give F_k and G_k for the
+// reconstruction. dL/dz0 = ybar_0 + yhbar_0 since yh_0 = y_0.
+func (r *nodeRun) reversibleBackward(yN, yhN []float64, tape *nodeTape, gz, gL []float64) ([]float64, []float64, Stats, error) {
+	op, s := r.op, r.sys
+	n, m := s.n, s.m
+	K := len(op.times) - 1
+	T := len(op.ts)
+	v := newVecs(m, 8)
+	y, yh, yb, yhb, ybN, yhbN, F, Fn := v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7]
+	g := newVecs(n, 3)
+	Gk, Gn, Gb := g[0], g[1], g[2]
+	Fb := make([]float64, m)
+	dth := make([]float64, s.P)
+	dwk := make([]float64, n)  // dW_k
+	dwkm := make([]float64, n) // dW_{k-1}
+	addOut := func(k int, dst []float64) {
+		for i := T - 1; i >= 0 && op.outAt[i] >= k; i-- {
+			if op.outAt[i] != k {
+				continue
+			}
+			addTo(dst[:n], gz[i*n:(i+1)*n])
+			if s.kl {
+				addTo(dst[n:], gL[i*op.batch:(i+1)*op.batch])
+			}
+		}
+	}
+	copy(y, yN)
+	copy(yh, yhN)
+	s.st = Stats{}
+	// ybN, yhbN hold the cotangents at k+1 (zero at k = K); Fn, Gn the values F_{k+1}, G_{k+1}.
+	for k := K; k >= 0; k-- {
+		var hk, hkm float64
+		if k < K {
+			hk = op.times[k+1] - op.times[k]
+			copy(dwk, dwkm)
+			if tape != nil {
+				copy(y, tape.y[k*m:(k+1)*m])
+				copy(yh, tape.yh[k*m:(k+1)*m])
+			} else {
+				// yh_k = 2 y_{k+1} - yh_{k+1} - h_k F_{k+1} - dW_k G_{k+1}; y still holds y_{k+1}.
+				for i := range yh {
+					yh[i] = 2*y[i] - yh[i] - hk*Fn[i]
+				}
+				for i := 0; i < n; i++ {
+					yh[i] -= dwk[i] * Gn[i]
+				}
+			}
+		}
+		if k > 0 {
+			hkm = op.times[k] - op.times[k-1]
+			r.bm.Increment(dwkm, op.times[k-1], op.times[k])
+		} else {
+			clear(dwkm)
+		}
+		// ybar_k
+		for i := range yb {
+			yb[i] = ybN[i] + 2*yhbN[i]
+		}
+		addOut(k, yb)
+		// Fbar_k, Gbar_k
+		for i := range Fb {
+			Fb[i] = hk*(yhbN[i]+0.5*ybN[i]) + 0.5*hkm*yb[i]
+		}
+		for i := range Gb {
+			Gb[i] = 0.5 * dwkm[i] * yb[i]
+			if k < K {
+				Gb[i] += dwk[i] * (yhbN[i] + 0.5*ybN[i])
+			}
+		}
+		// yhbar_k
+		for i := range yhb {
+			yhb[i] = -yhbN[i]
+		}
+		var fOut, gOut []float64
+		if tape == nil {
+			fOut, gOut = F, Gk
+		}
+		s.vjp(fOut, gOut, yhb[:n], dth, op.times[k], yh[:n], Fb, Gb)
+		if tape == nil && k < K {
+			// y_k = y_{k+1} - h_k (F_k + F_{k+1})/2 - dW_k (G_k + G_{k+1})/2
+			for i := range y {
+				y[i] -= 0.5 * hk * (F[i] + Fn[i])
+			}
+			for i := 0; i < n; i++ {
+				y[i] -= 0.5 * (Gk[i] + Gn[i]) * dwk[i]
+			}
+		}
+		if j := nonFinite(yhb); j >= 0 {
+			return nil, nil, s.st, errors.Wrapf(ErrNonFinite, "reversible adjoint: cotangent [%d] = %g at t=%g", j, yhb[j], op.times[k])
+		}
+		ybN, yb = yb, ybN
+		yhbN, yhb = yhb, yhbN
+		Fn, F = F, Fn
+		Gn, Gk = Gk, Gn
+	}
+	// ybN, yhbN now hold the cotangents at k = 0.
+	dz0 := make([]float64, n)
+	for i := range dz0 {
+		dz0[i] = ybN[i] + yhbN[i]
+	}
+	stats := s.st
+	stats.Steps = K
+	return dz0, dth, stats, nil
+}
+
+// checkpointBackward backpropagates exactly through the recorded steps of a
+// nodeTableau method (discretize-then-optimize): for each step, from the last, it
+// recomputes the stage inputs from the recorded start state and reverses through the
+// stages with VJPs of the drift and diffusion.
+func (r *nodeRun) checkpointBackward(tape *nodeTape, gz, gL []float64) ([]float64, []float64, Stats, error) {
+	op, s := r.op, r.sys
+	n, m := s.n, s.m
+	T := len(op.ts)
+	K := len(op.times) - 1
+	tb := nodeTableaus[op.method]
+	ns := tb.stages()
+	Z := newVecs(m, ns)
+	F := newVecs(m, ns)
+	Gv := newVecs(n, ns)
+	Fb := newVecs(m, ns)
+	Gb := newVecs(n, ns)
+	usedF := make([]bool, ns)
+	usedG := make([]bool, ns)
+	Zb := make([]float64, n)
+	yb := make([]float64, m)
+	dth := make([]float64, s.P)
+	dw := make([]float64, n)
+	addOut := func(i int) {
+		addTo(yb[:n], gz[i*n:(i+1)*n])
+		if s.kl {
+			addTo(yb[n:], gL[i*op.batch:(i+1)*op.batch])
+		}
+	}
+	addOut(T - 1)
+	next := T - 2
+	s.st = Stats{}
+	for k := K - 1; k >= 0; k-- {
+		t, h := op.times[k], op.times[k+1]-op.times[k]
+		r.bm.Increment(dw, t, op.times[k+1])
+		y0 := tape.y[k*m : (k+1)*m]
+		// Recompute the stage inputs (and the values later stages need).
+		for i := 0; i < ns; i++ {
+			copy(Z[i], y0)
+			for j := 0; j < i; j++ {
+				if c := tb.A[i][j] * h; c != 0 {
+					axpy(Z[i], c, F[j])
+				}
+				if c := tb.B[i][j]; c != 0 {
+					for q := 0; q < n; q++ {
+						Z[i][q] += c * Gv[j][q] * dw[q]
+					}
+				}
+			}
+			needF, needG := false, false
+			for l := i + 1; l < ns; l++ {
+				needF = needF || tb.A[l][i] != 0
+				needG = needG || tb.B[l][i] != 0
+			}
+			ti := t + tb.c[i]*h
+			if needF {
+				s.drift(F[i], ti, Z[i][:n])
+			}
+			if needG {
+				s.diffusion(Gv[i], ti, Z[i][:n])
+			}
+		}
+		// Cotangents of the stage values from the update y1 = y + sum a_i h F_i + b_i G_i dW.
+		for i := 0; i < ns; i++ {
+			c := tb.a[i] * h
+			for q := range Fb[i] {
+				Fb[i][q] = c * yb[q]
+			}
+			usedF[i] = c != 0
+			b := tb.b[i]
+			for q := range Gb[i] {
+				Gb[i][q] = b * dw[q] * yb[q]
+			}
+			usedG[i] = b != 0
+		}
+		for i := ns - 1; i >= 0; i-- {
+			if !usedF[i] && !usedG[i] {
+				continue
+			}
+			var cf, cg []float64
+			if usedF[i] {
+				cf = Fb[i]
+			}
+			if usedG[i] {
+				cg = Gb[i]
+			}
+			clear(Zb)
+			s.vjp(nil, nil, Zb, dth, t+tb.c[i]*h, Z[i][:n], cf, cg)
+			addTo(yb[:n], Zb)
+			for j := 0; j < i; j++ {
+				if c := tb.A[i][j] * h; c != 0 {
+					axpy(Fb[j][:n], c, Zb)
+					usedF[j] = true
+				}
+				if c := tb.B[i][j]; c != 0 {
+					for q := 0; q < n; q++ {
+						Gb[j][q] += c * dw[q] * Zb[q]
+					}
+					usedG[j] = true
+				}
+			}
+		}
+		if j := nonFinite(yb); j >= 0 {
+			return nil, nil, s.st, errors.Wrapf(ErrNonFinite, "checkpoint: cotangent [%d] = %g at t=%g", j, yb[j], t)
+		}
+		for next >= 0 && op.outAt[next] == k {
+			addOut(next)
+			next--
+		}
+	}
+	stats := s.st
+	stats.Steps = K
+	return append([]float64(nil), yb[:n]...), dth, stats, nil
+}

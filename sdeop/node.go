@@ -1,0 +1,841 @@
+package sdeop
+
+import (
+	"fmt"
+	"hash"
+	"hash/fnv"
+	"math"
+	"sync"
+	"sync/atomic"
+
+	"github.com/chewxy/hm"
+	"github.com/pkg/errors"
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+
+	"github.com/continuum-ml/continuum/internal/rng"
+	"github.com/continuum-ml/continuum/odeop"
+)
+
+// ErrNotRun is returned by BrownianOf for a Solve node that has not run forward yet.
+var ErrNotRun = errors.New("sdeop: node has not run")
+
+// nodeOpIDs numbers op instances: Gorgonia hash-conses nodes by their op's hash, so two
+// solves with equal-looking arguments must still hash differently.
+var nodeOpIDs uint64
+
+// Solve returns a node holding z at every time of ts, of shape (len(ts), batch, dim), for
+// the SDE
+//
+//	dz = f(t, z; theta_f) dt + g(t, z; theta_g) ⊙ dW,   z(ts[0]) = z0 (batch, dim)
+//
+// with drift f and diagonal diffusion g (g has z's shape; WithNoise(Additive) declares
+// that g does not depend on z), in the calculus of WithCalculus (default Ito), on a
+// Brownian path with one component per entry of z (component b*dim + d for row b). The
+// inputs of the node are z0 and the parameters of f and g (a node shared by both enters
+// once), so gorgonia.Grad through it gives gradients with respect to all of them.
+//
+// The solve takes fixed steps of WithStep's dt (required), from each output time to the
+// next, the last one shortened, as Integrate. ts must be strictly increasing. Methods
+// (WithMethod; default Euler for Ito, Midpoint for Stratonovich): Euler, Milstein and
+// SRK (Ito), Heun, EulerHeun, Midpoint, ReversibleHeun and Milstein (Stratonovich).
+//
+// The Brownian path is made from the seed (WithSeed, default 0) on every run: a
+// BrownianInterval told the step (default), or a BrownianTree (WithBrownian). The
+// gradient run replays the path of the forward run. By default every run uses the same
+// path; WithResample(true) draws a new one per run, and SetSeed changes the seed.
+// BrownianOf returns the path of the last run.
+//
+// Gradients (WithGradient):
+//   - Adjoint (default): the stochastic adjoint of Li et al. (2020), the
+//     Stratonovich SDE of [z, a, a_theta] solved backward on the same path with
+//     WithAdjointMethod's scheme (Midpoint default, EulerHeun, Heun); Ito SDEs are
+//     converted (see ItoCorrector). After a ReversibleHeun solve the default backward
+//     pass is the reversible Heun adjoint of Kidger et al. (2021), exact for the
+//     discrete solve. Memory does not grow with the number of steps.
+//   - Checkpoint: exact backpropagation through the stored steps (Euler, Heun,
+//     EulerHeun, Midpoint, ReversibleHeun).
+//
+// The solve runs in float64; a float32 graph is converted at the node's edges. Errors
+// of a run (a non-finite state, a panic in the dynamics) come out of the machine's
+// RunAll; odeop.Cause unwraps them for errors.Is.
+func Solve(z0 *G.Node, drift, diffusion odeop.Dynamics, ts []float64, opts ...Option) (*G.Node, error) {
+	op, children, err := newSolveOp("solve", z0, drift, diffusion, nil, ts, opts)
+	if err != nil {
+		return nil, err
+	}
+	n, err := G.ApplyOp(op, children...)
+	if err != nil {
+		return nil, errors.Wrap(err, "solve")
+	}
+	return n, nil
+}
+
+// SolveKL solves the SDE of the approximate posterior, drift posterior and diffusion
+// g, as Solve does, and accumulates along the same solve the KL divergence between the
+// path measures of the posterior and of the prior (drift prior, the same diffusion),
+// as torchsde's logqp:
+//
+//	logqp_b(t) = 1/2 integral_{ts[0]}^{t} |(f_post - f_prior)(s, z_b(s)) / g(s, z_b(s))|^2 ds
+//
+// for every batch row b (g must not vanish). It returns zs (len(ts), batch, dim) and
+// logqp (len(ts), batch), logqp(ts[0]) = 0; the KL channel is a deterministic channel
+// of the state, stepped by the same method (Euler, Heun, EulerHeun, Midpoint or
+// ReversibleHeun), and gradients flow through both outputs. The inputs are z0 and the
+// parameters of the posterior drift, the diffusion and the prior drift. Options as
+// Solve; StatsOf, SetSeed and BrownianOf accept either output.
+//
+// References: Li, Wong, Chen, Duvenaud (2020), section 5 (latent SDEs); torchsde's
+// sdeint(..., logqp=True).
+func SolveKL(z0 *G.Node, posterior, prior, diffusion odeop.Dynamics, ts []float64, opts ...Option) (zs, logqp *G.Node, err error) {
+	if prior == nil {
+		return nil, nil, errors.Wrap(ErrSDE, "solve KL: prior drift is nil")
+	}
+	op, children, err := newSolveOp("solve KL", z0, posterior, diffusion, prior, ts, opts)
+	if err != nil {
+		return nil, nil, err
+	}
+	raw, err := G.ApplyOp(op, children...)
+	if err != nil {
+		return nil, nil, errors.Wrap(err, "solve KL")
+	}
+	if zs, err = G.ApplyOp(&klPartOp{op: op, part: 0}, raw); err != nil {
+		return nil, nil, errors.Wrap(err, "solve KL")
+	}
+	if logqp, err = G.ApplyOp(&klPartOp{op: op, part: 1}, raw); err != nil {
+		return nil, nil, errors.Wrap(err, "solve KL")
+	}
+	return zs, logqp, nil
+}
+
+// newSolveOp checks the arguments of Solve and SolveKL and returns the op and its inputs.
+func newSolveOp(what string, z0 *G.Node, f, g, q odeop.Dynamics, ts []float64, opts []Option) (*solveOp, G.Nodes, error) {
+	if z0 == nil {
+		return nil, nil, errors.Wrapf(ErrState, "%s: z0 is nil", what)
+	}
+	if f == nil || g == nil {
+		return nil, nil, errors.Wrapf(ErrSDE, "%s: drift and diffusion must not be nil", what)
+	}
+	if z0.Dims() != 2 {
+		return nil, nil, errors.Wrapf(ErrState, "%s: z0 has shape %v, want a matrix (batch, dim)", what, z0.Shape())
+	}
+	dt := z0.Dtype()
+	if dt != tensor.Float64 && dt != tensor.Float32 {
+		return nil, nil, errors.Wrapf(ErrState, "%s: z0 has dtype %v, want float64 or float32", what, dt)
+	}
+	cfg := newConfig(opts)
+	nc := cfg.node
+	if err := checkTimes(ts); err != nil {
+		return nil, nil, errors.Wrap(err, what)
+	}
+	if len(ts) < 2 || ts[1] < ts[0] {
+		return nil, nil, errors.Wrapf(ErrTimes, "%s: want at least two strictly increasing output times, got %v", what, ts)
+	}
+	if nc.calculus != Ito && nc.calculus != Stratonovich {
+		return nil, nil, errors.Wrapf(ErrSDE, "%s: unknown calculus %v", what, nc.calculus)
+	}
+	if nc.noise != Diagonal && nc.noise != Additive {
+		return nil, nil, errors.Wrapf(ErrUnsupported, "%s: %v noise; the node supports Diagonal and Additive noise", what, nc.noise)
+	}
+	method := cfg.method
+	if method == "" {
+		method = Euler
+		if nc.calculus == Stratonovich {
+			method = Midpoint
+		}
+	}
+	info, ok := methods[method]
+	if !ok {
+		return nil, nil, errors.Wrapf(ErrMethod, "%s: %q", what, method)
+	}
+	if _, calcOK := info.supports(nc.noise, nc.calculus); !calcOK {
+		return nil, nil, errors.Wrapf(ErrUnsupported, "%s: method %s does not solve %v SDEs with %v noise", what, method, nc.calculus, nc.noise)
+	}
+	if !cfg.stepSet {
+		return nil, nil, errors.Wrapf(ErrStep, "%s: fixed-step methods need WithStep", what)
+	}
+	if !(cfg.step > 0) || math.IsInf(cfg.step, 0) {
+		return nil, nil, errors.Wrapf(ErrStep, "%s: step %g must be positive and finite", what, cfg.step)
+	}
+	if cfg.maxSteps <= 0 {
+		return nil, nil, errors.Wrapf(ErrOption, "%s: max steps %d must be positive", what, cfg.maxSteps)
+	}
+	total := int64(0)
+	for i := 0; i+1 < len(ts); i++ {
+		total += numSteps(ts[i+1]-ts[i], cfg.step)
+		if total > int64(cfg.maxSteps) {
+			return nil, nil, errors.Wrapf(ErrMaxSteps, "%s: step %g over [%g, %g] needs more than %d steps", what, cfg.step, ts[0], ts[len(ts)-1], cfg.maxSteps)
+		}
+	}
+	switch nc.brownian {
+	case IntervalPath:
+		if nc.treeTol != 0 {
+			return nil, nil, errors.Wrapf(ErrOption, "%s: a tolerance (%g) applies to TreePath only", what, nc.treeTol)
+		}
+	case TreePath:
+		if !(nc.treeTol >= 0) || math.IsInf(nc.treeTol, 0) {
+			return nil, nil, errors.Wrapf(ErrOption, "%s: tree tolerance %g must be positive and finite (0: default)", what, nc.treeTol)
+		}
+		if info.levy {
+			return nil, nil, errors.Wrapf(ErrUnsupported, "%s: method %s needs the Levy area of IntervalPath; a BrownianTree has none", what, method)
+		}
+	default:
+		return nil, nil, errors.Wrapf(ErrOption, "%s: unknown Brownian kind %v", what, nc.brownian)
+	}
+	ownEngine := nodeTableaus[method] != nil || method == ReversibleHeun
+	switch nc.grad {
+	case Adjoint:
+	case Checkpoint:
+		if !ownEngine {
+			return nil, nil, errors.Wrapf(ErrUnsupported, "%s: Checkpoint backpropagates through Euler, Heun, EulerHeun, Midpoint and ReversibleHeun steps, not %s; use one of those or the Adjoint gradient", what, method)
+		}
+		if nc.adjMethod != "" {
+			return nil, nil, errors.Wrapf(ErrOption, "%s: WithAdjointMethod applies to the Adjoint gradient only", what)
+		}
+	default:
+		return nil, nil, errors.Wrapf(ErrOption, "%s: unknown gradient method %v", what, nc.grad)
+	}
+	adj := nc.adjMethod
+	if adj == "" {
+		adj = Midpoint
+		if method == ReversibleHeun {
+			adj = ReversibleHeun
+		}
+	}
+	switch adj {
+	case Midpoint, EulerHeun, Heun:
+	case ReversibleHeun:
+		if method != ReversibleHeun {
+			return nil, nil, errors.Wrapf(ErrUnsupported, "%s: the ReversibleHeun adjoint needs a ReversibleHeun forward solve, not %s", what, method)
+		}
+	default:
+		return nil, nil, errors.Wrapf(ErrUnsupported, "%s: adjoint method %q; want Midpoint, EulerHeun or Heun (Stratonovich, derivative-free), or ReversibleHeun after a ReversibleHeun solve", what, adj)
+	}
+	if q != nil && !ownEngine {
+		return nil, nil, errors.Wrapf(ErrUnsupported, "%s: the KL channel is stepped by Euler, Heun, EulerHeun, Midpoint or ReversibleHeun, not %s", what, method)
+	}
+	shape := z0.Shape()
+	batch, dim := shape[0], shape[1]
+	op := &solveOp{
+		id: atomic.AddUint64(&nodeOpIDs, 1), f: f, g: g, q: q,
+		ts: append([]float64(nil), ts...), dt: cfg.step, method: method, adjMethod: adj,
+		calc: nc.calculus, noise: nc.noise, node: nc, seed: cfg.seed,
+		batch: batch, dim: dim, dtype: dt, kl: q != nil,
+	}
+	op.times, op.outAt = nodeGrid(op.ts, op.dt)
+	children := G.Nodes{z0}
+	index := map[*G.Node]int{}
+	dyns := []odeop.Dynamics{f, g, q}
+	names := []string{"drift", "diffusion", "prior drift"}
+	for d, dyn := range dyns {
+		if dyn == nil {
+			continue
+		}
+		for i, p := range dyn.Params() {
+			if p == nil {
+				return nil, nil, errors.Wrapf(ErrSDE, "%s: %s parameter %d is nil", what, names[d], i)
+			}
+			if p.Dtype() != dt {
+				return nil, nil, errors.Wrapf(ErrSDE, "%s: %s parameter %d (%s) has dtype %v, z0 has %v", what, names[d], i, p.Name(), p.Dtype(), dt)
+			}
+			if p.Graph() != z0.Graph() {
+				return nil, nil, errors.Wrapf(ErrSDE, "%s: %s parameter %d (%s) is in another graph than z0", what, names[d], i, p.Name())
+			}
+			k, seen := index[p]
+			if !seen {
+				k = len(op.pshape)
+				index[p] = k
+				op.pshape = append(op.pshape, p.Shape().Clone())
+				children = append(children, p)
+			}
+			op.slot[d] = append(op.slot[d], k)
+		}
+		if err := dyn.Check(batch, dim); err != nil {
+			return nil, nil, errors.Wrapf(ErrSDE, "%s: %s does not fit z0 of shape (%d, %d): %v", what, names[d], batch, dim, err)
+		}
+	}
+	return op, children, nil
+}
+
+// nodeOf returns the solve op behind a node made by Solve or SolveKL.
+func nodeOf(n *G.Node) (*solveOp, bool) {
+	if n == nil {
+		return nil, false
+	}
+	switch op := n.Op().(type) {
+	case *solveOp:
+		return op, true
+	case *klPartOp:
+		return op.op, true
+	}
+	return nil, false
+}
+
+// StatsOf returns the statistics of the most recent forward and backward solves of a
+// node made by Solve or SolveKL (either output); ok is false for other nodes. Backward
+// NFE counts the VJP evaluations of the drift (NFE) and of the diffusion (NFEDiffusion).
+func StatsOf(n *G.Node) (forward, backward Stats, ok bool) {
+	op, ok := nodeOf(n)
+	if !ok {
+		return Stats{}, Stats{}, false
+	}
+	op.mu.Lock()
+	defer op.mu.Unlock()
+	return op.fwd, op.bwd, true
+}
+
+// SetSeed sets the seed of the Brownian paths of a node made by Solve or SolveKL (either
+// output) for its next runs, and restarts the WithResample sequence.
+func SetSeed(n *G.Node, seed uint64) error {
+	op, ok := nodeOf(n)
+	if !ok {
+		return errors.Wrapf(ErrOption, "SetSeed: %v is not a node made by Solve or SolveKL", n)
+	}
+	op.mu.Lock()
+	defer op.mu.Unlock()
+	op.seed, op.runs = seed, 0
+	return nil
+}
+
+// BrownianOf returns the Brownian path of the last forward run of a node made by Solve
+// or SolveKL (either output), with one component per entry of z (b*dim + d), and the
+// seed it was made from.
+func BrownianOf(n *G.Node) (Brownian, uint64, error) {
+	op, ok := nodeOf(n)
+	if !ok {
+		return nil, 0, errors.Wrapf(ErrOption, "BrownianOf: %v is not a node made by Solve or SolveKL", n)
+	}
+	op.mu.Lock()
+	ran, seed := op.ran, op.lastSeed
+	op.mu.Unlock()
+	if !ran {
+		return nil, 0, errors.Wrap(ErrNotRun, "BrownianOf")
+	}
+	bm, err := op.brownian(seed)
+	return bm, seed, err
+}
+
+// solveOp is the forward solve: inputs z0 and the unique parameters, output z at ts
+// (and logqp as an extra last column with KL).
+type solveOp struct {
+	id         uint64
+	f, g, q    odeop.Dynamics
+	ts         []float64
+	dt         float64
+	times      []float64 // step boundaries
+	outAt      []int     // grid index of each output time
+	method     Method
+	adjMethod  Method
+	calc       Calculus
+	noise      Noise
+	node       nodeOptions
+	batch, dim int
+	dtype      tensor.Dtype
+	kl         bool
+	pshape     []tensor.Shape // unique parameters
+	slot       [3][]int       // for f, g, q: the unique index of each of its parameters
+
+	mu       sync.Mutex
+	seed     uint64 // base seed
+	runs     uint64 // forward runs since the seed was set (WithResample)
+	lastSeed uint64 // seed of the last forward run
+	ran      bool
+	bm       Brownian // path of bmSeed, kept for the next run
+	bmSeed   uint64
+	fwd, bwd Stats
+	memo     *fwdMemo
+}
+
+// fwdMemo is what a forward run leaves for the gradient run of the same inputs:
+// Checkpoint's tape, the final states of ReversibleHeun.
+type fwdMemo struct {
+	seed  uint64
+	z0    []float64
+	theta [][]float64
+	res   *fwdResult
+}
+
+func (m *fwdMemo) matches(seed uint64, z0 []float64, theta [][]float64) bool {
+	if m == nil || m.seed != seed || !equalFloats(m.z0, z0) || len(m.theta) != len(theta) {
+		return false
+	}
+	for i := range theta {
+		if !equalFloats(m.theta[i], theta[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+func equalFloats(a, b []float64) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func (op *solveOp) cols() int {
+	if op.kl {
+		return op.dim + 1
+	}
+	return op.dim
+}
+
+// brownian returns the path of seed, reusing the last one built.
+func (op *solveOp) brownian(seed uint64) (Brownian, error) {
+	op.mu.Lock()
+	if op.bm != nil && op.bmSeed == seed {
+		bm := op.bm
+		op.mu.Unlock()
+		return bm, nil
+	}
+	op.mu.Unlock()
+	bm, err := op.newBrownian(seed)
+	if err != nil {
+		return nil, err
+	}
+	op.mu.Lock()
+	op.bm, op.bmSeed = bm, seed
+	op.mu.Unlock()
+	return bm, nil
+}
+
+// newRun binds the dynamics to the parameter values (unique, in input order) and
+// builds the path of seed.
+func (op *solveOp) newRun(theta [][]float64, seed uint64) (*nodeRun, error) {
+	bind := func(dyn odeop.Dynamics, d int) (*dynEval, error) {
+		if dyn == nil {
+			return nil, nil
+		}
+		th := make([][]float64, len(op.slot[d]))
+		for i, k := range op.slot[d] {
+			th[i] = theta[k]
+		}
+		return newDynEval(dyn, th, op.batch, op.dim)
+	}
+	f, err := bind(op.f, 0)
+	if err != nil {
+		return nil, errors.Wrap(err, "drift")
+	}
+	g, err := bind(op.g, 1)
+	if err != nil {
+		f.release()
+		return nil, errors.Wrap(err, "diffusion")
+	}
+	q, err := bind(op.q, 2)
+	if err != nil {
+		f.release()
+		g.release()
+		return nil, errors.Wrap(err, "prior drift")
+	}
+	r := &nodeRun{op: op, sys: newNodeSys(f, g, q, op.batch, op.dim)}
+	if r.bm, err = op.brownian(seed); err != nil {
+		r.release()
+		return nil, err
+	}
+	if op.method == SRK {
+		r.lb = r.bm.(LevyBrownian)
+	}
+	if nodeTableaus[op.method] == nil && op.method != ReversibleHeun {
+		sde := SDE{
+			Drift:     func(t float64, y, out []float64) { f.eval(out, t, y) },
+			Diffusion: func(t float64, y, out []float64) { g.eval(out, t, y) },
+			Noise:     op.noise,
+			Calculus:  op.calc,
+		}
+		n := op.batch * op.dim
+		if r.theirs, err = newSystem(sde, n, n); err != nil {
+			r.release()
+			return nil, err
+		}
+	}
+	return r, nil
+}
+
+func (op *solveOp) Arity() int { return 1 + len(op.pshape) }
+
+// Type builds a fresh type on every call (a cached hm type breaks a second ApplyOp).
+func (op *solveOp) Type() hm.Type {
+	a := hm.TypeVariable('a')
+	ts := make([]hm.Type, 0, op.Arity()+1)
+	ts = append(ts, G.TensorType{Dims: 2, Of: a})
+	for _, s := range op.pshape {
+		ts = append(ts, tensorTypeOf(s.Dims(), a))
+	}
+	ts = append(ts, G.TensorType{Dims: 3, Of: a})
+	return hm.NewFnType(ts...)
+}
+
+func (op *solveOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
+	return tensor.Shape{len(op.ts), op.batch, op.cols()}, nil
+}
+
+func (op *solveOp) ReturnsPtr() bool      { return false }
+func (op *solveOp) CallsExtern() bool     { return false }
+func (op *solveOp) OverwritesInput() int  { return -1 }
+func (op *solveOp) WriteHash(h hash.Hash) { fmt.Fprintf(h, "sdeop.solve#%d", op.id) }
+func (op *solveOp) Hashcode() uint32 {
+	h := fnv.New32a()
+	op.WriteHash(h)
+	return h.Sum32()
+}
+func (op *solveOp) String() string {
+	kl := ""
+	if op.kl {
+		kl = "KL"
+	}
+	return fmt.Sprintf("sdeSolve%s#%d(%s, %v, %d steps)", kl, op.id, op.method, op.calc, len(op.times)-1)
+}
+
+// inputs converts the values handed to Do into float64 slices, checking shapes.
+func (op *solveOp) inputs(vals []G.Value) (z0 []float64, theta [][]float64, err error) {
+	if len(vals) < op.Arity() {
+		return nil, nil, errors.Wrapf(ErrState, "%v: got %d inputs, want %d", op, len(vals), op.Arity())
+	}
+	if z0, err = valueFloats(vals[0], op.batch*op.dim); err != nil {
+		return nil, nil, errors.Wrapf(err, "%v: z0", op)
+	}
+	theta = make([][]float64, len(op.pshape))
+	for i, s := range op.pshape {
+		if theta[i], err = valueFloats(vals[1+i], s.TotalSize()); err != nil {
+			return nil, nil, errors.Wrapf(err, "%v: parameter %d", op, i)
+		}
+	}
+	return z0, theta, nil
+}
+
+// needsMemo reports whether the gradient run uses what the forward run leaves.
+func (op *solveOp) needsMemo() bool {
+	return op.node.grad == Checkpoint || op.adjMethod == ReversibleHeun
+}
+
+func (op *solveOp) Do(vals ...G.Value) (retVal G.Value, err error) {
+	defer recoverDynamics(&err, op)
+	z0, theta, err := op.inputs(vals)
+	if err != nil {
+		return nil, err
+	}
+	for i, v := range z0 {
+		if !finite(v) {
+			return nil, errors.Wrapf(ErrState, "%v: z0[%d] = %v", op, i, v)
+		}
+	}
+	op.mu.Lock()
+	seed := op.seed
+	if op.node.resample {
+		seed = rng.Derive(op.seed, op.runs)
+		op.runs++
+	}
+	op.lastSeed, op.ran = seed, true
+	op.mu.Unlock()
+	res, err := op.runForward(z0, theta, seed)
+	if err != nil {
+		return nil, err
+	}
+	var memo *fwdMemo
+	if op.needsMemo() {
+		memo = &fwdMemo{seed: seed, z0: append([]float64(nil), z0...), res: res}
+		for _, th := range theta {
+			memo.theta = append(memo.theta, append([]float64(nil), th...))
+		}
+	}
+	op.mu.Lock()
+	op.fwd = res.st
+	op.memo = memo
+	op.mu.Unlock()
+	return denseOf(op.dtype, res.out, len(op.ts), op.batch, op.cols()), nil
+}
+
+func (op *solveOp) runForward(z0 []float64, theta [][]float64, seed uint64) (*fwdResult, error) {
+	r, err := op.newRun(theta, seed)
+	if err != nil {
+		return nil, errors.Wrapf(err, "%v", op)
+	}
+	defer r.release()
+	res, err := r.forward(z0, op.node.grad == Checkpoint)
+	if err != nil {
+		return nil, errors.Wrapf(err, "%v: forward solve", op)
+	}
+	return res, nil
+}
+
+// DiffWRT: the solve is differentiable with respect to every input.
+func (op *solveOp) DiffWRT(inputs int) []bool {
+	r := make([]bool, inputs)
+	for i := range r {
+		r[i] = true
+	}
+	return r
+}
+
+// SymDiff builds the gradient graph: one backward op computing every gradient in one
+// backward pass, and one extract op per input.
+func (op *solveOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
+	if len(inputs) != op.Arity() {
+		return nil, errors.Wrapf(ErrState, "%v: SymDiff got %d inputs, want %d", op, len(inputs), op.Arity())
+	}
+	children := append(append(G.Nodes{}, inputs...), output, grad)
+	flat, err := G.ApplyOp(&gradOp{fwd: op}, children...)
+	if err != nil {
+		return nil, errors.Wrapf(err, "%v: gradient op", op)
+	}
+	res := make(G.Nodes, len(inputs))
+	off := 0
+	for i, in := range inputs {
+		shape := in.Shape().Clone()
+		xop := &extractOp{parent: op.id, index: i, offset: off, shape: shape}
+		if res[i], err = G.ApplyOp(xop, flat); err != nil {
+			return nil, errors.Wrapf(err, "%v: extract gradient %d", op, i)
+		}
+		off += shape.TotalSize()
+	}
+	return res, nil
+}
+
+// DoDiff is the LispMachine's path: compute every gradient and add it to the inputs'
+// gradients.
+func (op *solveOp) DoDiff(ctx G.ExecutionContext, inputs G.Nodes, output *G.Node) error {
+	gradV, err := output.Grad()
+	if err != nil {
+		return errors.Wrapf(err, "%v: output has no gradient", op)
+	}
+	vals := make([]G.Value, 0, len(inputs)+2)
+	for _, in := range inputs {
+		vals = append(vals, in.Value())
+	}
+	vals = append(vals, output.Value(), gradV)
+	flat, err := (&gradOp{fwd: op}).compute(vals)
+	if err != nil {
+		return err
+	}
+	off := 0
+	for i, in := range inputs {
+		size := in.Shape().TotalSize()
+		g, err := in.Grad()
+		if err != nil {
+			return errors.Wrapf(err, "%v: input %d has no gradient slot", op, i)
+		}
+		if err := addGrad(g, flat[off:off+size]); err != nil {
+			return errors.Wrapf(err, "%v: input %d", op, i)
+		}
+		off += size
+	}
+	return nil
+}
+
+// recoverDynamics turns a panic raised while evaluating the dynamics into an error of
+// the op, so RunAll reports it.
+func recoverDynamics(err *error, op fmt.Stringer) {
+	if r := recover(); r != nil {
+		if e, ok := r.(error); ok {
+			*err = errors.Wrapf(e, "%v", op)
+			return
+		}
+		*err = errors.Wrapf(ErrSDE, "%v: dynamics failed: %v", op, r)
+	}
+}
+
+// gradOp computes the gradients of every input of a solve in one backward pass. Inputs:
+// z0, params..., the forward output, its gradient. Output: flat [dz0 | dtheta_1 | ...].
+type gradOp struct {
+	fwd *solveOp
+}
+
+func (op *gradOp) Arity() int { return op.fwd.Arity() + 2 }
+
+func (op *gradOp) Type() hm.Type {
+	a := hm.TypeVariable('a')
+	ts := make([]hm.Type, 0, op.Arity()+1)
+	ts = append(ts, G.TensorType{Dims: 2, Of: a})
+	for _, s := range op.fwd.pshape {
+		ts = append(ts, tensorTypeOf(s.Dims(), a))
+	}
+	ts = append(ts, G.TensorType{Dims: 3, Of: a}, G.TensorType{Dims: 3, Of: a}, G.TensorType{Dims: 1, Of: a})
+	return hm.NewFnType(ts...)
+}
+
+func (op *gradOp) size() int {
+	n := op.fwd.batch * op.fwd.dim
+	for _, s := range op.fwd.pshape {
+		n += s.TotalSize()
+	}
+	return n
+}
+
+func (op *gradOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
+	return tensor.Shape{op.size()}, nil
+}
+func (op *gradOp) ReturnsPtr() bool      { return false }
+func (op *gradOp) CallsExtern() bool     { return false }
+func (op *gradOp) OverwritesInput() int  { return -1 }
+func (op *gradOp) WriteHash(h hash.Hash) { fmt.Fprintf(h, "sdeop.grad#%d", op.fwd.id) }
+func (op *gradOp) Hashcode() uint32 {
+	h := fnv.New32a()
+	op.WriteHash(h)
+	return h.Sum32()
+}
+func (op *gradOp) String() string {
+	f := op.fwd
+	if f.node.grad == Checkpoint {
+		return fmt.Sprintf("sdeSolveGrad#%d(checkpoint)", f.id)
+	}
+	return fmt.Sprintf("sdeSolveGrad#%d(adjoint %s)", f.id, f.adjMethod)
+}
+
+func (op *gradOp) Do(vals ...G.Value) (G.Value, error) {
+	flat, err := op.compute(vals)
+	if err != nil {
+		return nil, err
+	}
+	return denseOf(op.fwd.dtype, flat, len(flat)), nil
+}
+
+// compute runs the backward pass and returns the flat gradient.
+func (op *gradOp) compute(vals []G.Value) (flat []float64, err error) {
+	defer recoverDynamics(&err, op)
+	f := op.fwd
+	if len(vals) != op.Arity() {
+		return nil, errors.Wrapf(ErrState, "%v: got %d inputs, want %d", op, len(vals), op.Arity())
+	}
+	z0, theta, err := f.inputs(vals[:f.Arity()])
+	if err != nil {
+		return nil, err
+	}
+	n := f.batch * f.dim
+	size := len(f.ts) * f.batch * f.cols()
+	out, err := valueFloats(vals[f.Arity()], size)
+	if err != nil {
+		return nil, errors.Wrapf(err, "%v: forward output", op)
+	}
+	gout, err := valueFloats(vals[f.Arity()+1], size)
+	if err != nil {
+		return nil, errors.Wrapf(err, "%v: output gradient", op)
+	}
+	for i, v := range gout {
+		if !finite(v) {
+			return nil, errors.Wrapf(ErrNonFinite, "%v: incoming gradient [%d] = %v", op, i, v)
+		}
+	}
+	f.mu.Lock()
+	seed, ran, memo := f.lastSeed, f.ran, f.memo
+	f.mu.Unlock()
+	if !ran {
+		return nil, errors.Wrapf(ErrNotRun, "%v", op)
+	}
+	gz, gL := f.splitGrad(gout)
+	var res *fwdResult
+	var st Stats
+	if f.needsMemo() {
+		if memo.matches(seed, z0, theta) {
+			res = memo.res
+		} else if res, err = f.runForward(z0, theta, seed); err != nil {
+			return nil, err
+		} else {
+			st = res.st
+		}
+	}
+	r, err := f.newRun(theta, seed)
+	if err != nil {
+		return nil, errors.Wrapf(err, "%v", op)
+	}
+	defer r.release()
+	var dz0, dth []float64
+	var bst Stats
+	switch {
+	case f.method == ReversibleHeun && (f.node.grad == Checkpoint || f.adjMethod == ReversibleHeun):
+		var tape *nodeTape
+		if f.node.grad == Checkpoint {
+			tape = res.tape
+		}
+		dz0, dth, bst, err = r.reversibleBackward(res.y, res.yh, tape, gz, gL)
+	case f.node.grad == Checkpoint:
+		dz0, dth, bst, err = r.checkpointBackward(res.tape, gz, gL)
+	default:
+		zs, _ := f.splitGrad(out)
+		dz0, dth, bst, err = r.adjointBackward(zs, gz, gL)
+	}
+	if err != nil {
+		return nil, errors.Wrapf(err, "%v", op)
+	}
+	flat = make([]float64, op.size())
+	copy(flat, dz0)
+	f.scatter(flat[n:], dth)
+	for i, v := range flat {
+		if !finite(v) {
+			return nil, errors.Wrapf(ErrNonFinite, "%v: gradient [%d] = %v", op, i, v)
+		}
+	}
+	f.mu.Lock()
+	f.bwd = bst.Add(st)
+	f.mu.Unlock()
+	return flat, nil
+}
+
+// scatter adds the engine's parameter gradient [theta_f | theta_g | theta_q] into the
+// flat gradient of the unique parameters.
+func (op *solveOp) scatter(dst, dth []float64) {
+	uoff := make([]int, len(op.pshape)+1)
+	for i, s := range op.pshape {
+		uoff[i+1] = uoff[i] + s.TotalSize()
+	}
+	off := 0
+	for d := range op.slot {
+		for _, k := range op.slot[d] {
+			size := uoff[k+1] - uoff[k]
+			addTo(dst[uoff[k]:uoff[k+1]], dth[off:off+size])
+			off += size
+		}
+	}
+}
+
+// extractOp hands one input its part of the flat gradient.
+type extractOp struct {
+	parent uint64
+	index  int
+	offset int
+	shape  tensor.Shape
+}
+
+func (op *extractOp) Arity() int { return 1 }
+func (op *extractOp) Type() hm.Type {
+	a := hm.TypeVariable('a')
+	return hm.NewFnType(G.TensorType{Dims: 1, Of: a}, tensorTypeOf(op.shape.Dims(), a))
+}
+func (op *extractOp) InferShape(...G.DimSizer) (tensor.Shape, error) { return op.shape.Clone(), nil }
+func (op *extractOp) ReturnsPtr() bool                               { return false }
+func (op *extractOp) CallsExtern() bool                              { return false }
+func (op *extractOp) OverwritesInput() int                           { return -1 }
+func (op *extractOp) WriteHash(h hash.Hash) {
+	fmt.Fprintf(h, "sdeop.extract#%d.%d", op.parent, op.index)
+}
+func (op *extractOp) Hashcode() uint32 {
+	h := fnv.New32a()
+	op.WriteHash(h)
+	return h.Sum32()
+}
+func (op *extractOp) String() string { return fmt.Sprintf("sdeGradPart#%d[%d]", op.parent, op.index) }
+
+func (op *extractOp) Do(vals ...G.Value) (G.Value, error) {
+	if len(vals) != 1 {
+		return nil, errors.Wrapf(ErrState, "%v: got %d inputs, want 1", op, len(vals))
+	}
+	size := op.shape.TotalSize()
+	switch d := vals[0].Data().(type) {
+	case []float64:
+		if op.offset+size > len(d) {
+			return nil, errors.Wrapf(ErrState, "%v: flat gradient has %d entries, want at least %d", op, len(d), op.offset+size)
+		}
+		return shapedOf(append([]float64(nil), d[op.offset:op.offset+size]...), op.shape), nil
+	case []float32:
+		if op.offset+size > len(d) {
+			return nil, errors.Wrapf(ErrState, "%v: flat gradient has %d entries, want at least %d", op, len(d), op.offset+size)
+		}
+		return shapedOf(append([]float32(nil), d[op.offset:op.offset+size]...), op.shape), nil
+	}
+	return nil, errors.Wrapf(ErrState, "%v: unsupported value %T", op, vals[0].Data())
+}

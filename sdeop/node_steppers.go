@@ -1,0 +1,184 @@
+package sdeop
+
+// nodeTableau is a derivative-free stochastic Runge-Kutta method for diagonal noise in
+// the form that serves the node's forward solve, its exact backpropagation
+// (Checkpoint) and the stochastic adjoint's backward solve: for a step from t to t+h
+// with Brownian increment dW, stage i is evaluated at
+//
+//	Z_i = y + sum_{j<i} (A[i][j] h F_j + B[i][j] S_j),  F_i = D(t + c_i h, Z_i),  S_i = S(t + c_i h, Z_i; dW)
+//
+// with D the drift and S(y; dW) = G(y) dW the diffusion applied to the increment, and
+// y1 = y + sum_i (a_i h F_i + b_i S_i). These are the methods of steppers.go written as
+// data (Euler-Maruyama; Heun, Euler-Heun and midpoint in the Stratonovich sense).
+type nodeTableau struct {
+	c, a, b      []float64
+	A, B         [][]float64
+	needF, needG []bool // stage i's F (S) enters a later stage or the update
+}
+
+func newNodeTableau(c []float64, A, B [][]float64, a, b []float64) *nodeTableau {
+	tb := &nodeTableau{c: c, A: A, B: B, a: a, b: b}
+	s := len(c)
+	tb.needF = make([]bool, s)
+	tb.needG = make([]bool, s)
+	for i := 0; i < s; i++ {
+		tb.needF[i] = a[i] != 0
+		tb.needG[i] = b[i] != 0
+		for k := i + 1; k < s; k++ {
+			if A[k][i] != 0 {
+				tb.needF[i] = true
+			}
+			if B[k][i] != 0 {
+				tb.needG[i] = true
+			}
+		}
+	}
+	return tb
+}
+
+func (tb *nodeTableau) stages() int { return len(tb.c) }
+
+// nodeTableaus are the methods the node steps with its own engine.
+var nodeTableaus = map[Method]*nodeTableau{
+	Euler: newNodeTableau([]float64{0}, [][]float64{{}}, [][]float64{{}},
+		[]float64{1}, []float64{1}),
+	Heun: newNodeTableau([]float64{0, 1}, [][]float64{{}, {1}}, [][]float64{{}, {1}},
+		[]float64{0.5, 0.5}, []float64{0.5, 0.5}),
+	Midpoint: newNodeTableau([]float64{0, 0.5}, [][]float64{{}, {0.5}}, [][]float64{{}, {0.5}},
+		[]float64{0, 1}, []float64{0, 1}),
+	EulerHeun: newNodeTableau([]float64{0, 1}, [][]float64{{}, {0}}, [][]float64{{}, {1}},
+		[]float64{1, 0}, []float64{0.5, 0.5}),
+}
+
+// tabSys is a system that a nodeTableau steps: size entries of state, drift D and
+// diffusion product S = G(y) dW.
+type tabSys interface {
+	size() int
+	driftInto(dst []float64, t float64, y []float64)
+	noiseInto(dst []float64, t float64, y, dw []float64)
+}
+
+// tabStepper steps a tabSys with a nodeTableau; it owns its stage buffers.
+type tabStepper struct {
+	tb   *nodeTableau
+	sys  tabSys
+	Z    []float64
+	D, S [][]float64
+}
+
+func newTabStepper(tb *nodeTableau, sys tabSys) *tabStepper {
+	s := tb.stages()
+	n := sys.size()
+	return &tabStepper{tb: tb, sys: sys, Z: make([]float64, n), D: newVecs(n, s), S: newVecs(n, s)}
+}
+
+// step advances y from t to t+h with increment dw.
+func (ts *tabStepper) step(t, h float64, y, dw []float64) {
+	tb := ts.tb
+	for i := 0; i < tb.stages(); i++ {
+		if !tb.needF[i] && !tb.needG[i] {
+			continue
+		}
+		Z := y
+		if i > 0 {
+			Z = ts.Z
+			copy(Z, y)
+			for j := 0; j < i; j++ {
+				if c := tb.A[i][j] * h; c != 0 {
+					axpy(Z, c, ts.D[j])
+				}
+				if c := tb.B[i][j]; c != 0 {
+					axpy(Z, c, ts.S[j])
+				}
+			}
+		}
+		ti := t + tb.c[i]*h
+		if tb.needF[i] {
+			ts.sys.driftInto(ts.D[i], ti, Z)
+		}
+		if tb.needG[i] {
+			ts.sys.noiseInto(ts.S[i], ti, Z, dw)
+		}
+	}
+	for i := 0; i < tb.stages(); i++ {
+		if c := tb.a[i] * h; c != 0 {
+			axpy(y, c, ts.D[i])
+		}
+	}
+	for i := 0; i < tb.stages(); i++ {
+		if c := tb.b[i]; c != 0 {
+			axpy(y, c, ts.S[i])
+		}
+	}
+}
+
+// axpy adds c*x to y.
+func axpy(y []float64, c float64, x []float64) {
+	x = x[:len(y)]
+	for i, v := range x {
+		y[i] += c * v
+	}
+}
+
+// fwdSys adapts nodeSys to tabSys for the forward solve: state [z | logqp], S = [g dW | 0].
+type fwdSys struct {
+	s *nodeSys
+	g []float64
+}
+
+func (f *fwdSys) size() int { return f.s.m }
+
+func (f *fwdSys) driftInto(dst []float64, t float64, y []float64) {
+	f.s.drift(dst, t, y[:f.s.n])
+}
+
+func (f *fwdSys) noiseInto(dst []float64, t float64, y, dw []float64) {
+	n := f.s.n
+	f.s.diffusion(f.g, t, y[:n])
+	for i, g := range f.g {
+		dst[i] = g * dw[i]
+	}
+	clear(dst[n:])
+}
+
+// revStepper is the reversible Heun method on nodeSys (see ReversibleHeunStepper), its
+// state (y, yh, fh, gh): the solution, the auxiliary state, and the drift and diffusion
+// at the auxiliary state.
+type revStepper struct {
+	s          *nodeSys
+	yh, fh, gh []float64
+	f1, g1     []float64
+}
+
+func newRevStepper(s *nodeSys) *revStepper {
+	v := newVecs(s.m, 3)
+	g := newVecs(s.n, 2)
+	return &revStepper{s: s, yh: v[0], fh: v[1], f1: v[2], gh: g[0], g1: g[1]}
+}
+
+func (r *revStepper) init(t float64, y []float64) {
+	copy(r.yh, y)
+	r.s.drift(r.fh, t, r.yh[:r.s.n])
+	r.s.diffusion(r.gh, t, r.yh[:r.s.n])
+}
+
+func (r *revStepper) step(t, h float64, y, dw []float64) {
+	n := r.s.n
+	yh, fh, gh := r.yh, r.fh, r.gh
+	for i := range yh {
+		yh[i] = 2*y[i] - yh[i] + h*fh[i]
+	}
+	for i := 0; i < n; i++ {
+		yh[i] += gh[i] * dw[i]
+	}
+	r.s.drift(r.f1, t+h, yh[:n])
+	r.s.diffusion(r.g1, t+h, yh[:n])
+	for i := range y {
+		y[i] += 0.5 * h * (fh[i] + r.f1[i])
+	}
+	for i := 0; i < n; i++ {
+		y[i] += 0.5 * (gh[i] + r.g1[i]) * dw[i]
+	}
+	r.fh, r.f1 = r.f1, r.fh
+	r.gh, r.g1 = r.g1, r.gh
+}
