@@ -32,6 +32,7 @@ func cnfCases() []cnfCase {
 	return []cnfCase{
 		{"exact/concatlinear-tanh", 2, []Layer{ConcatLinear(7, Tanh), ConcatLinear(7, Tanh), ConcatLinear(2, Identity)}, CNFConfig{T: 0.5}},
 		{"exact/linear-softplus", 3, []Layer{Linear(6, Softplus), Linear(3, Tanh)}, CNFConfig{}},
+		{"exact/linear-only", 2, []Layer{Linear(2, Identity)}, CNFConfig{}},
 		{"exact/mixed+reg", 3, mixed, CNFConfig{KineticWeight: 0.1, JacobianWeight: 0.2}},
 		{"exact/mixed+reg+T", 3, mixed, CNFConfig{KineticWeight: 0.1, JacobianWeight: 0.2, TrainT: true, T: 0.8}},
 		{"exact/sigmoid-elu-sin", 2, []Layer{ConcatSquash(5, Sigmoid), Linear(5, ELU), ConcatLinear(2, Sin)}, CNFConfig{JacobianWeight: 1}},
