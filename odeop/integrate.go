@@ -29,6 +29,21 @@ func Integrate(f Func, y0, ts []float64, opts ...Option) (*Solution, error) {
 	return integrate(f, y0, ts, tb, cfg)
 }
 
+// The internal hooks of config, for the Checkpoint gradient:
+//
+//   - grid: the solve steps exactly from grid[k] to grid[k+1] (h = grid[k+1] - grid[k]),
+//     with any method, adaptive ones included, without error control and without
+//     rejections; outputs come from the dense output as always. The grid must run strictly
+//     monotone from ts[0] to ts[len(ts)-1]. It replaces WithStep.
+//   - onStep(t0, h, y0): called once for every accepted step, after its acceptance and
+//     before the state advances and outputs are written, with the step's start, its size
+//     (signed; the step ends at t0 + h, or at exactly the last time for the last step) and
+//     the state at its start (read-only, valid during the call only).
+//
+// Recording t0 of every onStep call, plus the last time, and replaying them as the grid
+// reproduces the solve bit for bit (same stages, same outputs): an adaptive step is
+// computed as t1 - t0 exactly as a replay computes it.
+
 // solve is the state of one Integrate call.
 type solve struct {
 	cfg  *config

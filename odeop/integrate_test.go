@@ -560,3 +560,39 @@ func TestErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestInitialStep checks Hairer's starting step against the formula for dy/dt = -2y.
+func TestInitialStep(t *testing.T) {
+	const rtol, atol, y0 = 1e-3, 1e-6, 1.0
+	var first float64
+	rec := func(c *config) {
+		c.onStep = func(_, h float64, _ []float64) {
+			if first == 0 {
+				first = h
+			}
+		}
+	}
+	f := func(_ float64, y, dy []float64) { dy[0] = -2 * y[0] }
+	sol, err := Integrate(f, []float64{y0}, []float64{0, 10}, WithTol(rtol, atol), rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc := atol + rtol*y0
+	d0, d1 := y0/sc, 2*y0/sc
+	h0 := 0.01 * d0 / d1
+	y1 := y0 - h0*2*y0
+	d2 := math.Abs(-2*y1+2*y0) / sc / h0
+	h1 := math.Pow(0.01/math.Max(d1, d2), 1.0/5)
+	want := math.Min(100*h0, h1)
+	if sol.Stats.Rejected == 0 && math.Abs(first-want) > 1e-15*want {
+		t.Errorf("first step %v, want %v", first, want)
+	}
+	// Backward in time: the same magnitude, negative.
+	first = 0
+	if _, err := Integrate(func(_ float64, y, dy []float64) { dy[0] = 2 * y[0] }, []float64{y0}, []float64{0, -10}, WithTol(rtol, atol), rec); err != nil {
+		t.Fatal(err)
+	}
+	if math.Abs(first+want) > 1e-15*want {
+		t.Errorf("first backward step %v, want %v", first, -want)
+	}
+}

@@ -389,6 +389,13 @@ func tsit5Tableau() *Tableau {
 // Runge-Kutta formulae"), as torchdiffeq's dopri8 (torchdiffeq/_impl/dopri8_coefficients.py):
 // 13 stages plus a 14th, f(t1, y1), which is the next step's first (FSAL), an 8th-order
 // solution and a 7th-order embedded one.
+//
+// It is not Hairer's DOP853 ("8(5,3)"): DOP853's error estimate combines a fifth- and a
+// third-order estimate nonlinearly, and its seventh-order dense output needs three more
+// evaluations per step, which fit neither the linear BErr nor the Dense contract of
+// Tableau (the Checkpoint gradient backpropagates through both). The dense output here is
+// the sixth-order continuous extension whose values at theta = 1/2 torchdiffeq uses as its
+// midpoint (TestDenseOutputOrder measures global order 7 between steps).
 var (
 	dp8C = []float64{0, 1.0 / 18, 1.0 / 12, 1.0 / 8, 5.0 / 16, 3.0 / 8, 59.0 / 400, 93.0 / 200,
 		5490023248.0 / 9719169821, 13.0 / 20, 1201146811.0 / 1299019798, 1, 1, 1}
