@@ -2,7 +2,7 @@
 
 #include "textflag.h"
 
-// AVX2 + FMA kernels: a 4-row GEMM panel and the tanh and softplus activations.
+// AVX2 + FMA kernels for the tanh and softplus activations.
 // kernels_amd64.go checks the CPU before any of them is called.
 
 // Every constant is stored four times (32 bytes) so that it can be a ymm memory operand.
@@ -200,112 +200,6 @@ spd_loop:
 	JNZ         spd_loop
 
 spd_done:
-	VZEROUPPER
-	RET
-
-// func gemmPanel(c *float64, ldc int, a *float64, ars, als int, b *float64, ldb, k, n int)
-// For the four rows r < 4 of c (row stride ldc) and the columns j < n (n a positive
-// multiple of 4):
-//	c[r][j] += sum over l < k of a[r*ars + l*als] * b[l*ldb + j],
-// k >= 1. Strides are in float64 elements. Tiles of 4x8 use eight ymm accumulators; a
-// last 4x4 tile takes the remaining four columns.
-TEXT ·gemmPanel(SB), NOSPLIT, $0-72
-	MOVQ c+0(FP), DI
-	MOVQ ldc+8(FP), R8
-	SHLQ $3, R8
-	MOVQ a+16(FP), SI
-	MOVQ ars+24(FP), R9
-	SHLQ $3, R9
-	MOVQ als+32(FP), R10
-	SHLQ $3, R10
-	MOVQ b+40(FP), DX
-	MOVQ ldb+48(FP), R11
-	SHLQ $3, R11
-	MOVQ k+56(FP), CX
-	IMULQ R10, CX
-	ADDQ SI, CX          // end of a's walk along l
-	MOVQ n+64(FP), BX
-	LEAQ (R9)(R9*2), R12 // 3 ars
-	LEAQ (R8)(R8*2), R13 // 3 ldc
-
-gp_tile8:
-	CMPQ BX, $8
-	JLT  gp_tile4
-	VMOVUPD (DI), Y0
-	VMOVUPD 32(DI), Y1
-	VMOVUPD (DI)(R8*1), Y2
-	VMOVUPD 32(DI)(R8*1), Y3
-	VMOVUPD (DI)(R8*2), Y4
-	VMOVUPD 32(DI)(R8*2), Y5
-	VMOVUPD (DI)(R13*1), Y6
-	VMOVUPD 32(DI)(R13*1), Y7
-	MOVQ SI, AX
-	MOVQ DX, R14
-
-gp_loop8:
-	VMOVUPD      (R14), Y8
-	VMOVUPD      32(R14), Y9
-	VBROADCASTSD (AX), Y10
-	VFMADD231PD  Y8, Y10, Y0
-	VFMADD231PD  Y9, Y10, Y1
-	VBROADCASTSD (AX)(R9*1), Y11
-	VFMADD231PD  Y8, Y11, Y2
-	VFMADD231PD  Y9, Y11, Y3
-	VBROADCASTSD (AX)(R9*2), Y12
-	VFMADD231PD  Y8, Y12, Y4
-	VFMADD231PD  Y9, Y12, Y5
-	VBROADCASTSD (AX)(R12*1), Y13
-	VFMADD231PD  Y8, Y13, Y6
-	VFMADD231PD  Y9, Y13, Y7
-	ADDQ         R10, AX
-	ADDQ         R11, R14
-	CMPQ         AX, CX
-	JNE          gp_loop8
-
-	VMOVUPD Y0, (DI)
-	VMOVUPD Y1, 32(DI)
-	VMOVUPD Y2, (DI)(R8*1)
-	VMOVUPD Y3, 32(DI)(R8*1)
-	VMOVUPD Y4, (DI)(R8*2)
-	VMOVUPD Y5, 32(DI)(R8*2)
-	VMOVUPD Y6, (DI)(R13*1)
-	VMOVUPD Y7, 32(DI)(R13*1)
-	ADDQ    $64, DI
-	ADDQ    $64, DX
-	SUBQ    $8, BX
-	JMP     gp_tile8
-
-gp_tile4:
-	CMPQ BX, $4
-	JLT  gp_done
-	VMOVUPD (DI), Y0
-	VMOVUPD (DI)(R8*1), Y2
-	VMOVUPD (DI)(R8*2), Y4
-	VMOVUPD (DI)(R13*1), Y6
-	MOVQ SI, AX
-	MOVQ DX, R14
-
-gp_loop4:
-	VMOVUPD      (R14), Y8
-	VBROADCASTSD (AX), Y10
-	VFMADD231PD  Y8, Y10, Y0
-	VBROADCASTSD (AX)(R9*1), Y11
-	VFMADD231PD  Y8, Y11, Y2
-	VBROADCASTSD (AX)(R9*2), Y12
-	VFMADD231PD  Y8, Y12, Y4
-	VBROADCASTSD (AX)(R12*1), Y13
-	VFMADD231PD  Y8, Y13, Y6
-	ADDQ         R10, AX
-	ADDQ         R11, R14
-	CMPQ         AX, CX
-	JNE          gp_loop4
-
-	VMOVUPD Y0, (DI)
-	VMOVUPD Y2, (DI)(R8*1)
-	VMOVUPD Y4, (DI)(R8*2)
-	VMOVUPD Y6, (DI)(R13*1)
-
-gp_done:
 	VZEROUPPER
 	RET
 

@@ -34,40 +34,38 @@ func naiveMul(m, k, n int, at func(i, l int) float64, bt func(l, j int) float64)
 }
 
 func TestMatrixProducts(t *testing.T) {
-	withKernels(t, func(t *testing.T) {
-		rng := rand.New(rand.NewPCG(4, 5))
-		sizes := []int{1, 2, 3, 4, 5, 7, 8, 9, 12, 13, 16, 33}
-		for _, m := range sizes {
-			for _, k := range sizes {
-				for _, n := range sizes {
-					a := randSlice(rng, m*k, 1)
-					c0 := randSlice(rng, m*n, 1)
+	rng := rand.New(rand.NewPCG(4, 5))
+	sizes := []int{1, 2, 3, 4, 5, 7, 8, 9, 12, 13, 16, 33}
+	for _, m := range sizes {
+		for _, k := range sizes {
+			for _, n := range sizes {
+				a := randSlice(rng, m*k, 1)
+				c0 := randSlice(rng, m*n, 1)
 
-					// c += a·b, a (m×k), b (k×n)
-					b := randSlice(rng, k*n, 1)
-					c := append([]float64(nil), c0...)
-					mulNN(c, a, b, m, k, n)
-					want := naiveMul(m, k, n, func(i, l int) float64 { return a[i*k+l] }, func(l, j int) float64 { return b[l*n+j] })
-					checkProduct(t, "NN", m, k, n, c, c0, want)
+				// c += a·b, a (m×k), b (k×n)
+				b := randSlice(rng, k*n, 1)
+				c := append([]float64(nil), c0...)
+				mulNN(c, a, b, m, k, n)
+				want := naiveMul(m, k, n, func(i, l int) float64 { return a[i*k+l] }, func(l, j int) float64 { return b[l*n+j] })
+				checkProduct(t, "NN", m, k, n, c, c0, want)
 
-					// c (k×n) += aᵀ·b2, b2 (m×n)
-					b2 := randSlice(rng, m*n, 1)
-					c1 := randSlice(rng, k*n, 1)
-					c = append([]float64(nil), c1...)
-					mulTN(c, a, b2, m, k, n)
-					want = naiveMul(k, m, n, func(i, l int) float64 { return a[l*k+i] }, func(l, j int) float64 { return b2[l*n+j] })
-					checkProduct(t, "TN", m, k, n, c, c1, want)
+				// c (k×n) += aᵀ·b2, b2 (m×n)
+				b2 := randSlice(rng, m*n, 1)
+				c1 := randSlice(rng, k*n, 1)
+				c = append([]float64(nil), c1...)
+				mulTN(c, a, b2, m, k, n)
+				want = naiveMul(k, m, n, func(i, l int) float64 { return a[l*k+i] }, func(l, j int) float64 { return b2[l*n+j] })
+				checkProduct(t, "TN", m, k, n, c, c1, want)
 
-					// c (m×n) += a·b3ᵀ, b3 (n×k)
-					b3 := randSlice(rng, n*k, 1)
-					c = append([]float64(nil), c0...)
-					mulNT(c, a, b3, make([]float64, n*k), m, k, n)
-					want = naiveMul(m, k, n, func(i, l int) float64 { return a[i*k+l] }, func(l, j int) float64 { return b3[j*k+l] })
-					checkProduct(t, "NT", m, k, n, c, c0, want)
-				}
+				// c (m×n) += a·b3ᵀ, b3 (n×k)
+				b3 := randSlice(rng, n*k, 1)
+				c = append([]float64(nil), c0...)
+				mulNT(c, a, b3, make([]float64, n*k), m, k, n)
+				want = naiveMul(m, k, n, func(i, l int) float64 { return a[i*k+l] }, func(l, j int) float64 { return b3[j*k+l] })
+				checkProduct(t, "NT", m, k, n, c, c0, want)
 			}
 		}
-	})
+	}
 }
 
 func checkProduct(t *testing.T, form string, m, k, n int, got, c0, prod []float64) {
@@ -84,25 +82,36 @@ func checkProduct(t *testing.T, form string, m, k, n int, got, c0, prod []float6
 // whole groups of four, the scalar code on the rest) against high-precision references,
 // at special values and at every slice length up to 9.
 func TestVectorActivations(t *testing.T) {
+	// The high-precision references are slow: compute them once for both runs.
+	xs := grid(25, 4000)
+	tanhRef := make([]float64, len(xs))
+	for i, x := range xs {
+		tanhRef[i] = refTanh(x)
+	}
+	sp := grid(30, 1000)
+	spRef := make([]float64, len(sp))
+	for i, x := range sp {
+		if x > -700 {
+			spRef[i] = refSoftplus(x)
+		}
+	}
 	withKernels(t, func(t *testing.T) {
-		xs := grid(25, 4000)
 		y := make([]float64, len(xs))
 		Tanh.Apply(y, xs)
 		worst := 0.0
-		for i, x := range xs {
-			worst = math.Max(worst, ulps(y[i], refTanh(x)))
+		for i := range xs {
+			worst = math.Max(worst, ulps(y[i], tanhRef[i]))
 		}
 		t.Logf("tanh: worst %.2f ulp", worst)
 		if worst > 3 {
 			t.Errorf("tanh: worst error %.2f ulp", worst)
 		}
-		sp := grid(30, 1000)
 		y = make([]float64, len(sp))
 		Softplus.Apply(y, sp)
 		worst = 0
 		for i, x := range sp {
 			if x > -700 {
-				worst = math.Max(worst, ulps(y[i], refSoftplus(x)))
+				worst = math.Max(worst, ulps(y[i], spRef[i]))
 			}
 		}
 		t.Logf("softplus: worst %.2f ulp", worst)

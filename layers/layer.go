@@ -1,6 +1,10 @@
 package layers
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/continuum-ml/continuum/internal/kernels"
+)
 
 // Kind is the affine map of a layer.
 type Kind int
@@ -117,7 +121,6 @@ func newBoundLayer(d *layerDef, theta [][]float64, batch int) *boundLayer {
 	if !d.ident {
 		l.hBuf = make([]float64, n)
 	}
-	l.wt = make([]float64, d.in*d.Out)
 	switch d.Kind {
 	case KindConcatLinear:
 		l.bias = make([]float64, d.Out)
@@ -148,18 +151,15 @@ func (l *boundLayer) forward(out []float64, t float64, x []float64) {
 	in, o, m := l.in, l.Out, l.batch
 	switch l.Kind {
 	case KindLinear:
-		fillRows(u, l.b, m, o)
-		mulNN(u, x, l.w, m, in, o)
+		kernels.MulNNBias(u, x, l.w, l.b, m, in, o)
 	case KindConcatLinear:
 		wt := l.w[in*o : in*o+o]
 		for j, b := range l.b[:o] {
 			l.bias[j] = b + t*wt[j]
 		}
-		fillRows(u, l.bias, m, o)
-		mulNN(u, x, l.w[:in*o], m, in, o)
+		kernels.MulNNBias(u, x, l.w[:in*o], l.bias, m, in, o)
 	case KindConcatSquash:
-		fillRows(l.u0, l.b, m, o)
-		mulNN(l.u0, x, l.w, m, in, o)
+		kernels.MulNNBias(l.u0, x, l.w, l.b, m, in, o)
 		for j := range l.gate {
 			l.gate[j], l.gateQ[j] = sigmoidParts(t*l.gw[j] + l.gb[j])
 		}
@@ -204,10 +204,8 @@ func (l *boundLayer) backward(dx, dtheta, g, x []float64) {
 	if dtheta != nil {
 		dw := dtheta[:l.rows*o]
 		db := dtheta[l.rows*o : l.rows*o+o]
-		clear(dw)
-		clear(db)
-		mulTN(dw[:in*o], x, g, m, in, o)
-		colSums(db, g, m, o)
+		kernels.MulTN(dw[:in*o], x, g, m, in, o, false)
+		kernels.ColSums(db, g, m, o, false)
 		switch l.Kind {
 		case KindConcatLinear:
 			dwt := dw[in*o:]
@@ -226,7 +224,6 @@ func (l *boundLayer) backward(dx, dtheta, g, x []float64) {
 		}
 	}
 	if dx != nil {
-		clear(dx)
-		mulNT(dx, g, l.w[:in*o], l.wt, m, o, in)
+		kernels.MulNT(dx, g, l.w[:in*o], m, o, in, false)
 	}
 }
