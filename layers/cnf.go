@@ -3,6 +3,7 @@ package layers
 import (
 	"fmt"
 	"math"
+	"sync"
 
 	"github.com/pkg/errors"
 	G "gorgonia.org/gorgonia"
@@ -140,6 +141,9 @@ type CNF struct {
 	colE   int
 	sqrtT  *G.Node
 	params G.Nodes
+
+	mu   sync.Mutex
+	pool map[int][]*cnfEval // released evaluators by batch size
 }
 
 var _ odeop.Dynamics = (*CNF)(nil)
@@ -309,5 +313,5 @@ func (c *CNF) Bind(theta [][]float64, batch, dim int) (odeop.Evaluator, error) {
 			return nil, errors.Wrapf(ErrShape, "cnf %s: parameter %s has %d values, want %d", c.f.Name(), n.Name(), len(theta[i]), want)
 		}
 	}
-	return newCNFEval(c, theta, batch), nil
+	return getCNFEval(c, theta, batch), nil
 }

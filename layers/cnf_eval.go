@@ -3,6 +3,7 @@ package layers
 import (
 	"fmt"
 
+	"github.com/continuum-ml/continuum/internal/kernels"
 	"github.com/continuum-ml/continuum/odeop"
 )
 
@@ -39,14 +40,17 @@ type cnfLayer struct {
 	bias   []float64 // ConcatLinear: b + t·W[in]
 	gsum   []float64 // ConcatSquash backward: Σ_rows ū ⊙ u0 (out)
 	s1     []float64 // ConcatSquash backward: Σ_primal rows ū (out)
-	wt     []float64 // scratch for Wᵀ in mulNT
 	lastT  float64
+	// unit: the tangent inputs are the unit vectors e_k (the first layer with the exact
+	// trace), so the tangent rows of x·W are the rows of W and need no product, and the
+	// input holds only the primal rows.
+	unit bool
 }
 
-func newCNFLayer(d *layerDef, theta [][]float64, nb, nr int) *cnfLayer {
-	l := &cnfLayer{layerDef: d, nb: nb, nr: nr}
+func newCNFLayer(d *layerDef, theta [][]float64, nb, nr int, unit bool) *cnfLayer {
+	l := &cnfLayer{layerDef: d, nb: nb, nr: nr, unit: unit}
 	o := d.Out
-	l.w, l.b = theta[d.param], theta[d.param+1]
+	l.bind(theta)
 	l.u = make([]float64, nr*o)
 	l.h = l.u
 	if !d.ident {
@@ -54,12 +58,10 @@ func newCNFLayer(d *layerDef, theta [][]float64, nb, nr int) *cnfLayer {
 		l.d1 = make([]float64, nb*o)
 		l.d2 = make([]float64, nb*o)
 	}
-	l.wt = make([]float64, d.in*o)
 	switch d.Kind {
 	case KindConcatLinear:
 		l.bias = make([]float64, o)
 	case KindConcatSquash:
-		l.gw, l.gb, l.hw = theta[d.param+2], theta[d.param+3], theta[d.param+4]
 		l.u0 = make([]float64, nr*o)
 		l.gate = make([]float64, o)
 		l.gateQ = make([]float64, o)
@@ -67,6 +69,30 @@ func newCNFLayer(d *layerDef, theta [][]float64, nb, nr int) *cnfLayer {
 		l.s1 = make([]float64, o)
 	}
 	return l
+}
+
+// bind points the layer at new parameter values.
+func (l *cnfLayer) bind(theta [][]float64) {
+	d := l.layerDef
+	l.w, l.b = theta[d.param], theta[d.param+1]
+	if d.Kind == KindConcatSquash {
+		l.gw, l.gb, l.hw = theta[d.param+2], theta[d.param+3], theta[d.param+4]
+	}
+}
+
+// affine writes x·W + bias on the primal rows and x·W on the tangent rows of dst, with
+// W the first in rows of w.
+func (l *cnfLayer) affine(dst, x, w, bias []float64) {
+	in, o, nb, nr := l.in, l.Out, l.nb, l.nr
+	pb := nb * o
+	kernels.MulNNBias(dst[:pb], x[:nb*in], w, bias, nb, in, o)
+	if l.unit {
+		for k := 0; k < nr/nb-1; k++ {
+			kernels.FillRows(dst[(k+1)*pb:(k+2)*pb], w[k*o:k*o+o], nb, o)
+		}
+		return
+	}
+	kernels.MulNN(dst[pb:nr*o], x[nb*in:nr*in], w, nr-nb, in, o, false)
 }
 
 // forward computes the layer on the stacked input x (R×in) at time t; second asks for
@@ -77,22 +103,16 @@ func (l *cnfLayer) forward(t float64, x []float64, second bool) {
 	u := l.u
 	switch l.Kind {
 	case KindLinear:
-		fillRows(u[:pb], l.b, nb, o)
-		clear(u[pb:])
-		mulNN(u, x, l.w, nr, in, o)
+		l.affine(u, x, l.w, l.b)
 	case KindConcatLinear:
 		wt := l.w[in*o : in*o+o]
 		for j, b := range l.b[:o] {
 			l.bias[j] = b + t*wt[j]
 		}
-		fillRows(u[:pb], l.bias, nb, o)
-		clear(u[pb:])
-		mulNN(u, x, l.w[:in*o], nr, in, o)
+		l.affine(u, x, l.w[:in*o], l.bias)
 	case KindConcatSquash:
 		u0 := l.u0
-		fillRows(u0[:pb], l.b, nb, o)
-		clear(u0[pb:])
-		mulNN(u0, x, l.w, nr, in, o)
+		l.affine(u0, x, l.w, l.b)
 		for j := range l.gate {
 			l.gate[j], l.gateQ[j] = sigmoidParts(t*l.gw[j] + l.gb[j])
 		}
@@ -177,10 +197,17 @@ func (l *cnfLayer) backward(dx, dtheta []float64, dt *float64, g, x []float64) {
 	if dtheta != nil {
 		dw := dtheta[:l.rows*o]
 		db := dtheta[l.rows*o : l.rows*o+o]
-		clear(dw)
-		clear(db)
-		mulTN(dw[:in*o], x, g, nr, in, o)
-		colSums(db, g[:pb], nb, o)
+		if l.unit {
+			// the tangent input rows are e_k: their part of xᵀ·ū is the column sums of
+			// the k-th tangent block, in row k.
+			kernels.MulTN(dw[:in*o], x[:nb*in], g[:pb], nb, in, o, false)
+			for k := 0; k < nr/nb-1; k++ {
+				kernels.ColSums(dw[k*o:k*o+o], g[(k+1)*pb:(k+2)*pb], nb, o, true)
+			}
+		} else {
+			kernels.MulTN(dw[:in*o], x[:nr*in], g[:nr*o], nr, in, o, false)
+		}
+		kernels.ColSums(db, g[:pb], nb, o, false)
 		switch l.Kind {
 		case KindConcatLinear:
 			dwt := dw[in*o:]
@@ -211,8 +238,7 @@ func (l *cnfLayer) backward(dx, dtheta []float64, dt *float64, g, x []float64) {
 	}
 	if dx != nil {
 		rows := len(dx) / in
-		clear(dx)
-		mulNT(dx, g[:rows*o], l.w[:in*o], l.wt, rows, o, in)
+		kernels.MulNT(dx, g[:rows*o], l.w[:in*o], rows, o, in, false)
 	}
 }
 
@@ -229,7 +255,10 @@ type cnfEval struct {
 	nnet      int       // parameters of the network
 }
 
-var _ odeop.Evaluator = (*cnfEval)(nil)
+var (
+	_ odeop.Evaluator = (*cnfEval)(nil)
+	_ odeop.Releaser  = (*cnfEval)(nil)
+)
 
 func newCNFEval(c *CNF, theta [][]float64, batch int) *cnfEval {
 	e := &cnfEval{c: c, nb: batch, d: c.d, width: c.width, exact: c.trace == TraceExact}
@@ -242,24 +271,61 @@ func newCNFEval(c *CNF, theta [][]float64, batch int) *cnfEval {
 	e.nnet = m.nparam
 	widest := c.d
 	for i := range m.defs {
-		e.ls = append(e.ls, newCNFLayer(&m.defs[i], theta, batch, e.nr))
+		e.ls = append(e.ls, newCNFLayer(&m.defs[i], theta, batch, e.nr, i == 0 && e.exact))
 		widest = max(widest, m.defs[i].Out)
 	}
-	e.x0 = make([]float64, e.nr*c.d)
 	if e.exact {
-		for k := 0; k < e.k; k++ {
-			rows := e.x0[(k+1)*batch*c.d : (k+2)*batch*c.d]
-			for b := 0; b < batch; b++ {
-				rows[b*c.d+k] = 1
-			}
-		}
+		e.x0 = make([]float64, batch*c.d) // the tangent inputs e_k are implicit
+	} else {
+		e.x0 = make([]float64, e.nr*c.d)
 	}
 	e.ga = make([]float64, e.nr*widest)
 	e.gb = make([]float64, e.nr*widest)
-	if c.sqrtT != nil {
+	e.bind(theta)
+	return e
+}
+
+// bind points the evaluator at new parameter values.
+func (e *cnfEval) bind(theta [][]float64) {
+	for _, l := range e.ls {
+		l.bind(theta)
+	}
+	e.sqrtT = nil
+	if e.c.sqrtT != nil {
 		e.sqrtT = theta[len(theta)-1]
 	}
-	return e
+}
+
+// Release implements odeop.Releaser: the evaluator goes back to its CNF's pool, for the
+// next Bind of the same batch size.
+func (e *cnfEval) Release() {
+	c := e.c
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.pool == nil {
+		c.pool = map[int][]*cnfEval{}
+	}
+	if len(c.pool[e.nb]) < maxPooled {
+		c.pool[e.nb] = append(c.pool[e.nb], e)
+	}
+}
+
+// maxPooled bounds the evaluators a CNF keeps per batch size (two per concurrent solve
+// chunk is what the solve node uses).
+const maxPooled = 4
+
+// getCNFEval returns a pooled evaluator for the batch size, bound to theta, or a new one.
+func getCNFEval(c *CNF, theta [][]float64, batch int) *cnfEval {
+	c.mu.Lock()
+	if evs := c.pool[batch]; len(evs) > 0 {
+		e := evs[len(evs)-1]
+		c.pool[batch] = evs[:len(evs)-1]
+		c.mu.Unlock()
+		e.bind(theta)
+		return e
+	}
+	c.mu.Unlock()
+	return newCNFEval(c, theta, batch)
 }
 
 func (e *cnfEval) checkLen(what string, s []float64, want int) {
