@@ -71,29 +71,41 @@ func gemmAsm(c []float64, ldc int, a []float64, rsa, csa int, b []float64, ldb i
 
 // gemmNTAsm computes c (m×k) (mode) a (m×n)·bᵀ for b (k×n), all dimensions positive: for
 // each panel of up to 16 columns of c, the matching rows of b are packed transposed, ntBlock
-// entries of the inner dimension at a time, into a buffer that the kernels read as B.
+// entries of the inner dimension at a time, into a buffer on the stack that the kernels
+// read as B. Go clears a stack array on every call, so a short inner dimension takes a
+// small one.
 func gemmNTAsm(c, a, b []float64, m, n, k, mode int) bool {
 	if !hasAVX2 {
 		return false
 	}
-	var buf [ntBlock * 16]float64
+	if n <= 32 {
+		var buf [32 * 16]float64
+		gemmNTBuf(buf[:], c, a, b, m, n, k, mode)
+	} else {
+		var buf [ntBlock * 16]float64
+		gemmNTBuf(buf[:], c, a, b, m, n, k, mode)
+	}
+	return true
+}
+
+func gemmNTBuf(buf, c, a, b []float64, m, n, k, mode int) {
 	pw := 8 // panel width
 	if hasAVX512 {
 		pw = 16
 	}
+	blk := len(buf) / 16
 	for j := 0; j < k; j += pw {
 		w := min(k-j, pw)
-		for l0 := 0; l0 < n; l0 += ntBlock {
-			kb := min(n-l0, ntBlock)
+		for l0 := 0; l0 < n; l0 += blk {
+			kb := min(n-l0, blk)
 			packT(buf[:kb*pw], b[j*n:], n, l0, kb, w, pw)
 			md := mode
 			if l0 > 0 {
 				md = modeAcc
 			}
-			gemmAsm(c[j:], k, a[l0:], n, 1, buf[:], pw, nil, m, kb, w, md)
+			gemmAsm(c[j:], k, a[l0:], n, 1, buf, pw, nil, m, kb, w, md)
 		}
 	}
-	return true
 }
 
 // packT writes p[l*pw + jj] = b[jj*ldb + l0 + l] for l < kb and jj < w: a panel of w rows

@@ -126,9 +126,26 @@ func off(o int, reg string) string {
 	return fmt.Sprintf("%d(%s)", o, reg)
 }
 
+// sets returns how many sets of accumulators a tile of mr rows keeps: the steps of the
+// inner loop go to the sets in turn, so that enough independent chains of fused
+// multiply-adds hide their latency (two units with a latency of four cycles want eight)
+// even in the thin tiles of the last rows; the sets are summed before the store.
+func (k *kernel) sets(mr int) int {
+	per := mr * k.nv
+	maxAcc, want := 16, 12
+	if !k.zmm {
+		maxAcc, want = 12, 10
+	}
+	s := (want + per - 1) / per
+	return max(1, min(s, maxAcc/per))
+}
+
 func (k *kernel) tile(mr int) {
 	id := fmt.Sprintf("%d", mr)
-	p("\t// tile of %d rows", mr)
+	ns := k.sets(mr)
+	per := mr * k.nv
+	accS := func(s, r, v int) string { return k.vreg(s*per + r*k.nv + v) }
+	p("\t// tile of %d rows, %d sets of accumulators", mr, ns)
 	p("\tMOVQ mode+88(FP), CX")
 	p("\tCMPQ CX, $1")
 	p("\tJEQ  loadc%s", id)
@@ -163,24 +180,67 @@ func (k *kernel) tile(mr int) {
 		}
 	}
 	p("body%s:", id)
+	for s := 1; s < ns; s++ {
+		for r := 0; r < mr; r++ {
+			for v := 0; v < k.nv; v++ {
+				a := accS(s, r, v)
+				if k.zmm {
+					p("\tVPXORQ %s, %s, %s", a, a, a)
+				} else {
+					p("\tVXORPD %s, %s, %s", a, a, a)
+				}
+			}
+		}
+	}
 	p("\tMOVQ SI, AX")
 	p("\tMOVQ b+16(FP), DX")
 	p("\tMOVQ k+40(FP), CX")
-	p("loop%s:", id)
-	for v := 0; v < k.nv; v++ {
-		k.load(v, off(v*k.vbytes(), "DX"), k.bReg(v))
-	}
-	for r := 0; r < mr; r++ {
-		t := k.tReg(r)
-		p("\tVBROADCASTSD %s, %s", rowAddr(r), t)
+	step := func(s int) {
 		for v := 0; v < k.nv; v++ {
-			p("\tVFMADD231PD %s, %s, %s", k.bReg(v), t, k.acc(r, v))
+			k.load(v, off(v*k.vbytes(), "DX"), k.bReg(v))
 		}
+		for r := 0; r < mr; r++ {
+			t := k.tReg(r)
+			p("\tVBROADCASTSD %s, %s", rowAddr(r), t)
+			for v := 0; v < k.nv; v++ {
+				p("\tVFMADD231PD %s, %s, %s", k.bReg(v), t, accS(s, r, v))
+			}
+		}
+		p("\tADDQ R12, AX")
+		p("\tADDQ R13, DX")
 	}
-	p("\tADDQ R12, AX")
-	p("\tADDQ R13, DX")
+	if ns > 1 {
+		p("\tCMPQ CX, $%d", ns)
+		p("\tJLT  rest%s", id)
+		p("multi%s:", id)
+		for s := 0; s < ns; s++ {
+			step(s)
+		}
+		p("\tSUBQ $%d, CX", ns)
+		p("\tCMPQ CX, $%d", ns)
+		p("\tJGE  multi%s", id)
+		p("rest%s:", id)
+		p("\tTESTQ CX, CX")
+		p("\tJZ   sum%s", id)
+	}
+	p("loop%s:", id)
+	step(0)
 	p("\tDECQ CX")
 	p("\tJNZ  loop%s", id)
+	if ns > 1 {
+		p("sum%s:", id)
+		// Pairwise: set s += set s+h, halving the number of sets.
+		for n := ns; n > 1; n = (n + 1) / 2 {
+			h := (n + 1) / 2
+			for s := 0; s+h < n; s++ {
+				for r := 0; r < mr; r++ {
+					for v := 0; v < k.nv; v++ {
+						p("\tVADDPD %s, %s, %s", accS(s+h, r, v), accS(s, r, v), accS(s, r, v))
+					}
+				}
+			}
+		}
+	}
 	p("\tMOVQ DI, CX")
 	for r := 0; r < mr; r++ {
 		for v := 0; v < k.nv; v++ {
