@@ -134,6 +134,7 @@ type srkStepper struct {
 	h0, h1     []float64
 	xi, hx, u  []float64
 	hexp, xexp []float64
+	ikk, ikkk  []float64
 }
 
 func newSRKStepper(sys *system) *srkStepper {
@@ -152,8 +153,8 @@ func newSRKStepper(sys *system) *srkStepper {
 			}
 		}
 	}
-	v := newVecs(sys.n, 5)
-	s.h0, s.h1, s.u, s.xexp, s.hexp = v[0], v[1], v[2], v[3], v[4]
+	v := newVecs(sys.n, 7)
+	s.h0, s.h1, s.u, s.xexp, s.hexp, s.ikk, s.ikkk = v[0], v[1], v[2], v[3], v[4], v[5], v[6]
 	return s
 }
 
@@ -214,19 +215,23 @@ func (s *srkStepper) step(t, h float64, y, dw, hh []float64) {
 		}
 		sys.g(t+tab.C1[st]*h, h1, s.gs[st])
 	}
+	// The iterated integrals I_(1,1) and I_(1,1,1), once per step.
+	ikk, ikkk := s.ikk, s.ikkk
+	for i, x := range xi {
+		ikk[i] = 0.5 * (x*x - a)
+		ikkk[i] = (x*x - 3*a) * x * (1.0 / 6)
+	}
 	for st := 0; st < ns; st++ {
 		ca := tab.Alpha[st] * h
 		b1, b2, b3, b4 := tab.Beta1[st], tab.Beta2[st]/sq, tab.Beta3[st]*rdt, tab.Beta4[st]*rdt
 		fs, gs := s.fs[st], s.gs[st]
-		for i := range y {
-			x := xi[i]
-			ikk := 0.5 * (x*x - a)
-			ikkk := (x*x*x - 3*a*x) / 6
-			w := b1*x + b2*ikk + b3*u[i] + b4*ikkk
-			if ca != 0 {
+		if ca != 0 {
+			for i := range y {
 				y[i] += ca * fs[i]
 			}
-			y[i] += gs[i] * w
+		}
+		for i := range y {
+			y[i] += gs[i] * (b1*xi[i] + b2*ikk[i] + b3*u[i] + b4*ikkk[i])
 		}
 	}
 }
