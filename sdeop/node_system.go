@@ -132,7 +132,8 @@ func (s *nodeSys) vjp(fOut, gOut, dz, dth []float64, t float64, z, cf, cg []floa
 		d := s.dim
 		for b, l := range cL {
 			for i := b * d; i < (b+1)*d; i++ {
-				w := l * (s.fv[i] - s.qv[i]) / (s.gv[i] * s.gv[i]) // cL u / g
+				u := (s.fv[i] - s.qv[i]) / s.gv[i]
+				w := l * u / s.gv[i] // dk/df = u/g, dk/dq = -u/g, dk/dg = -u^2/g
 				var c0, g0 float64
 				if cf != nil {
 					c0 = cf[i]
@@ -142,7 +143,7 @@ func (s *nodeSys) vjp(fOut, gOut, dz, dth []float64, t float64, z, cf, cg []floa
 				}
 				s.cF[i] = c0 + w
 				s.cQ[i] = -w
-				s.cG[i] = g0 - w*(s.fv[i]-s.qv[i])
+				s.cG[i] = g0 - w*u
 			}
 		}
 		s.f.vjp(nil, s.dz, s.thf, t, z, s.cF)
