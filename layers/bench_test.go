@@ -12,7 +12,7 @@ import (
 // The dynamics networks of the reference configurations (../shared/BENCHMARKS.md), with
 // their closed-form weights and initial states.
 
-func benchN1(b *testing.B) (*MLP, int) {
+func benchN1(b testing.TB) (*MLP, int) {
 	m, err := NewMLP(G.NewGraph(), "n1", Spec{In: 4, Layers: []Layer{Linear(32, Softplus), Linear(4, Tanh)}, Init: ReferenceInit})
 	if err != nil {
 		b.Fatal(err)
@@ -20,7 +20,7 @@ func benchN1(b *testing.B) (*MLP, int) {
 	return m, 64
 }
 
-func benchN2(b *testing.B) (*MLP, int) {
+func benchN2(b testing.TB) (*MLP, int) {
 	m, err := NewMLP(G.NewGraph(), "n2", Spec{In: 32, Layers: []Layer{Linear(256, Tanh), Linear(32, nil)}, Init: ReferenceInit})
 	if err != nil {
 		b.Fatal(err)
@@ -28,7 +28,7 @@ func benchN2(b *testing.B) (*MLP, int) {
 	return m, 512
 }
 
-func benchN3(b *testing.B) (*MLP, int) {
+func benchN3(b testing.TB) (*MLP, int) {
 	m, err := NewMLP(G.NewGraph(), "n3", Spec{In: 2, Layers: []Layer{ConcatLinear(64, Tanh), ConcatLinear(64, Tanh), ConcatLinear(2, nil)}, Init: ReferenceInit})
 	if err != nil {
 		b.Fatal(err)
@@ -47,7 +47,7 @@ func refState(batch, dim int) []float64 {
 	return y
 }
 
-func benchEval(b *testing.B, build func(*testing.B) (*MLP, int), graph bool) {
+func benchEval(b *testing.B, build func(testing.TB) (*MLP, int), graph bool) {
 	m, batch := build(b)
 	var ev odeop.Evaluator
 	var err error
@@ -68,7 +68,7 @@ func benchEval(b *testing.B, build func(*testing.B) (*MLP, int), graph bool) {
 	}
 }
 
-func benchVJP(b *testing.B, build func(*testing.B) (*MLP, int), graph bool) {
+func benchVJP(b *testing.B, build func(testing.TB) (*MLP, int), graph bool) {
 	m, batch := build(b)
 	var ev odeop.Evaluator
 	var err error
