@@ -86,6 +86,24 @@ func BenchmarkS1BrownianIntervalReverse(b *testing.B) {
 	reportS1(b)
 }
 
+// BenchmarkS1BrownianIntervalLevy is S1 in order with the space-time Levy area (two
+// normals per component per node): what SRK pays.
+func BenchmarkS1BrownianIntervalLevy(b *testing.B) {
+	dw, dh := make([]float64, s1Dim), make([]float64, s1Dim)
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		bm, err := NewBrownianInterval(0, 1, s1Dim, 2024, WithDtHint(1.0/s1Queries), WithLevyArea())
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		for k := 0; k < s1Queries; k++ {
+			bm.IncrementWithLevy(dw, dh, float64(k)/s1Queries, float64(k+1)/s1Queries)
+		}
+	}
+	reportS1(b)
+}
+
 // BenchmarkS1NormalBaseline draws the same number of standard normals (1000 x 32768) on
 // one goroutine: the cost S1 is measured against (target: within 2x).
 func BenchmarkS1NormalBaseline(b *testing.B) {
