@@ -145,9 +145,10 @@ func (a Builtin) MulDeriv(g, x, y []float64) {
 			g[i] *= -fexpm1(-y[i])
 		}
 	case Sigmoid:
-		for i, v := range x {
-			s, q := sigmoidParts(v)
-			g[i] *= s * q
+		// y(1 - y), as PyTorch: where y rounds near 1 the derivative keeps an absolute
+		// error of 1e-16 (Deriv2 computes from x instead).
+		for i, v := range y {
+			g[i] *= v - v*v
 		}
 	case ELU:
 		for i, v := range x {
