@@ -464,3 +464,49 @@ func equalInts(a, b []int) bool {
 	}
 	return true
 }
+
+// cube is a user-defined activation, x^3.
+type cube struct{}
+
+func (cube) String() string { return "cube" }
+func (cube) Apply(y, x []float64) {
+	for i, v := range x {
+		y[i] = v * v * v
+	}
+}
+func (cube) MulDeriv(g, x, y []float64) {
+	for i, v := range x {
+		g[i] *= 3 * v * v
+	}
+}
+func (cube) Deriv(d, x, y []float64) {
+	for i, v := range x {
+		d[i] = 3 * v * v
+	}
+}
+func (cube) Deriv2(d, x, y []float64) {
+	for i, v := range x {
+		d[i] = 6 * v
+	}
+}
+func (cube) Node(x *G.Node) (*G.Node, error) { return G.Cube(x) }
+
+func TestCustomActivation(t *testing.T) {
+	c := netCase{"cube", 3, []Layer{Linear(6, cube{}), ConcatSquash(3, Tanh)}}
+	m := newTestMLP(t, c, 2)
+	net, err := m.NewNet(m.Values(), 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(2, 2))
+	z, a := randSlice(rng, 12, 0.5), randSlice(rng, 12, 1)
+	dz, dth, y := make([]float64, 12), make([]float64, m.NumParams()), make([]float64, 12)
+	net.VJP(nil, dz, dth, 0.3, z, a)
+	phi := func() float64 { net.Forward(y, 0.3, z); return dot(a, y) }
+	if e, i := fdCheck(z, dz, phi); e > 1e-7 {
+		t.Errorf("dz: relative error %.3g at %d", e, i)
+	}
+	if e, i := fdCheck(m.Values()[0], dth[:18], phi); e > 1e-7 {
+		t.Errorf("dW0: relative error %.3g at %d", e, i)
+	}
+}
