@@ -358,17 +358,33 @@ func Stats(out *CNFOutput) (forward, backward odeop.Stats) {
 	return forward, backward
 }
 
-// evaluators binds every block to the current parameter values for a batch.
-func (m *CNF) bind(batch int) ([]odeop.Evaluator, error) {
-	evs := make([]odeop.Evaluator, len(m.blocks))
-	for k, b := range m.blocks {
-		ev, err := b.Bind(b.Values(), batch, b.Width())
+// blockFunc returns the right-hand side of block k for a batch, bound to the current
+// parameter values: the augmented dynamics on (batch, Width()) states, or with zOnly the
+// velocity alone on (batch, D) points (what transport needs: z does not depend on the
+// other channels, and the network without its Jacobian costs a third).
+func (m *CNF) blockFunc(k, batch int, zOnly bool) (odeop.Func, error) {
+	blk := m.blocks[k]
+	if !zOnly {
+		ev, err := blk.Bind(blk.Values(), batch, blk.Width())
 		if err != nil {
 			return nil, err
 		}
-		evs[k] = ev
+		return func(t float64, y, dy []float64) { ev.Eval(dy, t, y) }, nil
 	}
-	return evs, nil
+	net, err := blk.Net().NewNet(blk.Net().Values(), batch)
+	if err != nil {
+		return nil, err
+	}
+	if !blk.Config().TrainT {
+		return func(t float64, y, dy []float64) { net.Forward(dy, t, y) }, nil
+	}
+	T := blk.EndTime() // the solve runs over s in [0, 1]: dz/ds = T f(sT, z)
+	return func(t float64, y, dy []float64) {
+		net.Forward(dy, t*T, y)
+		for i := range dy {
+			dy[i] *= T
+		}
+	}, nil
 }
 
 // chunkSize is the batch of one solve in the graph-free evaluations; chunks run in
@@ -405,14 +421,10 @@ func parallelChunks(n int, work func(lo, hi int) error) error {
 	return nil
 }
 
-// flowValues runs the blocks on the rows of the augmented states in place, forward
-// (data to base) or backward (base to data), recording the z part at nsnap evenly spaced
-// times of every block when snaps is not nil.
-func (m *CNF) flowValues(states []float64, batch int, backward bool, nsnap int, snap func(k, i int, s []float64)) error {
-	evs, err := m.bind(batch)
-	if err != nil {
-		return err
-	}
+// flowValues runs the blocks on the rows of the states in place (augmented states, or the
+// points alone with zOnly), forward (data to base) or backward (base to data), handing the
+// states at nsnap evenly spaced times of every block to snap when it is not nil.
+func (m *CNF) flowValues(states []float64, batch int, zOnly, backward bool, nsnap int, snap func(k, i int, s []float64)) error {
 	order := make([]int, len(m.blocks))
 	for i := range order {
 		order[i] = i
@@ -421,7 +433,11 @@ func (m *CNF) flowValues(states []float64, batch int, backward bool, nsnap int, 
 		}
 	}
 	for _, k := range order {
-		blk, ev := m.blocks[k], evs[k]
+		blk := m.blocks[k]
+		f, err := m.blockFunc(k, batch, zOnly)
+		if err != nil {
+			return err
+		}
 		ts := blk.Times()
 		if nsnap > 1 {
 			t0, t1 := ts[0], ts[1]
@@ -433,7 +449,6 @@ func (m *CNF) flowValues(states []float64, batch int, backward bool, nsnap int, 
 		if backward {
 			ts = reversed(ts)
 		}
-		f := func(t float64, y, dy []float64) { ev.Eval(dy, t, y) }
 		sol, err := odeop.Integrate(f, states, ts, m.opts...)
 		if err != nil {
 			return errors.Wrapf(err, "models: cnf %s: block %d", m.name, k)
@@ -481,7 +496,7 @@ func (m *CNF) LogProbValues(x []float64, seed uint64) ([]float64, error) {
 				copy(s[b*w+ce:b*w+ce+d], eps[b*d:b*d+d])
 			}
 		}
-		if err := m.flowValues(s, nb, false, 0, nil); err != nil {
+		if err := m.flowValues(s, nb, false, false, 0, nil); err != nil {
 			return err
 		}
 		for b := 0; b < nb; b++ {
@@ -518,14 +533,13 @@ func (m *CNF) BaseSample(n int, seed uint64) []float64 {
 // returns the data points. With snapshots > 1 it also returns the points at that many
 // evenly spaced times of each block (base first, data last; a block's first snapshot is
 // the previous one's last, so there are Blocks·(snapshots-1)+1 of them), for pictures of
-// the flow. Probe channels (Hutchinson) are zero: only the z part is meaningful.
+// the flow. Only the velocity is integrated (no log-density channels).
 func (m *CNF) Transport(z []float64, snapshots int) (x []float64, snaps [][]float64, err error) {
 	d := m.cfg.Dim
 	if len(z)%d != 0 {
 		return nil, nil, errors.Errorf("models: cnf %s: %d values are not rows of %d", m.name, len(z), d)
 	}
 	n := len(z) / d
-	w := m.blocks[0].Width()
 	x = make([]float64, n*d)
 	if snapshots > 1 {
 		snaps = make([][]float64, len(m.blocks)*(snapshots-1)+1)
@@ -536,26 +550,18 @@ func (m *CNF) Transport(z []float64, snapshots int) (x []float64, snaps [][]floa
 	nb := len(m.blocks)
 	err = parallelChunks(n, func(lo, hi int) error {
 		rows := hi - lo
-		s := make([]float64, rows*w)
-		for b := 0; b < rows; b++ {
-			copy(s[b*w:b*w+d], z[(lo+b)*d:(lo+b+1)*d])
-		}
+		s := append([]float64(nil), z[lo*d:hi*d]...)
 		var snap func(k, i int, y []float64)
 		if snaps != nil {
 			snap = func(k, i int, y []float64) {
 				// block k runs backward as the (nb-1-k)-th stage
-				idx := (nb-1-k)*(snapshots-1) + i
-				for b := 0; b < rows; b++ {
-					copy(snaps[idx][(lo+b)*d:(lo+b+1)*d], y[b*w:b*w+d])
-				}
+				copy(snaps[(nb-1-k)*(snapshots-1)+i][lo*d:hi*d], y)
 			}
 		}
-		if err := m.flowValues(s, rows, true, snapshots, snap); err != nil {
+		if err := m.flowValues(s, rows, true, true, snapshots, snap); err != nil {
 			return err
 		}
-		for b := 0; b < rows; b++ {
-			copy(x[(lo+b)*d:(lo+b+1)*d], s[b*w:b*w+d])
-		}
+		copy(x[lo*d:hi*d], s)
 		return nil
 	})
 	return x, snaps, err
