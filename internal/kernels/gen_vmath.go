@@ -1,0 +1,286 @@
+//go:build ignore
+
+// gen_vmath writes vmath_amd64.s, the vector forms of the scalar functions of vmath.go:
+// the same operations in the same order, one vector of 8 (AVX-512) or 4 (AVX2) doubles
+// per step. Run it with `go generate` in this folder (see vmath_amd64.go).
+//
+// Each function has the Go signature func(y, x *float64, n int) int with n a multiple of
+// the vector width; it stops before the first vector that holds an argument the vector
+// code does not cover and returns its index (n when there is none), so that the caller
+// computes that vector with the scalar function.
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"math"
+	"os"
+)
+
+var out bytes.Buffer
+
+func p(format string, args ...any) { fmt.Fprintf(&out, format+"\n", args...) }
+
+// Constants: each is stored 8 times (64 bytes) so that a full vector of either width can
+// be read from memory as an operand.
+var consts = []struct {
+	name string
+	bits uint64
+}{
+	{"one", math.Float64bits(1)},
+	{"two", math.Float64bits(2)},
+	{"half", math.Float64bits(0.5)},
+	{"twenty", math.Float64bits(20)},
+	{"expMax", math.Float64bits(708)},
+	{"negExpMax", math.Float64bits(-708)},
+	{"absMask", 1<<63 - 1},
+	{"signMask", 1 << 63},
+	{"zero", 0},
+	{"log2e", math.Float64bits(1.4426950408889634)},
+	{"shifter", math.Float64bits(0x1.8p52)},
+	{"ln2Hi", math.Float64bits(6.93147180369123816490e-01)},
+	{"ln2Lo", math.Float64bits(1.90821492927058770002e-10)},
+	{"eq0", math.Float64bits(0.5000000000000001)},
+	{"eq1", math.Float64bits(0.16666666666666669)},
+	{"eq2", math.Float64bits(0.04166666666662413)},
+	{"eq3", math.Float64bits(0.008333333333330062)},
+	{"eq4", math.Float64bits(0.0013888888917213717)},
+	{"eq5", math.Float64bits(0.00019841269863053618)},
+	{"eq6", math.Float64bits(2.4801521295954376e-05)},
+	{"eq7", math.Float64bits(2.7557268459997064e-06)},
+	{"eq8", math.Float64bits(2.7620088445409746e-07)},
+	{"eq9", math.Float64bits(2.510038549551032e-08)},
+	{"lw0", math.Float64bits(0.6666666666666666)},
+	{"lw1", math.Float64bits(0.4000000000000794)},
+	{"lw2", math.Float64bits(0.28571428567275936)},
+	{"lw3", math.Float64bits(0.2222222304835159)},
+	{"lw4", math.Float64bits(0.18181737626302938)},
+	{"lw5", math.Float64bits(0.15388867805613718)},
+	{"lw6", math.Float64bits(0.13209708242059462)},
+	{"lw7", math.Float64bits(0.13609030262858499)},
+}
+
+func c(name string) string {
+	for i, k := range consts {
+		if k.name == name {
+			return fmt.Sprintf("vconst<>+%d(SB)", 64*i)
+		}
+	}
+	panic(name)
+}
+
+// Compare predicates.
+const (
+	cmpUnord = 3
+	cmpNLT   = 5  // not less than, true for NaN
+	cmpNGE   = 9  // not greater or equal, true for NaN
+	cmpGE    = 29 // ordered
+	cmpGT    = 30 // ordered
+)
+
+type gen struct{ zmm bool }
+
+func (g gen) v(i int) string {
+	if g.zmm {
+		return fmt.Sprintf("Z%d", i)
+	}
+	return fmt.Sprintf("Y%d", i)
+}
+
+func (g gen) and(src, a, dst string) {
+	if g.zmm {
+		p("\tVPANDQ %s, %s, %s", src, a, dst)
+	} else {
+		p("\tVANDPD %s, %s, %s", src, a, dst)
+	}
+}
+
+func (g gen) or(src, a, dst string) {
+	if g.zmm {
+		p("\tVPORQ %s, %s, %s", src, a, dst)
+	} else {
+		p("\tVORPD %s, %s, %s", src, a, dst)
+	}
+}
+
+func (g gen) xor(src, a, dst string) {
+	if g.zmm {
+		p("\tVPXORQ %s, %s, %s", src, a, dst)
+	} else {
+		p("\tVXORPD %s, %s, %s", src, a, dst)
+	}
+}
+
+// bail jumps to done when any lane of x satisfies the predicate against the constant.
+func (g gen) bail(pred int, x, k string) {
+	if g.zmm {
+		p("\tVCMPPD $%d, %s, %s, K1", pred, k, x)
+		p("\tKORTESTW K1, K1")
+	} else {
+		p("\tVCMPPD $%d, %s, %s, Y15", pred, k, x)
+		p("\tVMOVMSKPD Y15, DX")
+		p("\tTESTQ DX, DX")
+	}
+	p("\tJNZ  done")
+}
+
+// expCore computes u = e^r - 1 into V5 and the bits of 2^k into V3 from v in register in
+// (expParts); it uses V2, V4 and V6.
+func (g gen) expCore(in string) {
+	v := g.v
+	p("\tVMOVUPD %s, %s", c("log2e"), v(2))
+	p("\tVFMADD213PD %s, %s, %s", c("shifter"), in, v(2)) // kd = v·log2e + shifter
+	p("\tVPSLLQ $52, %s, %s", v(2), v(3))
+	p("\tVSUBPD %s, %s, %s", c("shifter"), v(2), v(2))
+	p("\tVMOVAPD %s, %s", in, v(4))
+	p("\tVFNMADD231PD %s, %s, %s", c("ln2Hi"), v(2), v(4)) // r = v - kd·ln2Hi
+	p("\tVFNMADD231PD %s, %s, %s", c("ln2Lo"), v(2), v(4))
+	p("\tVMOVUPD %s, %s", c("eq9"), v(5))
+	for i := 8; i >= 0; i-- {
+		p("\tVFMADD213PD %s, %s, %s", c(fmt.Sprintf("eq%d", i)), v(4), v(5)) // q = q·r + eq_i
+	}
+	p("\tVMULPD %s, %s, %s", v(4), v(4), v(6))
+	p("\tVFMADD213PD %s, %s, %s", v(4), v(6), v(5)) // u = r²·q + r
+}
+
+// expFast leaves e^v in V5 (expFast).
+func (g gen) expFast(in string) {
+	v := g.v
+	g.expCore(in)
+	p("\tVADDPD %s, %s, %s", c("one"), v(5), v(5))
+	p("\tVPADDQ %s, %s, %s", v(3), v(5), v(5))
+}
+
+func (g gen) tanh() {
+	v := g.v
+	g.bail(cmpUnord, v(0), v(0))
+	g.and(c("absMask"), v(0), v(8))
+	p("\tVMINPD %s, %s, %s", c("twenty"), v(8), v(8))
+	p("\tVADDPD %s, %s, %s", v(8), v(8), v(8))
+	g.expCore(v(8))
+	p("\tVPADDQ %s, %s, %s", c("one"), v(3), v(6)) // s = 2^k
+	p("\tVSUBPD %s, %s, %s", c("one"), v(6), v(4))
+	p("\tVFMADD213PD %s, %s, %s", v(4), v(6), v(5)) // e = s·u + (s - 1)
+	p("\tVADDPD %s, %s, %s", c("two"), v(5), v(4))
+	p("\tVDIVPD %s, %s, %s", v(4), v(5), v(5))
+	g.and(c("signMask"), v(0), v(7))
+	g.or(v(7), v(5), v(1))
+}
+
+func (g gen) exp() {
+	v := g.v
+	g.and(c("absMask"), v(0), v(8))
+	g.bail(cmpNLT, v(8), c("expMax"))
+	g.expFast(v(0))
+	p("\tVMOVAPD %s, %s", v(5), v(1))
+}
+
+func (g gen) sigmoid() {
+	v := g.v
+	g.bail(cmpNGE, v(0), c("negExpMax"))
+	p("\tVMINPD %s, %s, %s", c("expMax"), v(0), v(8))
+	g.xor(c("signMask"), v(8), v(8))
+	g.expFast(v(8))
+	p("\tVADDPD %s, %s, %s", c("one"), v(5), v(5))
+	p("\tVMOVUPD %s, %s", c("one"), v(1))
+	p("\tVDIVPD %s, %s, %s", v(5), v(1), v(1))
+}
+
+func (g gen) softplus() {
+	v := g.v
+	g.bail(cmpNGE, v(0), c("negExpMax"))
+	g.and(c("absMask"), v(0), v(8))
+	p("\tVMINPD %s, %s, %s", c("expMax"), v(8), v(8))
+	g.xor(c("signMask"), v(8), v(8))
+	g.expFast(v(8)) // t = e^-|x| in V5
+	// log1pUnit(t): f (V10), hi (V11), lo (V12).
+	p("\tVSUBPD %s, %s, %s", c("one"), v(5), v(6))
+	p("\tVMULPD %s, %s, %s", c("half"), v(6), v(6))
+	if g.zmm {
+		p("\tVCMPPD $%d, %s, %s, K2", cmpGE, c("half"), v(5))
+		p("\tVMOVAPD %s, %s", v(5), v(10))
+		p("\tVMOVAPD %s, K2, %s", v(6), v(10))
+		p("\tVMOVUPD.Z %s, K2, %s", c("ln2Hi"), v(11))
+		p("\tVMOVUPD.Z %s, K2, %s", c("ln2Lo"), v(12))
+	} else {
+		p("\tVCMPPD $%d, %s, %s, %s", cmpGE, c("half"), v(5), v(9))
+		p("\tVBLENDVPD %s, %s, %s, %s", v(9), v(6), v(5), v(10))
+		p("\tVANDPD %s, %s, %s", c("ln2Hi"), v(9), v(11))
+		p("\tVANDPD %s, %s, %s", c("ln2Lo"), v(9), v(12))
+	}
+	p("\tVADDPD %s, %s, %s", c("two"), v(10), v(4))
+	p("\tVDIVPD %s, %s, %s", v(4), v(10), v(4)) // s = f/(2+f)
+	p("\tVMULPD %s, %s, %s", v(4), v(4), v(6))  // z
+	p("\tVMOVUPD %s, %s", c("lw7"), v(7))
+	for i := 6; i >= 0; i-- {
+		p("\tVFMADD213PD %s, %s, %s", c(fmt.Sprintf("lw%d", i)), v(6), v(7)) // w = w·z + lw_i
+	}
+	p("\tVMULPD %s, %s, %s", v(7), v(6), v(7))       // r = z·w
+	p("\tVMULPD %s, %s, %s", c("half"), v(10), v(3)) // f/2
+	p("\tVMULPD %s, %s, %s", v(10), v(3), v(3))      // hfsq
+	p("\tVADDPD %s, %s, %s", v(7), v(3), v(7))       // hfsq + r
+	p("\tVFMADD213PD %s, %s, %s", v(12), v(4), v(7)) // t2 = s·(hfsq + r) + lo
+	p("\tVSUBPD %s, %s, %s", v(7), v(3), v(3))       // hfsq - t2
+	p("\tVSUBPD %s, %s, %s", v(10), v(3), v(3))      // - f
+	p("\tVSUBPD %s, %s, %s", v(3), v(11), v(11))     // hi - ...
+	p("\tVMAXPD %s, %s, %s", c("zero"), v(0), v(6))
+	p("\tVADDPD %s, %s, %s", v(11), v(6), v(1))
+	if g.zmm {
+		p("\tVCMPPD $%d, %s, %s, K3", cmpGT, c("twenty"), v(0))
+		p("\tVMOVAPD %s, K3, %s", v(0), v(1))
+	} else {
+		p("\tVCMPPD $%d, %s, %s, %s", cmpGT, c("twenty"), v(0), v(9))
+		p("\tVBLENDVPD %s, %s, %s, %s", v(9), v(0), v(1), v(1))
+	}
+}
+
+func (g gen) fn(name string, body func()) {
+	w, suffix := 4, "Y"
+	if g.zmm {
+		w, suffix = 8, "Z"
+	}
+	p("")
+	p("// func %s%s(y, x *float64, n int) int", name, suffix)
+	p("TEXT ·%s%s(SB), NOSPLIT, $0-32", name, suffix)
+	p("\tMOVQ y+0(FP), DI")
+	p("\tMOVQ x+8(FP), SI")
+	p("\tMOVQ n+16(FP), CX")
+	p("\tXORQ AX, AX")
+	p("loop:")
+	p("\tCMPQ AX, CX")
+	p("\tJGE  done")
+	p("\tVMOVUPD (SI)(AX*8), %s", g.v(0))
+	body()
+	p("\tVMOVUPD %s, (DI)(AX*8)", g.v(1))
+	p("\tADDQ $%d, AX", w)
+	p("\tJMP  loop")
+	p("done:")
+	p("\tMOVQ AX, ret+24(FP)")
+	p("\tVZEROUPPER")
+	p("\tRET")
+}
+
+func main() {
+	p("// Code generated by gen_vmath.go; DO NOT EDIT.")
+	p("")
+	p("//go:build amd64 && !purego")
+	p("")
+	p("#include \"textflag.h\"")
+	p("")
+	for i, k := range consts {
+		for j := 0; j < 8; j++ {
+			p("DATA vconst<>+%d(SB)/8, $0x%016x // %s", 64*i+8*j, k.bits, k.name)
+		}
+	}
+	p("GLOBL vconst<>(SB), RODATA|NOPTR, $%d", 64*len(consts))
+	for _, g := range []gen{{zmm: true}, {zmm: false}} {
+		g.fn("exp", g.exp)
+		g.fn("tanh", g.tanh)
+		g.fn("sigmoid", g.sigmoid)
+		g.fn("softplus", g.softplus)
+	}
+	if err := os.WriteFile("vmath_amd64.s", out.Bytes(), 0o644); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+}

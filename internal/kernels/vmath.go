@@ -1,0 +1,218 @@
+package kernels
+
+import "math"
+
+// Elementwise functions over slices. The vector code (vmath_amd64.s) and the scalar
+// functions below execute the same operations in the same order, fused multiply-adds
+// included, so that an element's result does not depend on the path that computed it;
+// the float64 conversions keep the compiler from fusing any other product and sum.
+
+const (
+	log2e   = 1.4426950408889634
+	shifter = 0x1.8p52 // adding it rounds to an integer held in the low mantissa bits
+	ln2Hi   = 6.93147180369123816490e-01
+	ln2Lo   = 1.90821492927058770002e-10
+	expMax  = 708 // |v| below which expParts needs no range checks
+
+	// exp(r) = 1 + r + r²·q(r) on |r| ≤ ln2/2, q of degree 9 near the minimax polynomial
+	// of (e^r - 1 - r)/r² (0.15 ulp of e^r).
+	eq0 = 0.5000000000000001
+	eq1 = 0.16666666666666669
+	eq2 = 0.04166666666662413
+	eq3 = 0.008333333333330062
+	eq4 = 0.0013888888917213717
+	eq5 = 0.00019841269863053618
+	eq6 = 2.4801521295954376e-05
+	eq7 = 2.7557268459997064e-06
+	eq8 = 2.7620088445409746e-07
+	eq9 = 2.510038549551032e-08
+
+	// log1p(f) = f - f²/2 + s·(f²/2 + R), s = f/(2+f), R = z·w(z), z = s², as in fdlibm,
+	// with w of degree 7 fitted on |s| ≤ 0.2 (0.006 ulp).
+	lw0 = 0.6666666666666666
+	lw1 = 0.4000000000000794
+	lw2 = 0.28571428567275936
+	lw3 = 0.2222222304835159
+	lw4 = 0.18181737626302938
+	lw5 = 0.15388867805613718
+	lw6 = 0.13209708242059462
+	lw7 = 0.13609030262858499
+)
+
+// expParts returns u = e^r - 1 and the bits of 2^k for v = k·ln2 + r, |v| < expMax.
+func expParts(v float64) (u float64, kbits uint64) {
+	kd := math.FMA(v, log2e, shifter)
+	kbits = math.Float64bits(kd) << 52
+	kd -= shifter
+	r := math.FMA(-kd, ln2Hi, v)
+	r = math.FMA(-kd, ln2Lo, r)
+	q := math.FMA(eq9, r, eq8)
+	q = math.FMA(q, r, eq7)
+	q = math.FMA(q, r, eq6)
+	q = math.FMA(q, r, eq5)
+	q = math.FMA(q, r, eq4)
+	q = math.FMA(q, r, eq3)
+	q = math.FMA(q, r, eq2)
+	q = math.FMA(q, r, eq1)
+	q = math.FMA(q, r, eq0)
+	r2 := float64(r * r)
+	return math.FMA(r2, q, r), kbits
+}
+
+// expFast returns e^v for |v| < expMax.
+func expFast(v float64) float64 {
+	u, kb := expParts(v)
+	return math.Float64frombits(math.Float64bits(1+u) + kb)
+}
+
+// expSlow returns e^x for every x: 2^k (1 + u) scaled by math.Ldexp, which overflows to
+// +Inf and rounds subnormal results.
+func expSlow(x float64) float64 {
+	switch {
+	case x != x:
+		return x
+	case x > 710:
+		return math.Inf(1)
+	case x < -746:
+		return 0
+	}
+	u, kb := expParts(x)
+	return math.Ldexp(1+u, int(int64(kb)>>52))
+}
+
+func exp1(x float64) float64 {
+	if !(math.Abs(x) < expMax) {
+		return expSlow(x)
+	}
+	return expFast(x)
+}
+
+func tanh1(x float64) float64 {
+	if x != x {
+		return x
+	}
+	u, kb := expParts(2 * min(math.Abs(x), 20))
+	s := math.Float64frombits(0x3ff0000000000000 + kb)
+	e := math.FMA(s, u, s-1) // expm1(2|x|)
+	return math.Copysign(e/(e+2), x)
+}
+
+func sigmoid1(x float64) float64 {
+	if !(x >= -expMax) {
+		if x != x {
+			return x
+		}
+		return expSlow(x) // e^x/(1 + e^x) rounds to e^x
+	}
+	return 1 / (1 + expFast(-min(x, expMax)))
+}
+
+func softplus1(x float64) float64 {
+	if !(x >= -expMax) {
+		if x != x {
+			return x
+		}
+		return expSlow(x) // log1p(e^x) rounds to e^x
+	}
+	if x > 20 {
+		return x
+	}
+	return max(x, 0) + log1pUnit(expFast(-min(math.Abs(x), expMax)))
+}
+
+// log1pUnit returns log(1 + t) for t in [0, 1].
+func log1pUnit(t float64) float64 {
+	// 1 + t = 2^e (1 + f) with f = t, or f = (t - 1)/2 (exact) and e = 1 from t = 1/2 on.
+	f, hi, lo := t, 0.0, 0.0
+	if t >= 0.5 {
+		f, hi, lo = float64(t-1)*0.5, ln2Hi, ln2Lo
+	}
+	s := f / (2 + f)
+	z := float64(s * s)
+	w := math.FMA(lw7, z, lw6)
+	w = math.FMA(w, z, lw5)
+	w = math.FMA(w, z, lw4)
+	w = math.FMA(w, z, lw3)
+	w = math.FMA(w, z, lw2)
+	w = math.FMA(w, z, lw1)
+	w = math.FMA(w, z, lw0)
+	r := float64(z * w)
+	hfsq := float64(float64(f*0.5) * f)
+	t2 := math.FMA(s, float64(hfsq+r), lo)
+	return hi - (float64(hfsq-t2) - f)
+}
+
+func checkVec(y, x []float64) {
+	if len(y) != len(x) {
+		panic("kernels: slices of different lengths")
+	}
+}
+
+// Exp writes y[i] = e^x[i]; y and x may be the same slice but must not overlap otherwise.
+func Exp(y, x []float64) {
+	checkVec(y, x)
+	apply(y, x, fnExp, exp1)
+}
+
+// Tanh writes y[i] = tanh(x[i]); y and x may be the same slice but must not overlap
+// otherwise.
+func Tanh(y, x []float64) {
+	checkVec(y, x)
+	apply(y, x, fnTanh, tanh1)
+}
+
+// Sigmoid writes y[i] = 1/(1 + e^-x[i]); y and x may be the same slice but must not
+// overlap otherwise.
+func Sigmoid(y, x []float64) {
+	checkVec(y, x)
+	apply(y, x, fnSigmoid, sigmoid1)
+}
+
+// Softplus writes y[i] = log(1 + e^x[i]), and x[i] itself where x[i] > 20 as PyTorch
+// does; y and x may be the same slice but must not overlap otherwise.
+func Softplus(y, x []float64) {
+	checkVec(y, x)
+	apply(y, x, fnSoftplus, softplus1)
+}
+
+// The functions with vector kernels.
+const (
+	fnExp = iota
+	fnTanh
+	fnSigmoid
+	fnSoftplus
+)
+
+// apply runs the vector kernel of fn where there is one, and the scalar function g on the
+// vectors that the kernel hands back and on the tail.
+func apply(y, x []float64, fn int, g func(float64) float64) {
+	w := vecWidth()
+	if w == 0 {
+		for i, v := range x {
+			y[i] = g(v)
+		}
+		return
+	}
+	n := len(x) - len(x)%w
+	for i := 0; i < n; {
+		i += vec(fn, y[i:n], x[i:n])
+		if i < n {
+			for j := i; j < i+w; j++ {
+				y[j] = g(x[j])
+			}
+			i += w
+		}
+	}
+	if n < len(x) {
+		// The tail, padded to a vector.
+		var buf [8]float64
+		t := copy(buf[:], x[n:])
+		if vec(fn, buf[:w], buf[:w]) == w {
+			copy(y[n:], buf[:t])
+			return
+		}
+		for j := n; j < len(x); j++ {
+			y[j] = g(x[j])
+		}
+	}
+}
