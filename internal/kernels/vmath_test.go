@@ -125,8 +125,7 @@ var vfuncs = []struct {
 	lo, hi float64 // the dense grid
 	maxUlp float64
 }{
-	{"Exp", Exp, exp1, math.Exp, refExp, -746, 710, 1.5,
-	},
+	{"Exp", Exp, exp1, math.Exp, refExp, -746, 710, 1.5},
 	{"Tanh", Tanh, tanh1, math.Tanh, refTanh, -25, 25, 3},
 	{"Sigmoid", Sigmoid, sigmoid1, func(x float64) float64 { return 1 / (1 + math.Exp(-x)) }, refSigmoid, -746, 746, 2.5},
 	{"Softplus", Softplus, softplus1, func(x float64) float64 {
