@@ -21,6 +21,13 @@ type rk struct {
 	w   []float64   // dense weights
 	nfe int
 
+	// nonzero coefficients: aIdx[i] lists the j with A[i][j] != 0; bIdx and eIdx those of
+	// B and BErr. c and x are scratch for one linear combination (coefficients and vectors).
+	aIdx       [][]int
+	bIdx, eIdx []int
+	c          []float64
+	x          [][]float64
+
 	// where the last non-finite derivative or state was seen
 	badT    float64
 	badI    int
@@ -42,7 +49,53 @@ func newRK(tb *Tableau, f Func, n int) *rk {
 	r.yt = buf[off+2*n : off+3*n : off+3*n]
 	r.e = buf[off+3*n : off+4*n : off+4*n]
 	r.w = make([]float64, m)
+	r.aIdx = make([][]int, s)
+	for i, row := range tb.A {
+		r.aIdx[i] = nonzero(row)
+	}
+	r.bIdx, r.eIdx = nonzero(tb.B), nonzero(tb.BErr)
+	r.c = make([]float64, m)
+	r.x = make([][]float64, m)
 	return r
+}
+
+// fuseMin is the vector length from which linear combinations take several terms per pass
+// (measured: 25% less CPU per step at n = 1024, 30% more at n = 2).
+const fuseMin = 32
+
+func nonzero(v []float64) []int {
+	var idx []int
+	for j, a := range v {
+		if a != 0 {
+			idx = append(idx, j)
+		}
+	}
+	return idx
+}
+
+// comb sets dst = base + sum_j h*coef[j]*k[j] over j in idx (base nil: 0), adding the terms
+// in the order of idx, as many successive axpys would, but with up to four terms per pass
+// over the vectors.
+func (r *rk) comb(dst, base []float64, h float64, coef []float64, idx []int) {
+	if len(dst) < fuseMin {
+		// short vectors: the loop overhead of plain axpys is smaller
+		if base == nil {
+			for i := range dst {
+				dst[i] = 0
+			}
+		} else {
+			copy(dst, base)
+		}
+		for _, j := range idx {
+			axpy(dst, h*coef[j], r.k[j])
+		}
+		return
+	}
+	c, x := r.c[:len(idx)], r.x[:len(idx)]
+	for n, j := range idx {
+		c[n], x[n] = h*coef[j], r.k[j]
+	}
+	lincomb(dst, base, c, x)
 }
 
 // eval evaluates f(t, y) into dst and reports whether every component is finite.
@@ -61,13 +114,21 @@ func (r *rk) markBad(t float64, v []float64, what string) {
 }
 
 // finite reports whether every element is finite: x-x is 0 for finite x and NaN for
-// NaN and ±Inf, and any NaN makes the sum NaN.
+// NaN and ±Inf, and any NaN makes a sum NaN (four sums, to run four chains at once).
 func finite(x []float64) bool {
-	acc := 0.0
-	for _, v := range x {
-		acc += v - v
+	var a0, a1, a2, a3 float64
+	i := 0
+	for ; i+4 <= len(x); i += 4 {
+		v := x[i : i+4 : i+4]
+		a0 += v[0] - v[0]
+		a1 += v[1] - v[1]
+		a2 += v[2] - v[2]
+		a3 += v[3] - v[3]
 	}
-	return acc == 0
+	for ; i < len(x); i++ {
+		a0 += x[i] - x[i]
+	}
+	return a0+a1+a2+a3 == 0
 }
 
 func firstNonFinite(x []float64) int {
@@ -91,13 +152,7 @@ func (r *rk) step(t0, h, t1 float64) bool {
 		if r.fsal && i == r.s-1 {
 			yt = r.y1 // the last stage's argument is y1
 		}
-		copy(yt, y0)
-		for j, a := range tb.A[i] {
-			if a == 0 {
-				continue
-			}
-			axpy(yt, h*a, r.k[j])
-		}
+		r.comb(yt, y0, h, tb.A[i], r.aIdx[i])
 		ti := t0 + tb.C[i]*h
 		if tb.C[i] == 1 {
 			ti = t1
@@ -107,13 +162,7 @@ func (r *rk) step(t0, h, t1 float64) bool {
 		}
 	}
 	if !r.fsal {
-		copy(r.y1, y0)
-		for j, b := range tb.B {
-			if b == 0 {
-				continue
-			}
-			axpy(r.y1, h*b, r.k[j])
-		}
+		r.comb(r.y1, y0, h, tb.B, r.bIdx)
 	}
 	if !finite(r.y1) {
 		r.markBad(t1, r.y1, "state")
@@ -126,15 +175,7 @@ func (r *rk) step(t0, h, t1 float64) bool {
 // rtol*max(|y0|, |y1|)).
 func (r *rk) errNorm(h, rtol, atol float64, norm Norm) float64 {
 	e := r.e
-	for i := range e {
-		e[i] = 0
-	}
-	for i, c := range r.tb.BErr {
-		if c == 0 {
-			continue
-		}
-		axpy(e, h*c, r.k[i])
-	}
+	r.comb(e, nil, h, r.tb.BErr, r.eIdx)
 	y0, y1 := r.y0[:len(e)], r.y1[:len(e)]
 	if norm == nil {
 		sum := 0.0
@@ -154,13 +195,22 @@ func (r *rk) errNorm(h, rtol, atol float64, norm Norm) float64 {
 // f(t1, y1).
 func (r *rk) dense(dst []float64, h, theta float64) {
 	r.tb.Dense(r.w, theta)
-	copy(dst, r.y0)
-	for i, w := range r.w {
-		if w == 0 {
-			continue
+	if len(dst) < fuseMin {
+		copy(dst, r.y0)
+		for i, w := range r.w {
+			if w != 0 {
+				axpy(dst, h*w, r.k[i])
+			}
 		}
-		axpy(dst, h*w, r.k[i])
+		return
 	}
+	c, x := r.c[:0], r.x[:0]
+	for i, w := range r.w {
+		if w != 0 {
+			c, x = append(c, h*w), append(x, r.k[i])
+		}
+	}
+	lincomb(dst, r.y0, c, x)
 }
 
 // advance makes the end of the step the start of the next: y0 <- y1, k[0] <- f(t1, y1).
@@ -174,5 +224,55 @@ func axpy(y []float64, a float64, x []float64) {
 	x = x[:len(y)]
 	for i, v := range x {
 		y[i] += a * v
+	}
+}
+
+// lincomb sets dst = base + c[0]*x[0] + c[1]*x[1] + ... (base nil: 0; base may be dst),
+// adding the terms left to right, four at most per pass over the vectors.
+func lincomb(dst, base []float64, c []float64, x [][]float64) {
+	n := len(dst)
+	if base == nil {
+		if len(c) == 0 {
+			for i := range dst {
+				dst[i] = 0
+			}
+			return
+		}
+		// the first term starts the sum: 0 + c0*x0 = c0*x0 exactly
+		x0, c0 := x[0][:n], c[0]
+		for i, v := range x0 {
+			dst[i] = c0 * v
+		}
+		c, x = c[1:], x[1:]
+	} else if &base[0] != &dst[0] {
+		copy(dst, base[:n])
+	}
+	for len(c) > 0 {
+		switch {
+		case len(c) >= 4:
+			x0, x1, x2, x3 := x[0][:n], x[1][:n], x[2][:n], x[3][:n]
+			c0, c1, c2, c3 := c[0], c[1], c[2], c[3]
+			for i := range dst {
+				dst[i] = dst[i] + c0*x0[i] + c1*x1[i] + c2*x2[i] + c3*x3[i]
+			}
+			c, x = c[4:], x[4:]
+		case len(c) == 3:
+			x0, x1, x2 := x[0][:n], x[1][:n], x[2][:n]
+			c0, c1, c2 := c[0], c[1], c[2]
+			for i := range dst {
+				dst[i] = dst[i] + c0*x0[i] + c1*x1[i] + c2*x2[i]
+			}
+			c, x = c[3:], x[3:]
+		case len(c) == 2:
+			x0, x1 := x[0][:n], x[1][:n]
+			c0, c1 := c[0], c[1]
+			for i := range dst {
+				dst[i] = dst[i] + c0*x0[i] + c1*x1[i]
+			}
+			c, x = c[2:], x[2:]
+		default:
+			axpy(dst, c[0], x[0])
+			c, x = c[1:], x[1:]
+		}
 	}
 }
