@@ -9,8 +9,10 @@
 // runs Adam on the cross-entropy in minibatches.
 //
 // The trained models are saved to -out (odenet.ckpt, resnet.ckpt, with their optimizer
-// state); -predict FILE evaluates a saved model on the test split without training, and
-// -resume FILE continues training a saved model for -epochs more epochs.
+// state); -predict FILE evaluates a saved model on the test split it was trained with
+// (the seed and test fraction recorded in the file) without training, and
+// -resume FILE continues training a saved model for -epochs more epochs on that same
+// split, with the Adam state saved in the file.
 //
 // Usage:
 //
@@ -134,6 +136,20 @@ func run(cfg config, w io.Writer) ([]modelResult, error) {
 	}
 	if cfg.Epochs < 0 || cfg.Batch < 1 || cfg.LR <= 0 || cfg.TestFrac <= 0 || cfg.TestFrac >= 1 {
 		return nil, errors.Errorf("epochs %d, batch %d, lr %g, test-frac %g", cfg.Epochs, cfg.Batch, cfg.LR, cfg.TestFrac)
+	}
+	if saved := cfg.Predict + cfg.Resume; saved != "" {
+		// Use the split the model was trained with, when the checkpoint records it, so
+		// that neither evaluating nor resuming sees test images as training data.
+		ck, err := models.LoadFile(saved)
+		if err != nil {
+			return nil, err
+		}
+		if s, ok := ck.Meta["seed"]; ok {
+			fmt.Sscan(s, &cfg.Seed)
+		}
+		if s, ok := ck.Meta["test_frac"]; ok {
+			fmt.Sscan(s, &cfg.TestFrac)
+		}
 	}
 	all, err := loadDigits(cfg.Data)
 	if err != nil {
