@@ -344,6 +344,9 @@ func (s *solve) adaptive() error {
 		if !ok {
 			nonFiniteLast = !finiteOK
 			if !finiteOK {
+				if forced { // the step cannot shrink
+					return s.nonFinite()
+				}
 				errn = math.NaN()
 			}
 			s.st.Rejected++

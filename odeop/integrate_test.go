@@ -632,3 +632,18 @@ func TestFusedSums(t *testing.T) {
 		}
 	}
 }
+
+// TestMinStepNonFinite: with a minimum step, a non-finite derivative fails at once instead
+// of retrying the same step until the step limit.
+func TestMinStepNonFinite(t *testing.T) {
+	f := func(tt float64, y, dy []float64) {
+		dy[0] = -y[0]
+		if tt > 0.3 {
+			dy[0] = math.Inf(-1)
+		}
+	}
+	sol, err := Integrate(f, []float64{1}, []float64{0, 1}, WithStepBounds(0.1, 0))
+	if !errors.Is(err, ErrNonFinite) || !strings.Contains(err.Error(), "component 0") {
+		t.Fatalf("error %v (solution %v), want ErrNonFinite", err, sol)
+	}
+}
