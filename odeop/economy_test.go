@@ -127,7 +127,7 @@ func (c econConfig) solve(p econProblem, tol float64) (*Solution, error) {
 		tb.BErr = clone(c.berr)
 	}
 	cfg := newConfig([]Option{WithTol(tol, tol), WithController(c.ctrl), WithMaxSteps(1e6)})
-	return integrate(p.f, p.y0, []float64{0, p.t1}, tb, cfg)
+	return integrate(p.f, p.y0, []float64{0, p.t1}, newPlan(tb), cfg)
 }
 
 // econError is the error at t1: max |y - ref| / max(1, |ref|).

@@ -22,11 +22,11 @@ import (
 // ErrNonFinite (with t and the component) for failures during the solve.
 func Integrate(f Func, y0, ts []float64, opts ...Option) (*Solution, error) {
 	cfg := newConfig(opts)
-	tb, err := TableauOf(cfg.method)
+	p, err := planOf(cfg.method)
 	if err != nil {
 		return nil, err
 	}
-	return integrate(f, y0, ts, tb, cfg)
+	return integrate(f, y0, ts, p, cfg)
 }
 
 // The internal hooks of config, for the Checkpoint gradient:
@@ -55,8 +55,9 @@ type solve struct {
 	st   Stats
 }
 
-// integrate runs Integrate with an explicit tableau (tests use it for tableau variants).
-func integrate(f Func, y0, ts []float64, tb *Tableau, cfg *config) (*Solution, error) {
+// integrate runs Integrate with an explicit plan (tests use newPlan for tableau variants).
+func integrate(f Func, y0, ts []float64, p *plan, cfg *config) (*Solution, error) {
+	tb := p.tb
 	if err := checkArgs(f, y0, ts, tb, cfg); err != nil {
 		return nil, err
 	}
@@ -71,7 +72,7 @@ func integrate(f Func, y0, ts []float64, tb *Tableau, cfg *config) (*Solution, e
 		return sol, nil
 	}
 
-	s := &solve{cfg: cfg, r: newRK(tb, f, n), ts: ts, ys: sol.Ys, next: 1, dir: 1}
+	s := &solve{cfg: cfg, r: newRK(p, f, n), ts: ts, ys: sol.Ys, next: 1, dir: 1}
 	if ts[len(ts)-1] < ts[0] {
 		s.dir = -1
 	}

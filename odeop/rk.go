@@ -1,12 +1,14 @@
 package odeop
 
-import "math"
+import (
+	"math"
+	"sync"
+)
 
 // rk is the one Runge-Kutta engine: it takes a step of any Tableau, estimates its error
 // and evaluates the dense output. It owns every buffer of a solve, allocated once by
 // newRK, so that stepping allocates nothing. An rk is used by one goroutine.
 type rk struct {
-	tb   *Tableau
 	f    Func
 	n    int // state dimension
 	s    int // stages
@@ -21,12 +23,9 @@ type rk struct {
 	w   []float64   // dense weights
 	nfe int
 
-	// nonzero coefficients: aIdx[i] lists the j with A[i][j] != 0; bIdx and eIdx those of
-	// B and BErr. c and x are scratch for one linear combination (coefficients and vectors).
-	aIdx       [][]int
-	bIdx, eIdx []int
-	c          []float64
-	x          [][]float64
+	*plan
+	c []float64   // scratch coefficients of one linear combination
+	x [][]float64 // scratch vectors of one linear combination
 
 	// where the last non-finite derivative or state was seen
 	badT    float64
@@ -34,11 +33,47 @@ type rk struct {
 	badWhat string
 }
 
-func newRK(tb *Tableau, f Func, n int) *rk {
+// plan is a tableau with the positions of its nonzero coefficients: aIdx[i] lists the j
+// with A[i][j] != 0, bIdx and eIdx those of B and BErr. The plans of the built-in methods
+// are made once and shared (read-only) by every solve.
+type plan struct {
+	tb         *Tableau
+	aIdx       [][]int
+	bIdx, eIdx []int
+}
+
+func newPlan(tb *Tableau) *plan {
+	p := &plan{tb: tb, aIdx: make([][]int, len(tb.A))}
+	for i, row := range tb.A {
+		p.aIdx[i] = nonzero(row)
+	}
+	p.bIdx, p.eIdx = nonzero(tb.B), nonzero(tb.BErr)
+	return p
+}
+
+var builtinPlans = sync.OnceValue(func() map[Method]*plan {
+	m := make(map[Method]*plan, len(tableauMakers))
+	for name, mk := range tableauMakers {
+		m[name] = newPlan(mk())
+	}
+	return m
+})
+
+// planOf returns the shared plan of a built-in method.
+func planOf(m Method) (*plan, error) {
+	if p, ok := builtinPlans()[m]; ok {
+		return p, nil
+	}
+	_, err := TableauOf(m)
+	return nil, err
+}
+
+func newRK(p *plan, f Func, n int) *rk {
+	tb := p.tb
 	s := len(tb.C)
 	m := tb.DenseLen()
 	buf := make([]float64, (m+4)*n)
-	r := &rk{tb: tb, f: f, n: n, s: s, fsal: tb.FSAL, last: m - 1}
+	r := &rk{plan: p, f: f, n: n, s: s, fsal: tb.FSAL, last: m - 1}
 	r.k = make([][]float64, m)
 	for i := range r.k {
 		r.k[i] = buf[i*n : (i+1)*n : (i+1)*n]
@@ -49,11 +84,6 @@ func newRK(tb *Tableau, f Func, n int) *rk {
 	r.yt = buf[off+2*n : off+3*n : off+3*n]
 	r.e = buf[off+3*n : off+4*n : off+4*n]
 	r.w = make([]float64, m)
-	r.aIdx = make([][]int, s)
-	for i, row := range tb.A {
-		r.aIdx[i] = nonzero(row)
-	}
-	r.bIdx, r.eIdx = nonzero(tb.B), nonzero(tb.BErr)
 	r.c = make([]float64, m)
 	r.x = make([][]float64, m)
 	return r
