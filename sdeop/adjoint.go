@@ -23,9 +23,8 @@ type adjSys struct {
 	n, P int
 	corr bool      // subtract the Ito correction
 	aL   []float64 // KL: cotangent of the logqp channel (batch entries)
-	cf   []float64 // drift cotangent [a | aL]
-	fv   []float64 // drift value (m)
-	gv   []float64 // diffusion value (n)
+	cf   []float64 // drift cotangent [a | aL] (KL)
+	fv   []float64 // drift value (m, KL)
 	aw   []float64 // a ⊙ dW
 	cv   []float64 // Ito correction and its VJPs
 	cdz  []float64
@@ -34,14 +33,14 @@ type adjSys struct {
 
 func newAdjSys(s *nodeSys, corr bool) *adjSys {
 	a := &adjSys{s: s, n: s.n, P: s.P, corr: corr}
-	a.cf = make([]float64, s.m)
-	a.fv = make([]float64, s.m)
-	v := newVecs(s.n, 4)
-	a.gv, a.aw, a.cv, a.cdz = v[0], v[1], v[2], v[3]
+	v := newVecs(s.n, 3)
+	a.aw, a.cv, a.cdz = v[0], v[1], v[2]
 	if corr {
 		a.cth = make([]float64, s.pg)
 	}
 	if s.kl {
+		a.cf = make([]float64, s.m)
+		a.fv = make([]float64, s.m)
 		a.aL = a.cf[s.n:]
 	}
 	return a
@@ -49,42 +48,59 @@ func newAdjSys(s *nodeSys, corr bool) *adjSys {
 
 func (a *adjSys) size() int { return 2*a.n + a.P }
 
+// negFrom: D and S hold +VJP in the a and a_theta blocks; the stepper negates them.
+func (a *adjSys) negFrom() int { return a.n }
+
+// driftInto writes [f~(z) | VJP_z(f~, a) | VJP_theta(f~, a)] (the last two blocks stored
+// negated, see negFrom), with the KL terms.
 func (a *adjSys) driftInto(dst []float64, t float64, y []float64) {
 	n, s := a.n, a.s
-	z := y[:n]
-	copy(a.cf[:n], y[n:2*n])
-	clear(dst[n:])
-	s.vjp(a.fv, nil, dst[n:2*n], dst[2*n:], t, z, a.cf, nil)
-	copy(dst[:n], a.fv[:n])
-	neg(dst[n:])
-	if a.corr {
-		s.g.corrVJP(a.cv, a.cdz, a.cth, t, z, y[n:2*n])
-		s.st.NFEDiffusion++
-		for i, v := range a.cv {
-			dst[i] -= v
-		}
-		addTo(dst[n:2*n], a.cdz)
-		addTo(dst[2*n+s.pf:2*n+s.pf+s.pg], a.cth)
-	}
-}
-
-func (a *adjSys) noiseInto(dst []float64, t float64, y, dw []float64) {
-	n := a.n
 	z, adj := y[:n], y[n:2*n]
-	for i, v := range adj {
-		a.aw[i] = v * dw[i]
+	pf, pg := s.pf, s.pg
+	th := dst[2*n:]
+	if s.kl {
+		copy(a.cf[:n], adj)
+		clear(th)
+		s.vjp(a.fv, nil, dst[n:2*n], th, t, z, a.cf, nil, true)
+		copy(dst[:n], a.fv[:n])
+	} else {
+		s.f.vjp(dst[:n], dst[n:2*n], th[:pf], t, z, adj)
+		s.st.NFE++
+		clear(th[pf:])
 	}
-	clear(dst[n:])
-	a.s.vjp(nil, a.gv, dst[n:2*n], dst[2*n:], t, z, nil, a.aw)
-	for i, g := range a.gv {
-		dst[i] = g * dw[i]
+	if a.corr {
+		s.g.corrVJP(a.cv, a.cdz, a.cth, t, z, adj)
+		s.st.NFEDiffusion++
+		fz, az := dst[:n], dst[n:2*n]
+		for i, c := range a.cv {
+			fz[i] -= c
+			az[i] -= a.cdz[i]
+		}
+		thg := th[pf : pf+pg]
+		for i, c := range a.cth {
+			thg[i] -= c
+		}
 	}
-	neg(dst[n:])
 }
 
-func neg(x []float64) {
-	for i := range x {
-		x[i] = -x[i]
+// noiseInto writes [g(z) ⊙ dW | VJP_z(g, a ⊙ dW) | VJP_theta(g, a ⊙ dW)] (the last two
+// blocks stored negated).
+func (a *adjSys) noiseInto(dst []float64, t float64, y, dw []float64) {
+	n, s := a.n, a.s
+	z, adj := y[:n], y[n:2*n]
+	dw = dw[:n]
+	for i, w := range dw {
+		a.aw[i] = adj[i] * w
+	}
+	pf, pg := s.pf, s.pg
+	th := dst[2*n:]
+	gz := dst[:n]
+	s.g.vjp(gz, dst[n:2*n], th[pf:pf+pg], t, z, a.aw)
+	s.st.NFEDiffusion++
+	clear(th[:pf])
+	clear(th[pf+pg:])
+	for i, w := range dw {
+		gz[i] *= w
 	}
 }
 
@@ -112,17 +128,18 @@ func (r *nodeRun) adjointBackward(zs, gz, gL []float64) ([]float64, []float64, S
 		copy(adj.aL, gL[(T-1)*op.batch:])
 	}
 	st := newTabStepper(nodeTableaus[op.adjMethod], adj)
-	dw := make([]float64, n)
+	inc := r.stream(K, true, true)
+	defer inc.stop()
 	next := T - 2
 	s.st = Stats{}
 	for k := K - 1; k >= 0; k-- {
 		t1, t0 := op.times[k+1], op.times[k]
-		r.bm.Increment(dw, t1, t0)
+		dw, _ := inc.next()
 		st.step(t1, t0-t1, Y, dw)
-		if j := nonFinite(Y); j >= 0 {
-			return nil, nil, s.st, errors.Wrapf(ErrNonFinite, "adjoint state [%d] = %g after the %s step from t=%g to t=%g", j, Y[j], op.adjMethod, t1, t0)
-		}
 		for next >= 0 && op.outAt[next] == k {
+			if j := nonFinite(Y); j >= 0 {
+				return nil, nil, s.st, errors.Wrapf(ErrNonFinite, "adjoint state [%d] = %g at t=%g", j, Y[j], t0)
+			}
 			copy(Y[:n], zs[next*n:(next+1)*n])
 			addTo(Y[n:2*n], gz[next*n:(next+1)*n])
 			if s.kl {
@@ -136,10 +153,31 @@ func (r *nodeRun) adjointBackward(zs, gz, gL []float64) ([]float64, []float64, S
 	return append([]float64(nil), Y[n:2*n]...), append([]float64(nil), Y[2*n:]...), stats, nil
 }
 
+// stream returns the increments of the steps of the grid: in order with reverse false;
+// from the last step to the first with reverse true, each as W(t_k) - W(t_{k+1}) if
+// flip (the backward solve's), else as W(t_{k+1}) - W(t_k).
+func (r *nodeRun) stream(K int, reverse, flip bool) *incStream {
+	times := r.op.times
+	levy := r.lb != nil
+	return newIncStream(r.sys.n, levy, K, func(dw, hh []float64, k int) {
+		if !levy {
+			hh = nil
+		}
+		if reverse {
+			k = K - 1 - k
+		}
+		if flip {
+			r.increment(dw, hh, times[k+1], times[k])
+			return
+		}
+		r.increment(dw, hh, times[k], times[k+1])
+	})
+}
+
 // reversibleBackward backpropagates exactly through a reversible Heun solve (Kidger et
 // al. 2021, section 3) from its final state (yN, yhN): with tape == nil it reconstructs
-// every earlier state (y_k, yh_k) algebraically, else it reads them from the tape. Writing
-// F_k = D(yh_k), G_k = G(yh_k), a step is
+// every earlier state (y_k, yh_k) algebraically, else it reads them from the tape.
+// Writing F_k = D(yh_k), G_k = G(yh_k), a step is
 //
 //	yh_{k+1} = 2 y_k - yh_k + h_k F_k + dW_k G_k
 //	y_{k+1}  = y_k + h_k (F_k + F_{k+1})/2 + dW_k (G_k + G_{k+1})/2
@@ -158,29 +196,20 @@ func (r *nodeRun) reversibleBackward(yN, yhN []float64, tape *nodeTape, gz, gL [
 	n, m := s.n, s.m
 	K := len(op.times) - 1
 	T := len(op.ts)
-	v := newVecs(m, 8)
-	y, yh, yb, yhb, ybN, yhbN, F, Fn := v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7]
-	g := newVecs(n, 3)
-	Gk, Gn, Gb := g[0], g[1], g[2]
-	Fb := make([]float64, m)
+	v := newVecs(m, 9)
+	y, yh, yb, yhb, ybN, yhbN, F, Fn, Fb := v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8]
+	g := newVecs(n, 5)
+	Gk, Gn, Gb, dwk, zero := g[0], g[1], g[2], g[3], g[4]
 	dth := make([]float64, s.P)
-	dwk := make([]float64, n)  // dW_k
-	dwkm := make([]float64, n) // dW_{k-1}
-	addOut := func(k int, dst []float64) {
-		for i := T - 1; i >= 0 && op.outAt[i] >= k; i-- {
-			if op.outAt[i] != k {
-				continue
-			}
-			addTo(dst[:n], gz[i*n:(i+1)*n])
-			if s.kl {
-				addTo(dst[n:], gL[i*op.batch:(i+1)*op.batch])
-			}
-		}
-	}
 	copy(y, yN)
 	copy(yh, yhN)
+	inc := r.stream(K, true, false)
+	defer inc.stop()
+	next := T - 1
+	dwkm := zero // dW_{k-1}
 	s.st = Stats{}
-	// ybN, yhbN hold the cotangents at k+1 (zero at k = K); Fn, Gn the values F_{k+1}, G_{k+1}.
+	// ybN, yhbN hold the cotangents at k+1 (zero at k = K); Fn, Gn the values F_{k+1},
+	// G_{k+1}; dwk is dW_k.
 	for k := K; k >= 0; k-- {
 		var hk, hkm float64
 		if k < K {
@@ -190,56 +219,59 @@ func (r *nodeRun) reversibleBackward(yN, yhN []float64, tape *nodeTape, gz, gL [
 				copy(y, tape.y[k*m:(k+1)*m])
 				copy(yh, tape.yh[k*m:(k+1)*m])
 			} else {
-				// yh_k = 2 y_{k+1} - yh_{k+1} - h_k F_{k+1} - dW_k G_{k+1}; y still holds y_{k+1}.
-				for i := range yh {
-					yh[i] = 2*y[i] - yh[i] - hk*Fn[i]
+				// yh_k = 2 y_{k+1} - yh_{k+1} - h_k F_{k+1} - dW_k G_{k+1}; y holds y_{k+1}.
+				for i, w := range dwk {
+					yh[i] = 2*y[i] - yh[i] - hk*Fn[i] - w*Gn[i]
 				}
-				for i := 0; i < n; i++ {
-					yh[i] -= dwk[i] * Gn[i]
+				for i := n; i < m; i++ {
+					yh[i] = 2*y[i] - yh[i] - hk*Fn[i]
 				}
 			}
 		}
+		dwkm = zero
 		if k > 0 {
 			hkm = op.times[k] - op.times[k-1]
-			r.bm.Increment(dwkm, op.times[k-1], op.times[k])
-		} else {
-			clear(dwkm)
+			dwkm, _ = inc.next()
 		}
-		// ybar_k
 		for i := range yb {
 			yb[i] = ybN[i] + 2*yhbN[i]
 		}
-		addOut(k, yb)
-		// Fbar_k, Gbar_k
-		for i := range Fb {
-			Fb[i] = hk*(yhbN[i]+0.5*ybN[i]) + 0.5*hkm*yb[i]
-		}
-		for i := range Gb {
-			Gb[i] = 0.5 * dwkm[i] * yb[i]
-			if k < K {
-				Gb[i] += dwk[i] * (yhbN[i] + 0.5*ybN[i])
+		for next >= 0 && op.outAt[next] == k {
+			addTo(yb[:n], gz[next*n:(next+1)*n])
+			if s.kl {
+				addTo(yb[n:], gL[next*op.batch:(next+1)*op.batch])
 			}
+			next--
 		}
-		// yhbar_k
-		for i := range yhb {
-			yhb[i] = -yhbN[i]
+		for i, w := range dwk {
+			c := yhbN[i] + 0.5*ybN[i]
+			Fb[i] = hk*c + 0.5*hkm*yb[i]
+			Gb[i] = w*c + 0.5*dwkm[i]*yb[i]
+		}
+		for i := n; i < m; i++ {
+			Fb[i] = hk*(yhbN[i]+0.5*ybN[i]) + 0.5*hkm*yb[i]
 		}
 		var fOut, gOut []float64
 		if tape == nil {
 			fOut, gOut = F, Gk
 		}
-		s.vjp(fOut, gOut, yhb[:n], dth, op.times[k], yh[:n], Fb, Gb)
+		// yhbar_k = -yhbar_{k+1} + VJPs; the VJPs overwrite yhb[:n].
+		s.vjp(fOut, gOut, yhb[:n], dth, op.times[k], yh[:n], Fb, Gb, true)
+		for i := range yhb[:n] {
+			yhb[i] -= yhbN[i]
+		}
+		for i := n; i < m; i++ {
+			yhb[i] = -yhbN[i]
+		}
 		if tape == nil && k < K {
 			// y_k = y_{k+1} - h_k (F_k + F_{k+1})/2 - dW_k (G_k + G_{k+1})/2
-			for i := range y {
-				y[i] -= 0.5 * hk * (F[i] + Fn[i])
+			hh := 0.5 * hk
+			for i, w := range dwk {
+				y[i] -= hh*(F[i]+Fn[i]) + 0.5*(Gk[i]+Gn[i])*w
 			}
-			for i := 0; i < n; i++ {
-				y[i] -= 0.5 * (Gk[i] + Gn[i]) * dwk[i]
+			for i := n; i < m; i++ {
+				y[i] -= hh * (F[i] + Fn[i])
 			}
-		}
-		if j := nonFinite(yhb); j >= 0 {
-			return nil, nil, s.st, errors.Wrapf(ErrNonFinite, "reversible adjoint: cotangent [%d] = %g at t=%g", j, yhb[j], op.times[k])
 		}
 		ybN, yb = yb, ybN
 		yhbN, yhb = yhb, yhbN
@@ -277,7 +309,6 @@ func (r *nodeRun) checkpointBackward(tape *nodeTape, gz, gL []float64) ([]float6
 	Zb := make([]float64, n)
 	yb := make([]float64, m)
 	dth := make([]float64, s.P)
-	dw := make([]float64, n)
 	addOut := func(i int) {
 		addTo(yb[:n], gz[i*n:(i+1)*n])
 		if s.kl {
@@ -286,10 +317,12 @@ func (r *nodeRun) checkpointBackward(tape *nodeTape, gz, gL []float64) ([]float6
 	}
 	addOut(T - 1)
 	next := T - 2
+	inc := r.stream(K, true, true)
+	defer inc.stop()
 	s.st = Stats{}
 	for k := K - 1; k >= 0; k-- {
 		t, h := op.times[k], op.times[k+1]-op.times[k]
-		r.bm.Increment(dw, t, op.times[k+1])
+		mdw, _ := inc.next() // W(t_k) - W(t_{k+1})
 		y0 := tape.y[k*m : (k+1)*m]
 		// Recompute the stage inputs (and the values later stages need).
 		for i := 0; i < ns; i++ {
@@ -299,8 +332,8 @@ func (r *nodeRun) checkpointBackward(tape *nodeTape, gz, gL []float64) ([]float6
 					axpy(Z[i], c, F[j])
 				}
 				if c := tb.B[i][j]; c != 0 {
-					for q := 0; q < n; q++ {
-						Z[i][q] += c * Gv[j][q] * dw[q]
+					for q, w := range mdw {
+						Z[i][q] -= c * Gv[j][q] * w
 					}
 				}
 			}
@@ -325,8 +358,8 @@ func (r *nodeRun) checkpointBackward(tape *nodeTape, gz, gL []float64) ([]float6
 			}
 			usedF[i] = c != 0
 			b := tb.b[i]
-			for q := range Gb[i] {
-				Gb[i][q] = b * dw[q] * yb[q]
+			for q, w := range mdw {
+				Gb[i][q] = -b * w * yb[q]
 			}
 			usedG[i] = b != 0
 		}
@@ -341,8 +374,7 @@ func (r *nodeRun) checkpointBackward(tape *nodeTape, gz, gL []float64) ([]float6
 			if usedG[i] {
 				cg = Gb[i]
 			}
-			clear(Zb)
-			s.vjp(nil, nil, Zb, dth, t+tb.c[i]*h, Z[i][:n], cf, cg)
+			s.vjp(nil, nil, Zb, dth, t+tb.c[i]*h, Z[i][:n], cf, cg, true)
 			addTo(yb[:n], Zb)
 			for j := 0; j < i; j++ {
 				if c := tb.A[i][j] * h; c != 0 {
@@ -350,17 +382,17 @@ func (r *nodeRun) checkpointBackward(tape *nodeTape, gz, gL []float64) ([]float6
 					usedF[j] = true
 				}
 				if c := tb.B[i][j]; c != 0 {
-					for q := 0; q < n; q++ {
-						Gb[j][q] += c * dw[q] * Zb[q]
+					for q, w := range mdw {
+						Gb[j][q] -= c * w * Zb[q]
 					}
 					usedG[j] = true
 				}
 			}
 		}
-		if j := nonFinite(yb); j >= 0 {
-			return nil, nil, s.st, errors.Wrapf(ErrNonFinite, "checkpoint: cotangent [%d] = %g at t=%g", j, yb[j], t)
-		}
 		for next >= 0 && op.outAt[next] == k {
+			if j := nonFinite(yb); j >= 0 {
+				return nil, nil, s.st, errors.Wrapf(ErrNonFinite, "checkpoint: cotangent [%d] = %g at t=%g", j, yb[j], t)
+			}
 			addOut(next)
 			next--
 		}

@@ -38,7 +38,8 @@ func (r *nodeRun) release() {
 	r.sys.q.release()
 }
 
-// increment writes the Brownian increment over [s, t] (s > t: backward) into dw.
+// increment writes the Brownian increment over [s, t] (s > t: backward) into dw, and
+// the Levy area into hh when it is not nil.
 func (r *nodeRun) increment(dw, hh []float64, s, t float64) {
 	if hh != nil {
 		r.lb.IncrementWithLevy(dw, hh, s, t)
@@ -101,22 +102,19 @@ func (r *nodeRun) forward(z0 []float64, tape bool) (*fwdResult, error) {
 		rev.init(op.times[0], y)
 		step = func(t, h float64, y, dw, _ []float64) { rev.step(t, h, y, dw) }
 	case nodeTableaus[op.method] != nil:
-		ts := newTabStepper(nodeTableaus[op.method], &fwdSys{s: s, g: make([]float64, n)})
+		ts := newTabStepper(nodeTableaus[op.method], &fwdSys{s: s})
 		step = func(t, h float64, y, dw, _ []float64) { ts.step(t, h, y, dw) }
 	default:
 		st := newStepper(op.method, r.theirs, op.calc)
 		st.init(op.times[0], y)
 		step = st.step
 	}
-	dw := make([]float64, n)
-	var hh []float64
-	if r.lb != nil {
-		hh = make([]float64, n)
-	}
+	inc := r.stream(K, false, false)
+	defer inc.stop()
 	next := 1
 	for k := 0; k < K; k++ {
 		t0, t1 := op.times[k], op.times[k+1]
-		r.increment(dw, hh, t0, t1)
+		dw, hh := inc.next()
 		if res.tape != nil {
 			res.tape.y = append(res.tape.y, y...)
 			if rev != nil {
@@ -124,10 +122,10 @@ func (r *nodeRun) forward(z0 []float64, tape bool) (*fwdResult, error) {
 			}
 		}
 		step(t0, t1-t0, y, dw, hh)
-		if j := nonFinite(y); j >= 0 {
-			return nil, errors.Wrapf(ErrNonFinite, "y[%d] = %g after the %s step from t=%g to t=%g", j, y[j], op.method, t0, t1)
-		}
 		for next < T && op.outAt[next] == k+1 {
+			if j := nonFinite(y); j >= 0 {
+				return nil, errors.Wrapf(ErrNonFinite, "y[%d] = %g at t=%g (%s steps of %g from t=%g)", j, y[j], t1, op.method, op.dt, op.ts[next-1])
+			}
 			emit(next)
 			next++
 		}

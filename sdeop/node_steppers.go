@@ -51,9 +51,12 @@ var nodeTableaus = map[Method]*nodeTableau{
 }
 
 // tabSys is a system that a nodeTableau steps: size entries of state, drift D and
-// diffusion product S = G(y) dW.
+// diffusion product S = G(y) dW. The entries from negFrom on are stored negated in D
+// and S (the adjoint's, whose VJPs come out with the opposite sign): the stepper
+// combines them with negated coefficients.
 type tabSys interface {
 	size() int
+	negFrom() int
 	driftInto(dst []float64, t float64, y []float64)
 	noiseInto(dst []float64, t float64, y, dw []float64)
 }
@@ -64,6 +67,8 @@ type tabStepper struct {
 	sys  tabSys
 	Z    []float64
 	D, S [][]float64
+	cs   []float64
+	xs   [][]float64
 }
 
 func newTabStepper(tb *nodeTableau, sys tabSys) *tabStepper {
@@ -75,22 +80,24 @@ func newTabStepper(tb *nodeTableau, sys tabSys) *tabStepper {
 // step advances y from t to t+h with increment dw.
 func (ts *tabStepper) step(t, h float64, y, dw []float64) {
 	tb := ts.tb
+	neg := ts.sys.negFrom()
 	for i := 0; i < tb.stages(); i++ {
 		if !tb.needF[i] && !tb.needG[i] {
 			continue
 		}
 		Z := y
 		if i > 0 {
-			Z = ts.Z
-			copy(Z, y)
+			ts.cs, ts.xs = ts.cs[:0], ts.xs[:0]
 			for j := 0; j < i; j++ {
 				if c := tb.A[i][j] * h; c != 0 {
-					axpy(Z, c, ts.D[j])
+					ts.cs, ts.xs = append(ts.cs, c), append(ts.xs, ts.D[j])
 				}
 				if c := tb.B[i][j]; c != 0 {
-					axpy(Z, c, ts.S[j])
+					ts.cs, ts.xs = append(ts.cs, c), append(ts.xs, ts.S[j])
 				}
 			}
+			Z = ts.Z
+			combine(Z, y, neg, ts.cs, ts.xs)
 		}
 		ti := t + tb.c[i]*h
 		if tb.needF[i] {
@@ -100,14 +107,56 @@ func (ts *tabStepper) step(t, h float64, y, dw []float64) {
 			ts.sys.noiseInto(ts.S[i], ti, Z, dw)
 		}
 	}
+	ts.cs, ts.xs = ts.cs[:0], ts.xs[:0]
 	for i := 0; i < tb.stages(); i++ {
 		if c := tb.a[i] * h; c != 0 {
-			axpy(y, c, ts.D[i])
+			ts.cs, ts.xs = append(ts.cs, c), append(ts.xs, ts.D[i])
+		}
+		if c := tb.b[i]; c != 0 {
+			ts.cs, ts.xs = append(ts.cs, c), append(ts.xs, ts.S[i])
 		}
 	}
-	for i := 0; i < tb.stages(); i++ {
-		if c := tb.b[i]; c != 0 {
-			axpy(y, c, ts.S[i])
+	combine(y, y, neg, ts.cs, ts.xs)
+}
+
+// combine writes dst = y + sum_k cs[k] xs[k], with the coefficients negated from entry
+// neg on, in one pass (dst may be y).
+func combine(dst, y []float64, neg int, cs []float64, xs [][]float64) {
+	neg = min(neg, len(dst))
+	combineRange(dst[:neg], y[:neg], cs, xs, 0, 1)
+	if neg < len(dst) {
+		combineRange(dst[neg:], y[neg:], cs, xs, neg, -1)
+	}
+}
+
+func combineRange(dst, y []float64, cs []float64, xs [][]float64, off int, sign float64) {
+	n := len(dst)
+	y = y[:n]
+	switch len(cs) {
+	case 0:
+		copy(dst, y)
+	case 1:
+		c0, x0 := sign*cs[0], xs[0][off:off+n]
+		for i, v := range y {
+			dst[i] = v + c0*x0[i]
+		}
+	case 2:
+		c0, x0 := sign*cs[0], xs[0][off:off+n]
+		c1, x1 := sign*cs[1], xs[1][off:off+n]
+		for i, v := range y {
+			dst[i] = v + c0*x0[i] + c1*x1[i]
+		}
+	default:
+		c0, x0 := sign*cs[0], xs[0][off:off+n]
+		c1, x1 := sign*cs[1], xs[1][off:off+n]
+		for i, v := range y {
+			dst[i] = v + c0*x0[i] + c1*x1[i]
+		}
+		for k := 2; k < len(cs); k++ {
+			c, x := sign*cs[k], xs[k][off:off+n]
+			for i, v := range x {
+				dst[i] += c * v
+			}
 		}
 	}
 }
@@ -123,22 +172,25 @@ func axpy(y []float64, c float64, x []float64) {
 // fwdSys adapts nodeSys to tabSys for the forward solve: state [z | logqp], S = [g dW | 0].
 type fwdSys struct {
 	s *nodeSys
-	g []float64
 }
 
-func (f *fwdSys) size() int { return f.s.m }
+func (f *fwdSys) size() int    { return f.s.m }
+func (f *fwdSys) negFrom() int { return f.s.m }
 
 func (f *fwdSys) driftInto(dst []float64, t float64, y []float64) {
 	f.s.drift(dst, t, y[:f.s.n])
 }
 
+// noiseInto leaves dst[n:] (the logqp channel) alone: stage buffers start at zero and
+// only this method writes them.
 func (f *fwdSys) noiseInto(dst []float64, t float64, y, dw []float64) {
 	n := f.s.n
-	f.s.diffusion(f.g, t, y[:n])
-	for i, g := range f.g {
-		dst[i] = g * dw[i]
+	g := dst[:n]
+	f.s.diffusion(g, t, y[:n])
+	dw = dw[:n]
+	for i, v := range dw {
+		g[i] *= v
 	}
-	clear(dst[n:])
 }
 
 // revStepper is the reversible Heun method on nodeSys (see ReversibleHeunStepper), its
@@ -165,19 +217,22 @@ func (r *revStepper) init(t float64, y []float64) {
 func (r *revStepper) step(t, h float64, y, dw []float64) {
 	n := r.s.n
 	yh, fh, gh := r.yh, r.fh, r.gh
-	for i := range yh {
-		yh[i] = 2*y[i] - yh[i] + h*fh[i]
+	dw = dw[:n]
+	for i, w := range dw {
+		yh[i] = 2*y[i] - yh[i] + h*fh[i] + gh[i]*w
 	}
-	for i := 0; i < n; i++ {
-		yh[i] += gh[i] * dw[i]
+	for i := n; i < len(yh); i++ {
+		yh[i] = 2*y[i] - yh[i] + h*fh[i]
 	}
 	r.s.drift(r.f1, t+h, yh[:n])
 	r.s.diffusion(r.g1, t+h, yh[:n])
-	for i := range y {
-		y[i] += 0.5 * h * (fh[i] + r.f1[i])
+	hh := 0.5 * h
+	f1, g1 := r.f1, r.g1
+	for i, w := range dw {
+		y[i] += hh*(fh[i]+f1[i]) + 0.5*(gh[i]+g1[i])*w
 	}
-	for i := 0; i < n; i++ {
-		y[i] += 0.5 * (gh[i] + r.g1[i]) * dw[i]
+	for i := n; i < len(y); i++ {
+		y[i] += hh * (fh[i] + f1[i])
 	}
 	r.fh, r.f1 = r.f1, r.fh
 	r.gh, r.g1 = r.g1, r.gh

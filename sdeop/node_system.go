@@ -73,35 +73,58 @@ func (s *nodeSys) klDrift(dst, f, q, g []float64) {
 	}
 }
 
-// vjp adds to dz (n) and dth (P) the vector-Jacobian products of the drift (cotangent
-// cf, m entries; nil for none) and of the diffusion values (cotangent cg, n entries; nil
-// for none) at (t, z). It writes the drift into fOut (m) and the diffusion into gOut
-// (n) when they are not nil. Evaluations are counted as NFE (drift, KL included) and
-// NFEDiffusion.
-func (s *nodeSys) vjp(fOut, gOut, dz, dth []float64, t float64, z, cf, cg []float64) {
+// vjp adds to dz (n; overwrites it when over) and adds to dth (P) the vector-Jacobian
+// products of the drift (cotangent cf, m entries; nil for none) and of the diffusion
+// values (cotangent cg, n entries; nil for none) at (t, z). It writes the drift into
+// fOut (m) and the diffusion into gOut (n) when they are not nil. Evaluations are
+// counted as NFE (drift, KL included) and NFEDiffusion.
+func (s *nodeSys) vjp(fOut, gOut, dz, dth []float64, t float64, z, cf, cg []float64, over bool) {
 	n := s.n
-	if !s.kl {
-		if cf != nil {
-			s.f.vjp(sub(fOut, 0, n), s.dz, s.thf, t, z, cf[:n])
-			s.st.NFE++
-			addTo(dz, s.dz)
-			addTo(dth[:s.pf], s.thf)
-		} else if fOut != nil {
-			s.f.eval(fOut[:n], t, z)
-			s.st.NFE++
+	if s.kl {
+		if over {
+			clear(dz)
 		}
-		if cg != nil {
-			s.g.vjp(gOut, s.dz, s.thg, t, z, cg)
-			s.st.NFEDiffusion++
-			addTo(dz, s.dz)
-			addTo(dth[s.pf:s.pf+s.pg], s.thg)
-		} else if gOut != nil {
-			s.g.eval(gOut, t, z)
-			s.st.NFEDiffusion++
-		}
+		s.vjpKL(fOut, gOut, dz, dth, t, z, cf, cg)
 		return
 	}
-	// KL: the logqp cotangent reaches f, q and g through u = (f - q)/g.
+	first := over
+	if cf != nil {
+		if first {
+			s.f.vjp(sub(fOut, 0, n), dz, s.thf, t, z, cf[:n])
+			first = false
+		} else {
+			s.f.vjp(sub(fOut, 0, n), s.dz, s.thf, t, z, cf[:n])
+			addTo(dz, s.dz)
+		}
+		s.st.NFE++
+		addTo(dth[:s.pf], s.thf)
+	} else if fOut != nil {
+		s.f.eval(fOut[:n], t, z)
+		s.st.NFE++
+	}
+	if cg != nil {
+		if first {
+			s.g.vjp(gOut, dz, s.thg, t, z, cg)
+			first = false
+		} else {
+			s.g.vjp(gOut, s.dz, s.thg, t, z, cg)
+			addTo(dz, s.dz)
+		}
+		s.st.NFEDiffusion++
+		addTo(dth[s.pf:s.pf+s.pg], s.thg)
+	} else if gOut != nil {
+		s.g.eval(gOut, t, z)
+		s.st.NFEDiffusion++
+	}
+	if first {
+		clear(dz)
+	}
+}
+
+// vjpKL is vjp (accumulating) with the KL channel: its cotangent reaches f, q and g
+// through u = (f - q)/g.
+func (s *nodeSys) vjpKL(fOut, gOut, dz, dth []float64, t float64, z, cf, cg []float64) {
+	n := s.n
 	cL := s.cL
 	if cf != nil {
 		cL = cf[n:]
