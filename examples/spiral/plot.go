@@ -10,6 +10,7 @@ import (
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
 )
 
 var (
@@ -112,11 +113,29 @@ func writePictures(dir string, ts []float64, truth, pred [][]float64, field func
 	vf := plotter.NewField(gridField{n: 21, lo: -2, hi: 2, f: field})
 	vf.LineStyle.Width = vg.Points(0.6)
 	vf.LineStyle.Color = color.Black
+	vf.DrawGlyph = arrow
 	p.Add(vf)
 	if err := save(p, "spiral_field.png"); err != nil {
 		return nil, err
 	}
 	return paths, nil
+}
+
+// arrow draws a unit vector along (1, 0) centred on the origin, with a head; Field
+// rotates and scales it.
+func arrow(c vg.Canvas, sty draw.LineStyle, v plotter.XY) {
+	if v.X == 0 && v.Y == 0 {
+		return
+	}
+	c.SetColor(sty.Color)
+	c.SetLineWidth(sty.Width)
+	var p vg.Path
+	p.Move(vg.Point{X: -0.8})
+	p.Line(vg.Point{X: 0.8})
+	p.Move(vg.Point{X: 0.35, Y: 0.3})
+	p.Line(vg.Point{X: 0.8})
+	p.Line(vg.Point{X: 0.35, Y: -0.3})
+	c.Stroke(p)
 }
 
 // gridField samples f on an n×n grid of [lo, hi]², with unit-length vectors.
@@ -135,6 +154,5 @@ func (g gridField) Vector(c, r int) plotter.XY {
 	if n == 0 || math.IsNaN(n) || math.IsInf(n, 0) {
 		return plotter.XY{}
 	}
-	// Scaled so the longest arrow spans about a grid cell.
 	return plotter.XY{X: dx / n, Y: dy / n}
 }
