@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"strings"
 )
 
 var out bytes.Buffer
@@ -60,7 +61,14 @@ var consts = []struct {
 	{"lw7", math.Float64bits(0.13609030262858499)},
 }
 
+// regConst maps the constants that the AVX-512 function being written keeps in registers
+// (Z13 to Z31, loaded before its loop) to their registers.
+var regConst map[string]string
+
 func c(name string) string {
+	if r, ok := regConst[name]; ok {
+		return r
+	}
 	for i, k := range consts {
 		if k.name == name {
 			return fmt.Sprintf("vconst<>+%d(SB)", 64*i)
@@ -125,7 +133,8 @@ func (g gen) bail(pred int, x, k string) {
 }
 
 // expCore computes u = e^r - 1 into V5 and the bits of 2^k into V3 from v in register in
-// (expParts); it uses V2, V4 and V6.
+// (expParts); q(r) by Estrin's scheme, whose dependency chain is half Horner's. It uses
+// V1, V2, V4, V6, V7 and V9 to V12.
 func (g gen) expCore(in string) {
 	v := g.v
 	p("\tVMOVUPD %s, %s", c("log2e"), v(2))
@@ -135,12 +144,18 @@ func (g gen) expCore(in string) {
 	p("\tVMOVAPD %s, %s", in, v(4))
 	p("\tVFNMADD231PD %s, %s, %s", c("ln2Hi"), v(2), v(4)) // r = v - kd·ln2Hi
 	p("\tVFNMADD231PD %s, %s, %s", c("ln2Lo"), v(2), v(4))
-	p("\tVMOVUPD %s, %s", c("eq9"), v(5))
-	for i := 8; i >= 0; i-- {
-		p("\tVFMADD213PD %s, %s, %s", c(fmt.Sprintf("eq%d", i)), v(4), v(5)) // q = q·r + eq_i
+	p("\tVMULPD %s, %s, %s", v(4), v(4), v(6))   // r²
+	p("\tVMULPD %s, %s, %s", v(6), v(6), v(12))  // r⁴
+	p("\tVMULPD %s, %s, %s", v(12), v(12), v(1)) // r⁸
+	for i, dst := range []int{5, 7, 9, 10, 11} { // a_i = eq(2i+1)·r + eq(2i)
+		p("\tVMOVUPD %s, %s", c(fmt.Sprintf("eq%d", 2*i+1)), v(dst))
+		p("\tVFMADD213PD %s, %s, %s", c(fmt.Sprintf("eq%d", 2*i)), v(4), v(dst))
 	}
-	p("\tVMULPD %s, %s, %s", v(4), v(4), v(6))
-	p("\tVFMADD213PD %s, %s, %s", v(4), v(6), v(5)) // u = r²·q + r
+	p("\tVFMADD231PD %s, %s, %s", v(7), v(6), v(5))  // b0 = r²·a1 + a0
+	p("\tVFMADD231PD %s, %s, %s", v(10), v(6), v(9)) // b1 = r²·a3 + a2
+	p("\tVFMADD231PD %s, %s, %s", v(9), v(12), v(5)) // c0 = r⁴·b1 + b0
+	p("\tVFMADD231PD %s, %s, %s", v(11), v(1), v(5)) // q = r⁸·a4 + c0
+	p("\tVFMADD213PD %s, %s, %s", v(4), v(6), v(5))  // u = r²·q + r
 }
 
 // expFast leaves e^v in V5 (expFast).
@@ -211,11 +226,17 @@ func (g gen) softplus() {
 	p("\tVADDPD %s, %s, %s", c("two"), v(10), v(4))
 	p("\tVDIVPD %s, %s, %s", v(4), v(10), v(4)) // s = f/(2+f)
 	p("\tVMULPD %s, %s, %s", v(4), v(4), v(6))  // z
-	p("\tVMOVUPD %s, %s", c("lw7"), v(7))
-	for i := 6; i >= 0; i-- {
-		p("\tVFMADD213PD %s, %s, %s", c(fmt.Sprintf("lw%d", i)), v(6), v(7)) // w = w·z + lw_i
+	// w(z) by Estrin's scheme, then r = z·w.
+	p("\tVMULPD %s, %s, %s", v(6), v(6), v(7)) // z²
+	p("\tVMULPD %s, %s, %s", v(7), v(7), v(8)) // z⁴
+	for i, dst := range []int{1, 2, 3, 5} {    // a_i = lw(2i+1)·z + lw(2i)
+		p("\tVMOVUPD %s, %s", c(fmt.Sprintf("lw%d", 2*i+1)), v(dst))
+		p("\tVFMADD213PD %s, %s, %s", c(fmt.Sprintf("lw%d", 2*i)), v(6), v(dst))
 	}
-	p("\tVMULPD %s, %s, %s", v(7), v(6), v(7))       // r = z·w
+	p("\tVFMADD231PD %s, %s, %s", v(2), v(7), v(1))  // b0 = z²·a1 + a0
+	p("\tVFMADD231PD %s, %s, %s", v(5), v(7), v(3))  // b1 = z²·a3 + a2
+	p("\tVFMADD231PD %s, %s, %s", v(3), v(8), v(1))  // w = z⁴·b1 + b0
+	p("\tVMULPD %s, %s, %s", v(1), v(6), v(7))       // r = z·w
 	p("\tVMULPD %s, %s, %s", c("half"), v(10), v(3)) // f/2
 	p("\tVMULPD %s, %s, %s", v(10), v(3), v(3))      // hfsq
 	p("\tVADDPD %s, %s, %s", v(7), v(3), v(7))       // hfsq + r
@@ -239,6 +260,38 @@ func (g gen) fn(name string, body func()) {
 	if g.zmm {
 		w, suffix = 8, "Z"
 	}
+	regConst = nil
+	var pre []string
+	if g.zmm {
+		// A dry run lists the constants in the order of use; the first 19 get registers.
+		saved := out.Len()
+		used := map[string]bool{}
+		regConst = map[string]string{}
+		for _, k := range consts {
+			regConst[k.name] = "@" + k.name
+		}
+		body()
+		text := out.String()[saved:]
+		out.Truncate(saved)
+		regConst = map[string]string{}
+		for len(text) > 0 {
+			i := strings.IndexByte(text, '@')
+			if i < 0 {
+				break
+			}
+			text = text[i+1:]
+			j := strings.IndexAny(text, ", \n")
+			name := text[:j]
+			if !used[name] && len(pre) < 19 {
+				used[name] = true
+				pre = append(pre, name)
+			}
+		}
+		for i, name := range pre {
+			pre[i] = fmt.Sprintf("\tVMOVUPD %s, Z%d", c(name), 13+i)
+			regConst[name] = fmt.Sprintf("Z%d", 13+i)
+		}
+	}
 	p("")
 	p("// func %s%s(y, x *float64, n int) int", name, suffix)
 	p("TEXT ·%s%s(SB), NOSPLIT, $0-32", name, suffix)
@@ -246,6 +299,9 @@ func (g gen) fn(name string, body func()) {
 	p("\tMOVQ x+8(FP), SI")
 	p("\tMOVQ n+16(FP), CX")
 	p("\tXORQ AX, AX")
+	for _, l := range pre {
+		p("%s", l)
+	}
 	p("loop:")
 	p("\tCMPQ AX, CX")
 	p("\tJGE  done")
