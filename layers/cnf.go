@@ -130,6 +130,20 @@ type CNFConfig struct {
 // derivatives of f (the gradient of the trace), are computed by hand as reverse-over-
 // forward differentiation of the MLP on flat slices, using the first and second
 // derivatives of its activations. Solve it with odeop.Solve over Times().
+//
+// References:
+//
+//   - R. T. Q. Chen, Y. Rubanova, J. Bettencourt, D. Duvenaud (2018), "Neural Ordinary
+//     Differential Equations", NeurIPS (section 4: continuous normalizing flows, the
+//     instantaneous change of variables d log p/dt = -tr(∂f/∂z)).
+//   - W. Grathwohl, R. T. Q. Chen, J. Bettencourt, I. Sutskever, D. Duvenaud (2019),
+//     "FFJORD: Free-form Continuous Dynamics for Scalable Reversible Generative Models",
+//     ICLR (Hutchinson's estimator with one probe per solve, ConcatSquash, trainable T).
+//   - M. F. Hutchinson (1989), "A stochastic estimator of the trace of the influence matrix
+//     for Laplacian smoothing splines", Comm. Statist. Simulation Comput. 18(3).
+//   - C. Finlay, J.-H. Jacobsen, L. Nurbekyan, A. M. Oberman (2020), "How to train your
+//     neural ODE: the world of Jacobian and kinetic regularization", ICML (the kinetic
+//     and Jacobian-norm channels).
 type CNF struct {
 	f      *MLP
 	cfg    CNFConfig

@@ -155,14 +155,20 @@ func (l *cnfLayer) forward(t float64, x []float64, second bool) {
 // derivative with respect to the time input is added to *dt (when dt is not nil). dx,
 // when not nil, receives the cotangent of the first len(dx)/in rows of x (all rows, or
 // only the primal ones).
-func (l *cnfLayer) backward(dx, dtheta []float64, dt *float64, g, x []float64) {
+func (l *cnfLayer) backward(dx, dtheta []float64, dt *float64, g, x, extra []float64) {
 	in, o, nb, nr, t := l.in, l.Out, l.nb, l.nr, l.lastT
 	pb := nb * o
 	if !l.ident {
 		gp := g[:pb]
-		// ū = σ'·h̄ + σ″·Σ_k du_k·dh̄_k (before dh̄ is overwritten)
-		for j := range gp {
-			gp[j] *= l.d1[j]
+		// ū = σ'·h̄ + σ″·Σ_k du_k·dh̄_k (before dh̄ is overwritten) + σ″·extra
+		if extra != nil {
+			for j := range gp {
+				gp[j] = gp[j]*l.d1[j] + extra[j]*l.d2[j]
+			}
+		} else {
+			for j := range gp {
+				gp[j] *= l.d1[j]
+			}
 		}
 		for r := nb; r < nr; r += nb {
 			ut, gt := l.u[r*o:r*o+pb], g[r*o:r*o+pb]
@@ -253,6 +259,8 @@ type cnfEval struct {
 	ga, gb    []float64 // R×(widest layer) cotangents
 	sqrtT     []float64 // nil without TrainT
 	nnet      int       // parameters of the network
+	tr, fro   []float64 // per row: the trace (or its estimate) and |J|²_F (or |Jε|²)
+	an        *cnfAnalytic
 }
 
 var (
@@ -266,7 +274,13 @@ func newCNFEval(c *CNF, theta [][]float64, batch int) *cnfEval {
 	if e.exact {
 		e.k = c.d
 	}
+	analytic := analyticEligible(c)
+	if analytic {
+		e.k = 0 // no tangents: the trace comes in closed form
+	}
 	e.nr = (1 + e.k) * batch
+	e.tr = make([]float64, batch)
+	e.fro = make([]float64, batch)
 	m := c.f
 	e.nnet = m.nparam
 	widest := c.d
@@ -281,6 +295,9 @@ func newCNFEval(c *CNF, theta [][]float64, batch int) *cnfEval {
 	}
 	e.ga = make([]float64, e.nr*widest)
 	e.gb = make([]float64, e.nr*widest)
+	if analytic {
+		e.an = newCNFAnalytic(e)
+	}
 	e.bind(theta)
 	return e
 }
@@ -362,11 +379,48 @@ func (e *cnfEval) forward(tau float64, z []float64, second bool) []float64 {
 		l.forward(tau, x, second)
 		x = l.h
 	}
+	e.traces(x, z)
 	return x
 }
 
-// writeF writes scale·F, the augmented dynamics, from the stacked network output y.
-func (e *cnfEval) writeF(dst []float64, scale float64, y []float64, z []float64) {
+// traces fills e.tr and e.fro from the stacked network output y (or the analytic form).
+func (e *cnfEval) traces(y, z []float64) {
+	d, w, nb := e.d, e.width, e.nb
+	cj, ce := e.c.colJ, e.c.colE
+	switch {
+	case e.an != nil:
+		e.an.trace(e.tr)
+	case e.exact:
+		for b := 0; b < nb; b++ {
+			tr, fro := 0.0, 0.0
+			for k := 0; k < e.k; k++ {
+				v := y[((k+1)*nb+b)*d : ((k+1)*nb+b)*d+d]
+				tr += v[k]
+				if cj >= 0 {
+					for _, x := range v {
+						fro += x * x
+					}
+				}
+			}
+			e.tr[b], e.fro[b] = tr, fro
+		}
+	default:
+		for b := 0; b < nb; b++ {
+			v := y[(nb+b)*d : (nb+b)*d+d]
+			eps := z[b*w+ce : b*w+ce+d]
+			tr, fro := 0.0, 0.0
+			for i, x := range v {
+				tr += eps[i] * x
+				fro += x * x
+			}
+			e.tr[b], e.fro[b] = tr, fro
+		}
+	}
+}
+
+// writeF writes scale·F, the augmented dynamics, from the stacked network output y and
+// the per-row traces.
+func (e *cnfEval) writeF(dst []float64, scale float64, y []float64) {
 	d, w, nb := e.d, e.width, e.nb
 	ck, cj, ce := e.c.colK, e.c.colJ, e.c.colE
 	for b := 0; b < nb; b++ {
@@ -377,32 +431,15 @@ func (e *cnfEval) writeF(dst []float64, scale float64, y []float64, z []float64)
 			row[i] = scale * v
 			kin += v * v
 		}
-		tr, fro := 0.0, 0.0
-		if e.exact {
-			for k := 0; k < e.k; k++ {
-				v := y[((k+1)*nb+b)*d : ((k+1)*nb+b)*d+d]
-				tr += v[k]
-				if cj >= 0 {
-					for _, x := range v {
-						fro += x * x
-					}
-				}
-			}
-		} else {
-			v := y[(nb+b)*d : (nb+b)*d+d]
-			eps := z[b*w+ce : b*w+ce+d]
-			for i, x := range v {
-				tr += eps[i] * x
-				fro += x * x
-			}
-			clear(row[ce : ce+d])
-		}
-		row[d] = -scale * tr
+		row[d] = -scale * e.tr[b]
 		if ck >= 0 {
 			row[ck] = scale * kin
 		}
 		if cj >= 0 {
-			row[cj] = scale * fro
+			row[cj] = scale * e.fro[b]
+		}
+		if ce >= 0 {
+			clear(row[ce : ce+d])
 		}
 	}
 }
@@ -414,7 +451,7 @@ func (e *cnfEval) Eval(dst []float64, t float64, z []float64) {
 	e.checkLen("dst", dst, n)
 	scale, tau := e.times(t)
 	y := e.forward(tau, z, false)
-	e.writeF(dst, scale, y, z)
+	e.writeF(dst, scale, y)
 }
 
 // VJP implements odeop.Evaluator: the products of the cotangent a with the Jacobians of the
@@ -437,7 +474,7 @@ func (e *cnfEval) VJP(fdst, dz, dtheta []float64, t float64, z, a []float64) {
 	need := dz != nil || dtheta != nil
 	y := e.forward(tau, z, need)
 	if fdst != nil {
-		e.writeF(fdst, scale, y, z)
+		e.writeF(fdst, scale, y)
 	}
 	if !need {
 		return
@@ -461,7 +498,9 @@ func (e *cnfEval) VJP(fdst, dz, dtheta []float64, t float64, z, a []float64) {
 		for i := range gp {
 			gp[i] = scale*ab[i] + 2*ak*f[i]
 		}
-		if e.exact {
+		if e.an != nil {
+			e.an.c[b] = -al
+		} else if e.exact {
 			for k := 0; k < e.k; k++ {
 				off := ((k+1)*nb + b) * d
 				v, gt := y[off:off+d], g[off:off+d]
@@ -483,6 +522,9 @@ func (e *cnfEval) VJP(fdst, dz, dtheta []float64, t float64, z, a []float64) {
 	var pdt *float64
 	if dtheta != nil && e.sqrtT != nil {
 		pdt = &dt
+	}
+	if e.an != nil {
+		e.an.backwardPrepare(dtheta != nil)
 	}
 	spare := e.gb
 	var dx0 []float64
@@ -507,10 +549,17 @@ func (e *cnfEval) VJP(fdst, dz, dtheta []float64, t float64, z, a []float64) {
 		if dtheta != nil {
 			dth = dtheta[l.offset : l.offset+l.nparams]
 		}
-		l.backward(dx, dth, pdt, g, x)
+		var extra []float64
+		if e.an != nil && i < 2 {
+			extra = e.an.ex[i]
+		}
+		l.backward(dx, dth, pdt, g, x, extra)
 		if i > 0 {
 			g, spare = dx, g[:cap(g)]
 		}
+	}
+	if e.an != nil && dtheta != nil {
+		e.an.addParamGrads(dtheta)
 	}
 	if dz != nil {
 		clear(dz)
@@ -531,16 +580,16 @@ func (e *cnfEval) VJP(fdst, dz, dtheta []float64, t float64, z, a []float64) {
 	if pdt != nil {
 		// d/dT of T·F(sT, z): aᵀF + s·(T aᵀ ∂F/∂τ); the backward pass ran with the
 		// cotangent T·a, so dt already carries the factor T. Then d/d√T = 2√T d/dT.
-		aF := e.dotAF(a, y, z)
+		aF := e.dotAF(a, y)
 		dT := aF + t*dt
 		dtheta[len(dtheta)-1] = 2 * e.sqrtT[0] * dT
 	}
 }
 
 // dotAF returns Σ_b a_b·F_b for the unscaled augmented dynamics F (the ε channels are 0).
-func (e *cnfEval) dotAF(a, y, z []float64) float64 {
+func (e *cnfEval) dotAF(a, y []float64) float64 {
 	d, w, nb := e.d, e.width, e.nb
-	ck, cj, ce := e.c.colK, e.c.colJ, e.c.colE
+	ck, cj := e.c.colK, e.c.colJ
 	s := 0.0
 	for b := 0; b < nb; b++ {
 		ab := a[b*w : b*w+w]
@@ -550,29 +599,12 @@ func (e *cnfEval) dotAF(a, y, z []float64) float64 {
 			s += ab[i] * v
 			kin += v * v
 		}
-		tr, fro := 0.0, 0.0
-		if e.exact {
-			for k := 0; k < e.k; k++ {
-				v := y[((k+1)*nb+b)*d : ((k+1)*nb+b)*d+d]
-				tr += v[k]
-				for _, x := range v {
-					fro += x * x
-				}
-			}
-		} else {
-			v := y[(nb+b)*d : (nb+b)*d+d]
-			eps := z[b*w+ce : b*w+ce+d]
-			for i, x := range v {
-				tr += eps[i] * x
-				fro += x * x
-			}
-		}
-		s -= ab[d] * tr
+		s -= ab[d] * e.tr[b]
 		if ck >= 0 {
 			s += ab[ck] * kin
 		}
 		if cj >= 0 {
-			s += ab[cj] * fro
+			s += ab[cj] * e.fro[b]
 		}
 	}
 	return s

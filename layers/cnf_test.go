@@ -33,6 +33,8 @@ func cnfCases() []cnfCase {
 		{"exact/concatlinear-tanh", 2, []Layer{ConcatLinear(7, Tanh), ConcatLinear(7, Tanh), ConcatLinear(2, Identity)}, CNFConfig{T: 0.5}},
 		{"exact/linear-softplus", 3, []Layer{Linear(6, Softplus), Linear(3, Tanh)}, CNFConfig{}},
 		{"exact/linear-only", 2, []Layer{Linear(2, Identity)}, CNFConfig{}},
+		{"analytic/linear-softplus+K+T", 3, []Layer{Linear(6, Softplus), ConcatLinear(5, Sigmoid), Linear(3, Identity)},
+			CNFConfig{KineticWeight: 0.3, TrainT: true, T: 0.7}},
 		{"exact/mixed+reg", 3, mixed, CNFConfig{KineticWeight: 0.1, JacobianWeight: 0.2}},
 		{"exact/mixed+reg+T", 3, mixed, CNFConfig{KineticWeight: 0.1, JacobianWeight: 0.2, TrainT: true, T: 0.8}},
 		{"exact/sigmoid-elu-sin", 2, []Layer{ConcatSquash(5, Sigmoid), Linear(5, ELU), ConcatLinear(2, Sin)}, CNFConfig{JacobianWeight: 1}},
@@ -323,6 +325,54 @@ func TestCNFHutchinsonUnbiased(t *testing.T) {
 		if math.Abs(mt-wantTr) > 5*st || math.Abs(mf-wantFro) > 5*sf {
 			t.Errorf("%v: Hutchinson means are more than 5 standard errors from the exact values", p)
 		}
+	}
+}
+
+// TestCNFAnalyticTrace: the closed-form trace of networks with one hidden-to-hidden matrix
+// agrees with the forward-mode path in the dynamics and in every vector-Jacobian product.
+func TestCNFAnalyticTrace(t *testing.T) {
+	const batch, tm = 5, 0.43
+	for ci, c := range cnfCases() {
+		cnf := newTestCNF(t, c, uint64(ci+21))
+		if !analyticEligible(cnf) {
+			continue
+		}
+		t.Run(c.name, func(t *testing.T) {
+			r := rand.New(rand.NewPCG(uint64(ci), 5))
+			n := batch * cnf.Width()
+			z := cnfRandomState(cnf, batch, r)
+			a := make([]float64, n)
+			for i := range a {
+				a[i] = r.NormFloat64()
+			}
+			np := 0
+			for _, v := range cnf.Values() {
+				np += len(v)
+			}
+			run := func(analytic bool) (f, dz, dth []float64) {
+				cnfAnalyticOn = analytic
+				defer func() { cnfAnalyticOn = true }()
+				ev := newCNFEval(cnf, cnf.Values(), batch)
+				if (ev.an != nil) != analytic {
+					t.Fatalf("analytic path %v, want %v", ev.an != nil, analytic)
+				}
+				f, dz, dth = make([]float64, n), make([]float64, n), make([]float64, np)
+				ev.VJP(f, dz, dth, tm, z, a)
+				return f, dz, dth
+			}
+			f1, dz1, dth1 := run(true)
+			f0, dz0, dth0 := run(false)
+			cmp := func(what string, x, y []float64) {
+				for i := range x {
+					if math.Abs(x[i]-y[i]) > 1e-12*(1+math.Abs(y[i])) {
+						t.Errorf("%s[%d]: analytic %.15g, forward mode %.15g", what, i, x[i], y[i])
+					}
+				}
+			}
+			cmp("f", f1, f0)
+			cmp("dz", dz1, dz0)
+			cmp("dtheta", dth1, dth0)
+		})
 	}
 }
 
