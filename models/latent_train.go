@@ -13,12 +13,12 @@ import (
 // TrainConfig configures the training loops of LatentODE, ODERNN, RNNDt and LatentSDE.
 // Zero fields take the documented defaults.
 type TrainConfig struct {
-	Iters     int       // iterations (default 300)
-	Batch     int       // sequences per iteration (default 50; all of them when fewer)
-	LearnRate float64   // learning rate of the default optimizer (default 1e-2)
-	Optimizer G.Solver  // default: Gorgonia's Adam with LearnRate
-	KLWarmup  int       // the KL weight rises linearly from 0 to 1 over this many iterations (default Iters/4; negative: weight 1 from the start)
-	Seed      uint64    // seeds batches and the reparameterization noise
+	Iters     int                          // iterations (default 300)
+	Batch     int                          // sequences per iteration (default 50; all of them when fewer)
+	LearnRate float64                      // learning rate of the default optimizer (default 1e-2)
+	Optimizer G.Solver                     // default: Gorgonia's Adam with LearnRate
+	KLWarmup  int                          // the KL weight rises linearly from 0 to 1 over this many iterations (default Iters/4; negative: weight 1 from the start)
+	Seed      uint64                       // seeds batches and the reparameterization noise
 	Progress  func(iter int, loss float64) // called after every iteration with the loss (negative ELBO per sequence)
 }
 
@@ -93,13 +93,13 @@ func scalarOf(n *G.Node) float64 {
 	return math.NaN()
 }
 
-// Prediction is a predictive distribution of a latent model at query times: Samples
+// Predictive is a predictive distribution of a latent model at query times: Samples
 // holds the mean of the observation model along each of S sampled latent trajectories
 // (S slices of N*len(Times)*D values, laid out as Series.Values), and Std the standard
 // deviation of the Gaussian observation noise per dimension (all zero for a
 // deterministic model). The predictive distribution of each value is the mixture over
 // samples of N(sample, Std²).
-type Prediction struct {
+type Predictive struct {
 	Times   []float64
 	N, D    int
 	Samples [][]float64
@@ -107,13 +107,13 @@ type Prediction struct {
 }
 
 // T is the number of query times.
-func (p *Prediction) T() int { return len(p.Times) }
+func (p *Predictive) T() int { return len(p.Times) }
 
 // Index is the offset of (sequence n, time t, dimension d) in a sample.
-func (p *Prediction) Index(n, t, d int) int { return (n*len(p.Times)+t)*p.D + d }
+func (p *Predictive) Index(n, t, d int) int { return (n*len(p.Times)+t)*p.D + d }
 
 // Mean is the predictive mean: the average of the samples.
-func (p *Prediction) Mean() []float64 {
+func (p *Predictive) Mean() []float64 {
 	out := make([]float64, len(p.Samples[0]))
 	for _, s := range p.Samples {
 		for i, v := range s {
@@ -129,7 +129,7 @@ func (p *Prediction) Mean() []float64 {
 // Quantile is the q-quantile (0 < q < 1) of the predictive distribution of every value:
 // the root of the mixture's distribution function, found by bisection; without
 // observation noise, the empirical quantile of the samples.
-func (p *Prediction) Quantile(q float64) []float64 {
+func (p *Predictive) Quantile(q float64) []float64 {
 	out := make([]float64, len(p.Samples[0]))
 	vals := make([]float64, len(p.Samples))
 	for i := range out {
@@ -147,7 +147,7 @@ func (p *Prediction) Quantile(q float64) []float64 {
 
 // Band is the central predictive interval of probability level (0.9: the 5% and 95%
 // quantiles).
-func (p *Prediction) Band(level float64) (lo, hi []float64) {
+func (p *Predictive) Band(level float64) (lo, hi []float64) {
 	a := (1 - level) / 2
 	return p.Quantile(a), p.Quantile(1 - a)
 }
