@@ -94,8 +94,10 @@ func (c ClassifierConfig) withDefaults(kind string) (ClassifierConfig, error) {
 //	      tanh, Linear Width -> Hidden (a layers.MLP built with Gorgonia operations)
 //	head: Dense Hidden -> Classes (the logits)
 //
-// so the ODE-Net has the parameters of one residual block (plus the 2·Width weights of
-// t) and the ResNet those of Blocks of them, as in Chen et al. 2018, section 7.1.
+// so the ODE-Net has the parameters of one residual block (plus the Width + Hidden
+// weights of t) and the ResNet those of Blocks of them, as in Chen et al. 2018, section
+// 7.1. With the example's sizes (In 64, Hidden = Width = 64, 6 blocks) that is 13258
+// parameters against 54730.
 type Classifier struct {
 	kind  string
 	cfg   ClassifierConfig

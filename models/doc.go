@@ -9,7 +9,11 @@
 //     a body and a dense head. NewODENet makes the body one ODEBlock (the ODE-Net of
 //     Chen et al. 2018, section 3); NewResNet makes it a stack of residual blocks
 //     z + f_k(z) (the paper's ResNet baseline), each f_k the same network as the ODE's
-//     dynamics, so the ODE-Net has the parameters of one block.
+//     dynamics, so the ODE-Net has the parameters of one block. Fwd builds the logits
+//     in any graph; Predict classifies rows of data in a private graph of their size;
+//     Save, Restore and LoadClassifier (which rebuilds the model from the file alone)
+//     store the kind and configuration with the weights.
+//   - CrossEntropy: the mean softmax cross-entropy of logits against one-hot targets.
 //   - Checkpoints: Capture, Save, Load and Checkpoint.Restore work on any list of
 //     named nodes, in a versioned binary format with a magic header, names, shapes,
 //     dtypes and a CRC-32C checksum. Restore checks everything before assigning
