@@ -80,16 +80,18 @@ func testShapes(r *rand.Rand) [][3]int {
 	for m := 1; m <= 17; m++ {
 		for k := 1; k <= 17; k++ {
 			for n := 1; n <= 17; n++ {
-				if testing.Short() && (m+2*k+3*n)%5 != 0 {
+				if testing.Short() && (m+2*k+3*n)%11 != 0 {
 					continue
 				}
 				s = append(s, [3]int{m, k, n})
 			}
 		}
 	}
-	s = append(s, [3]int{64, 4, 32}, [3]int{64, 32, 4}, [3]int{256, 32, 256}, [3]int{256, 256, 32},
-		[3]int{512, 3, 64}, [3]int{512, 64, 64}, [3]int{512, 64, 2}, [3]int{300, 300, 37},
+	s = append(s, [3]int{64, 4, 32}, [3]int{64, 32, 4}, [3]int{512, 3, 64}, [3]int{512, 64, 2},
 		[3]int{33, 513, 19}, [3]int{0, 3, 4}, [3]int{3, 0, 4}, [3]int{3, 4, 0})
+	if !testing.Short() {
+		s = append(s, [3]int{256, 32, 256}, [3]int{256, 256, 32}, [3]int{512, 64, 64}, [3]int{300, 300, 37})
+	}
 	for i := 0; i < 20; i++ {
 		s = append(s, [3]int{1 + r.IntN(80), 1 + r.IntN(80), 1 + r.IntN(80)})
 	}

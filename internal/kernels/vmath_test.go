@@ -165,7 +165,7 @@ func TestVecAccuracy(t *testing.T) {
 	r := rand.New(rand.NewPCG(11, 12))
 	n := 10000
 	if testing.Short() {
-		n = 2000
+		n = 1000
 	}
 	for _, f := range vfuncs {
 		x := append(grid(r, f.lo, f.hi, n), specials...)
