@@ -31,7 +31,8 @@ func report(b *testing.B, flops int) {
 
 // BenchmarkMul measures, for each layer, the forward product (NN: y = x·W), the weight
 // gradient (TN: dW = xᵀ·g) and the input gradient (NT: dx = g·Wᵀ), each with this
-// package (and its portable Go path), gonum's blas64.Gemm and a naive triple loop.
+// package (ours: the best path of the machine, then the AVX2 and portable Go paths
+// forced), gonum's blas64.Gemm and a naive triple loop.
 func BenchmarkMul(b *testing.B) {
 	r := rand.New(rand.NewPCG(1, 1))
 	for _, l := range benchLayers {
@@ -73,6 +74,9 @@ func BenchmarkMul(b *testing.B) {
 				})
 			}
 			run("ours", op.ours)
+			if hasAVX512 {
+				withPath(b, "avx2", func() { run("avx2", op.ours) })
+			}
 			if hasAVX2 {
 				withPath(b, "go", func() { run("go", op.ours) })
 			}
