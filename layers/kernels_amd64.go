@@ -2,15 +2,9 @@
 
 package layers
 
-// The AVX2/FMA activation kernels of kernels_amd64.s and their dispatch (the matrix
-// products are in internal/kernels). Build with -tags purego to
+// The AVX2/FMA kernel of kernels_amd64.s (the backward pass of softplus) and its
+// dispatch; the matrix products and the activations themselves are in internal/kernels. Build with -tags purego to
 // leave them out.
-
-//go:noescape
-func tanhAVX2(y, x *float64, n int)
-
-//go:noescape
-func softplusAVX2(y, x *float64, n int)
 
 //go:noescape
 func mulSoftplusDerivAVX2(dst, u, h *float64, n int)
@@ -38,29 +32,6 @@ func hasAVX2FMA() bool {
 	}
 	_, ebx7, _, _ := cpuid(7, 0)
 	return ebx7&(1<<5) != 0 // AVX2
-}
-
-// vecTanh writes y[i] = tanh(x[i]) for the first len(x) rounded down to a multiple of 4
-// elements and returns that count.
-func vecTanh(y, x []float64) int {
-	n := len(x) &^ 3
-	if !useAsm || n == 0 {
-		return 0
-	}
-	_ = y[n-1]
-	tanhAVX2(&y[0], &x[0], n)
-	return n
-}
-
-// vecSoftplus is vecTanh for softplus.
-func vecSoftplus(y, x []float64) int {
-	n := len(x) &^ 3
-	if !useAsm || n == 0 {
-		return 0
-	}
-	_ = y[n-1]
-	softplusAVX2(&y[0], &x[0], n)
-	return n
 }
 
 // vecMulSoftplusDeriv multiplies g[i] by softplus'(u[i]) given h = softplus(u), for the

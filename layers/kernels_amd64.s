@@ -2,7 +2,7 @@
 
 #include "textflag.h"
 
-// AVX2 + FMA kernels for the tanh and softplus activations.
+// AVX2 + FMA kernel for the backward pass of softplus.
 // kernels_amd64.go checks the CPU before any of them is called.
 
 // Every constant is stored four times (32 bytes) so that it can be a ymm memory operand.
@@ -66,108 +66,6 @@
 	VPMOVSXDQ    X6, Y6          \
 	VPSLLQ       $52, Y6, Y6     \
 	VPADDQ       ONEBITS, Y6, Y6
-
-// func tanhAVX2(y, x *float64, n int)
-// y[i] = tanh(x[i]) for i < n, n a positive multiple of 4:
-// tanh|x| = E/(E+2) with E = expm1(2 min(|x|, 20)), and the sign of x.
-TEXT ·tanhAVX2(SB), NOSPLIT, $0-24
-	MOVQ    y+0(FP), DI
-	MOVQ    x+8(FP), SI
-	MOVQ    n+16(FP), CX
-	SHRQ    $2, CX
-	JZ      tanh_done
-	VMOVUPD TWENTY, Y7
-
-tanh_loop:
-	VMOVUPD (SI), Y0
-	VANDPD  ABSMASK, Y0, Y1
-	VMINPD  Y1, Y7, Y1      // min(20, |x|); NaN stays NaN
-	VADDPD  Y1, Y1, Y1
-	EXPCORE
-	VSUBPD      ONE, Y6, Y5
-	VFMADD231PD Y4, Y6, Y5  // E = (S - 1) + S*P
-	VADDPD      TWO, Y5, Y2
-	VDIVPD      Y2, Y5, Y5
-	VANDPD      SIGNMASK, Y0, Y0
-	VORPD       Y0, Y5, Y5
-	VMOVUPD     Y5, (DI)
-	ADDQ        $32, SI
-	ADDQ        $32, DI
-	DECQ        CX
-	JNZ         tanh_loop
-
-tanh_done:
-	VZEROUPPER
-	RET
-
-// func softplusAVX2(y, x *float64, n int)
-// y[i] = softplus(x[i]) for i < n, n a positive multiple of 4:
-// max(x, 0) + log1p(e) with e = exp(-|x|) in (0, 1]; log1p(e) by fdlibm's log kernel on
-// f = e (e <= sqrt2-1) or f = (e-1)/2 with k = 1, both exact. x > 20 gives x, x < -708 gives 0.
-TEXT ·softplusAVX2(SB), NOSPLIT, $0-24
-	MOVQ    y+0(FP), DI
-	MOVQ    x+8(FP), SI
-	MOVQ    n+16(FP), CX
-	SHRQ    $2, CX
-	JZ      softplus_done
-	VMOVUPD MAXARG, Y13
-	VXORPD  Y12, Y12, Y12
-
-softplus_loop:
-	VMOVUPD (SI), Y0
-	VANDPD  ABSMASK, Y0, Y1
-	VMINPD  Y1, Y13, Y1     // min(708, |x|); NaN stays NaN
-	VXORPD  SIGNMASK, Y1, Y1
-	EXPCORE
-	VFMADD231PD Y4, Y6, Y6  // e = S + S*P
-
-	VCMPPD    $0x1e, SQRT2M1, Y6, Y7 // e > sqrt2-1
-	VSUBPD    ONE, Y6, Y8
-	VMULPD    HALF, Y8, Y8
-	VBLENDVPD Y7, Y8, Y6, Y8         // f
-	VANDPD    ONE, Y7, Y7            // k
-
-	VADDPD TWO, Y8, Y9
-	VDIVPD Y9, Y8, Y9   // s = f/(2+f)
-	VMULPD Y9, Y9, Y10  // s^2
-	VMULPD Y10, Y10, Y11 // s^4
-
-	VMOVUPD     LG7, Y2
-	VFMADD213PD LG5, Y11, Y2
-	VFMADD213PD LG3, Y11, Y2
-	VFMADD213PD LG1, Y11, Y2
-	VMULPD      Y10, Y2, Y2 // t1
-	VMOVUPD     LG6, Y3
-	VFMADD213PD LG4, Y11, Y3
-	VFMADD213PD LG2, Y11, Y3
-	VMULPD      Y11, Y3, Y3 // t2
-	VADDPD      Y3, Y2, Y2  // R
-
-	VMULPD      Y8, Y8, Y3
-	VMULPD      HALF, Y3, Y3 // hfsq
-	VADDPD      Y3, Y2, Y2   // hfsq + R
-	VMULPD      LN2LO, Y7, Y4
-	VFMADD231PD Y2, Y9, Y4   // s*(hfsq+R) + k*ln2lo
-	VSUBPD      Y4, Y3, Y3
-	VSUBPD      Y8, Y3, Y3
-	VMULPD      LN2HI, Y7, Y4
-	VSUBPD      Y3, Y4, Y4   // log1p(e)
-
-	VMAXPD    Y0, Y12, Y5    // max(0, x); NaN stays NaN
-	VADDPD    Y4, Y5, Y5
-	VCMPPD    $0x1e, TWENTY, Y0, Y7
-	VBLENDVPD Y7, Y0, Y5, Y5 // x > 20: x
-	VCMPPD    $0x11, NEGMAX, Y0, Y7
-	VANDNPD   Y5, Y7, Y5     // x < -708: 0
-	VMOVUPD   Y5, (DI)
-	ADDQ      $32, SI
-	ADDQ      $32, DI
-	DECQ      CX
-	JNZ       softplus_loop
-
-softplus_done:
-	VZEROUPPER
-	RET
 
 // func mulSoftplusDerivAVX2(dst, u, h *float64, n int)
 // dst[i] *= sigmoid(u[i]) = -expm1(-h[i]) with h = softplus(u), and 1 where u > 20.

@@ -7,6 +7,4 @@ package layers
 // useAsm is false: there are no kernels. (A variable, as on amd64, for the tests.)
 var useAsm = false
 
-func vecTanh(y, x []float64) int                { return 0 }
-func vecSoftplus(y, x []float64) int            { return 0 }
 func vecMulSoftplusDeriv(g, u, h []float64) int { return 0 }
