@@ -123,6 +123,9 @@ func (a Builtin) Apply(y, x []float64) {
 	}
 }
 
+// chunk is the length of the stack buffers of MulDeriv.
+const chunk = 256
+
 // sigmoidParts returns s = sigmoid(x) and q = 1 - s = sigmoid(-x), both with full relative
 // accuracy.
 func sigmoidParts(x float64) (s, q float64) {
@@ -144,14 +147,18 @@ func (a Builtin) MulDeriv(g, x, y []float64) {
 			g[i] *= 1 - v*v
 		}
 	case Softplus:
-		// sigmoid(x) = 1 - e^-softplus(x) = -expm1(-y), accurate for every sign of x.
-		k := vecMulSoftplusDeriv(g, x, y)
-		for i, v := range x[k:] {
-			i += k
-			if v > 20 {
-				continue
+		// softplus' = sigmoid, and 1 where softplus(x) = x (as PyTorch).
+		var buf [chunk]float64
+		for lo := 0; lo < len(g); lo += chunk {
+			hi := min(lo+chunk, len(g))
+			sg, xs, gs := buf[:hi-lo], x[lo:hi], g[lo:hi]
+			kernels.Sigmoid(sg, xs)
+			for i, v := range xs {
+				if v > 20 {
+					continue
+				}
+				gs[i] *= sg[i]
 			}
-			g[i] *= -fexpm1(-y[i])
 		}
 	case Sigmoid:
 		// y(1 - y), as PyTorch: where y rounds near 1 the derivative keeps an absolute
@@ -166,9 +173,16 @@ func (a Builtin) MulDeriv(g, x, y []float64) {
 			}
 		}
 	case Swish:
-		for i, v := range x {
-			s, q := sigmoidParts(v)
-			g[i] *= s * (1 + v*q)
+		// s (1 + x (1 - s)) with s = sigmoid(x).
+		var buf [chunk]float64
+		for lo := 0; lo < len(g); lo += chunk {
+			hi := min(lo+chunk, len(g))
+			sg, xs, gs := buf[:hi-lo], x[lo:hi], g[lo:hi]
+			kernels.Sigmoid(sg, xs)
+			for i, v := range xs {
+				s := sg[i]
+				gs[i] *= s + v*(s-s*s)
+			}
 		}
 	case Sin:
 		for i, v := range x {

@@ -59,21 +59,24 @@
 // Activations (activation.go). Apply, MulDeriv (the backward pass: g *= sigma'(u)),
 // Deriv and Deriv2 (sigma' and sigma” as slices) take both the pre-activation u and the
 // output h = sigma(u), so each can use the cheaper or more accurate of the two (tanh'
-// = 1 - h², softplus' = -expm1(-h), sigmoid and swish from u). Forward-mode products
+// = 1 - h², sigmoid' = h - h², softplus' and swish' from sigmoid(u)). Forward-mode products
 // through a layer, as the exact trace of a CNF needs them, are: for a tangent ẋ,
 // u̇ = ẋ·W (times the gate for ConcatSquash), ḣ = sigma'(u)·u̇; their reverse-mode
 // derivative brings in sigma”(u), which Deriv2 gives (see cnf_eval.go).
 //
-// Matrix products (gemm.go). mulNN (c += a·b), mulTN (c += aᵀ·b) and mulNT (c += a·bᵀ,
-// optionally through a transposed copy of b) are the only products; on amd64 with AVX2
-// and FMA they run a 4×8 register-tiled assembly panel (kernels_amd64.s), elsewhere (or
-// with -tags purego) register-blocked Go loops.
+// Matrix products (gemm.go). mulNN (c += a·b), mulTN (c += aᵀ·b) and mulNT (c += a·bᵀ)
+// are the only products, named for the evaluators of this package; they and the layers'
+// own passes (which use the overwriting forms and the fused x·W + b) run
+// internal/kernels: register-tiled AVX-512 or AVX2/FMA micro-kernels, portable Go
+// elsewhere or with -tags purego.
 //
-// Elementary functions (fastmath.go, kernels_amd64.s). tanh, exp, expm1, softplus and
-// sigmoid are table-driven in scalar Go (2-3 ulp) and polynomial in the AVX2 kernels
-// (tanh 2 ulp, softplus 1 ulp over the tested grids), tested against 160-bit references.
-// Softplus returns x above 20 (as PyTorch); the AVX2 softplus flushes results below
-// e^-708 to zero.
+// Elementary functions. The activations tanh, softplus, sigmoid and swish (and the
+// backward passes of softplus and swish, through sigmoid on a stack buffer) run
+// internal/kernels' vector functions, within 2 ulp (tanh) and 1 ulp (softplus) of
+// 160-bit references over the tested grids. Softplus returns x above 20, as PyTorch does.
+// The remaining scalar needs (ELU, the ConcatSquash gate, second derivatives) use the
+// table-driven exp and expm1 of fastmath.go (1 ulp), two to three times faster than
+// package math.
 //
 // References:
 //
@@ -84,7 +87,5 @@
 //   - Glorot, Bengio (2010), "Understanding the difficulty of training deep feedforward
 //     neural networks" (the initialization).
 //   - Tang (1989), "Table-driven implementation of the exponential function in IEEE
-//     floating-point arithmetic" (the scalar exponential behind the activations).
-//   - Goto, van de Geijn (2008), "Anatomy of high-performance matrix multiplication"
-//     (the register-tiled product kernel).
+//     floating-point arithmetic" (the scalar exponential of fastmath.go).
 package layers

@@ -6,19 +6,6 @@ import (
 	"testing"
 )
 
-// withKernels runs f with the assembly kernels on (when the CPU has them) and off.
-func withKernels(t *testing.T, f func(t *testing.T)) {
-	t.Helper()
-	saved := useAsm
-	defer func() { useAsm = saved }()
-	if saved {
-		useAsm = true
-		t.Run("kernels", f)
-	}
-	useAsm = false
-	t.Run("portable", f)
-}
-
 func naiveMul(m, k, n int, at func(i, l int) float64, bt func(l, j int) float64) []float64 {
 	c := make([]float64, m*n)
 	for i := 0; i < m; i++ {
@@ -78,11 +65,11 @@ func checkProduct(t *testing.T, form string, m, k, n int, got, c0, prod []float6
 	}
 }
 
-// TestVectorActivations checks the activations as they run on slices (the AVX2 kernels on
-// whole groups of four, the scalar code on the rest) against high-precision references,
-// at special values and at every slice length up to 9.
+// TestVectorActivations checks the activations as they run on slices (internal/kernels'
+// vector code on whole vectors, padded or scalar code on the rest) against high-precision
+// references, at special values and at every slice length up to 9, and the softplus
+// derivative against its formula.
 func TestVectorActivations(t *testing.T) {
-	// The high-precision references are slow: compute them once for both runs.
 	xs := grid(25, 4000)
 	tanhRef := make([]float64, len(xs))
 	for i, x := range xs {
@@ -95,108 +82,106 @@ func TestVectorActivations(t *testing.T) {
 			spRef[i] = refSoftplus(x)
 		}
 	}
-	withKernels(t, func(t *testing.T) {
-		y := make([]float64, len(xs))
-		Tanh.Apply(y, xs)
-		worst := 0.0
-		for i := range xs {
-			worst = math.Max(worst, ulps(y[i], tanhRef[i]))
+	y := make([]float64, len(xs))
+	Tanh.Apply(y, xs)
+	worst := 0.0
+	for i := range xs {
+		worst = math.Max(worst, ulps(y[i], tanhRef[i]))
+	}
+	t.Logf("tanh: worst %.2f ulp", worst)
+	if worst > 3 {
+		t.Errorf("tanh: worst error %.2f ulp", worst)
+	}
+	y = make([]float64, len(sp))
+	Softplus.Apply(y, sp)
+	worst = 0
+	for i, x := range sp {
+		if x > -700 {
+			worst = math.Max(worst, ulps(y[i], spRef[i]))
 		}
-		t.Logf("tanh: worst %.2f ulp", worst)
-		if worst > 3 {
-			t.Errorf("tanh: worst error %.2f ulp", worst)
-		}
-		y = make([]float64, len(sp))
-		Softplus.Apply(y, sp)
-		worst = 0
-		for i, x := range sp {
-			if x > -700 {
-				worst = math.Max(worst, ulps(y[i], spRef[i]))
-			}
-		}
-		t.Logf("softplus: worst %.2f ulp", worst)
-		if worst > 3 {
-			t.Errorf("softplus: worst error %.2f ulp", worst)
-		}
+	}
+	t.Logf("softplus: worst %.2f ulp", worst)
+	if worst > 3 {
+		t.Errorf("softplus: worst error %.2f ulp", worst)
+	}
 
-		nan, inf := math.NaN(), math.Inf(1)
-		negz := math.Copysign(0, -1)
-		specials := []float64{0, negz, 5e-324, -5e-324, 1e-300, -1e-300, 19.9, -19.9, 20, -20, 20.5, -20.5,
-			700, -700, 708, -708, 709, -709, 800, -800, inf, -inf, nan}
-		in := make([]float64, 0, 4*len(specials))
-		for _, s := range specials {
-			in = append(in, s, s, s, s) // whole groups of four hit the kernels
-		}
-		out := make([]float64, len(in))
-		for _, c := range []struct {
-			act Builtin
-			ref func(float64) float64
-		}{
-			{Tanh, math.Tanh},
-			{Softplus, func(x float64) float64 {
-				switch {
-				case x > 20 || math.IsNaN(x):
-					return x
-				case x < -708:
-					return 0 // either 0 or e^x is fine this far down
-				}
-				return refSoftplus(x)
-			}},
-		} {
-			c.act.Apply(out, in)
-			for i, x := range in {
-				want := c.ref(x)
-				got := out[i]
-				if c.act == Softplus && x < -708 && got != 0 && got != math.Exp(x) {
-					t.Errorf("%v(%g) = %g, want 0 or e^x", c.act, x, got)
-					continue
-				}
-				if c.act == Softplus && x < -708 {
-					continue
-				}
-				if math.IsNaN(want) != math.IsNaN(got) || (!math.IsNaN(want) && ulps(got, want) > 3) ||
-					(want == 0 && math.Signbit(want) != math.Signbit(got)) {
-					t.Errorf("%v(%g) = %g, want %g", c.act, x, got, want)
-				}
+	nan, inf := math.NaN(), math.Inf(1)
+	negz := math.Copysign(0, -1)
+	specials := []float64{0, negz, 5e-324, -5e-324, 1e-300, -1e-300, 19.9, -19.9, 20, -20, 20.5, -20.5,
+		700, -700, 708, -708, 709, -709, 800, -800, inf, -inf, nan}
+	in := make([]float64, 0, 8*len(specials))
+	for _, s := range specials {
+		in = append(in, s, s, s, s, s, s, s, s) // whole vectors hit the kernels
+	}
+	out := make([]float64, len(in))
+	for _, c := range []struct {
+		act Builtin
+		ref func(float64) float64
+	}{
+		{Tanh, math.Tanh},
+		{Softplus, func(x float64) float64 {
+			switch {
+			case x > 20 || math.IsNaN(x):
+				return x
+			case x < -708:
+				return 0 // either 0 or e^x is fine this far down
+			}
+			return refSoftplus(x)
+		}},
+	} {
+		c.act.Apply(out, in)
+		for i, x := range in {
+			want := c.ref(x)
+			got := out[i]
+			if c.act == Softplus && x < -708 && got != 0 && got != math.Exp(x) {
+				t.Errorf("%v(%g) = %g, want 0 or e^x", c.act, x, got)
+				continue
+			}
+			if c.act == Softplus && x < -708 {
+				continue
+			}
+			if math.IsNaN(want) != math.IsNaN(got) || (!math.IsNaN(want) && ulps(got, want) > 3) ||
+				(want == 0 && math.Signbit(want) != math.Signbit(got)) {
+				t.Errorf("%v(%g) = %g, want %g", c.act, x, got, want)
 			}
 		}
+	}
 
-		// Tails: every length agrees with package math to a few ulp.
-		rng := rand.New(rand.NewPCG(8, 9))
-		for n := 0; n <= 9; n++ {
-			x := randSlice(rng, n, 4)
-			for _, act := range []Builtin{Tanh, Softplus} {
-				yv := make([]float64, n)
-				act.Apply(yv, x)
-				for i, v := range x {
-					want := math.Tanh(v)
-					if act == Softplus {
-						want = math.Log1p(math.Exp(v))
-					}
-					if ulps(yv[i], want) > 4 {
-						t.Errorf("%v len %d [%d]: %g vs scalar %g", act, n, i, yv[i], want)
-					}
+	// Tails: every length agrees with package math to a few ulp.
+	rng := rand.New(rand.NewPCG(8, 9))
+	for n := 0; n <= 9; n++ {
+		x := randSlice(rng, n, 4)
+		for _, act := range []Builtin{Tanh, Softplus} {
+			yv := make([]float64, n)
+			act.Apply(yv, x)
+			for i, v := range x {
+				want := math.Tanh(v)
+				if act == Softplus {
+					want = math.Log1p(math.Exp(v))
+				}
+				if ulps(yv[i], want) > 4 {
+					t.Errorf("%v len %d [%d]: %g vs scalar %g", act, n, i, yv[i], want)
 				}
 			}
 		}
+	}
 
-		// The softplus derivative (sigmoid) against the scalar formula.
-		u := append(grid(30, 500), 20, 20.5, -30, 0)
-		h := make([]float64, len(u))
-		Softplus.Apply(h, u)
-		g := make([]float64, len(u))
-		for i := range g {
-			g[i] = 1
+	// The softplus derivative (sigmoid) against the scalar formula.
+	u := append(grid(30, 500), 20, 20.5, -30, 0)
+	h := make([]float64, len(u))
+	Softplus.Apply(h, u)
+	g := make([]float64, len(u))
+	for i := range g {
+		g[i] = 1
+	}
+	Softplus.MulDeriv(g, u, h)
+	for i, x := range u {
+		want := 1.0
+		if x <= 20 {
+			want = 1 / (1 + math.Exp(-x))
 		}
-		Softplus.MulDeriv(g, u, h)
-		for i, x := range u {
-			want := 1.0
-			if x <= 20 {
-				want = 1 / (1 + math.Exp(-x))
-			}
-			if ulps(g[i], want) > 8 && math.Abs(g[i]-want) > 1e-300 {
-				t.Errorf("softplus'(%g) = %.17g, want %.17g", x, g[i], want)
-			}
+		if ulps(g[i], want) > 8 && math.Abs(g[i]-want) > 1e-300 {
+			t.Errorf("softplus'(%g) = %.17g, want %.17g", x, g[i], want)
 		}
-	})
+	}
 }

@@ -102,9 +102,7 @@ func fdCheck(x, an []float64, phi func() float64) (relErr float64, worst int) {
 
 // TestVJPFiniteDifferences checks a^T df/dz and a^T df/dtheta of every configuration
 // against central differences of a·f, for several batch sizes.
-func TestVJPFiniteDifferences(t *testing.T) { withKernels(t, testVJPFiniteDifferences) }
-
-func testVJPFiniteDifferences(t *testing.T) {
+func TestVJPFiniteDifferences(t *testing.T) {
 	for ci, c := range netCases() {
 		for _, batch := range []int{1, 3, 8} {
 			t.Run(fmt.Sprintf("%s/batch%d", c.name, batch), func(t *testing.T) {
@@ -252,9 +250,7 @@ func TestActivationValues(t *testing.T) {
 // TestForwardAgainstGorgonia runs every configuration as Gorgonia operations (FwdAt) on a
 // TapeMachine and compares the output and the gradients that gorgonia.Grad computes for
 // the loss sum(a * f) with the native Forward and VJP.
-func TestForwardAgainstGorgonia(t *testing.T) { withKernels(t, testForwardAgainstGorgonia) }
-
-func testForwardAgainstGorgonia(t *testing.T) {
+func TestForwardAgainstGorgonia(t *testing.T) {
 	for ci, c := range netCases() {
 		t.Run(c.name, func(t *testing.T) {
 			const batch = 6
