@@ -212,6 +212,7 @@ func (r *nodeRun) reversibleBackward(yN, yhN []float64, tape *nodeTape, gz, gL [
 	// G_{k+1}; dwk is dW_k.
 	for k := K; k >= 0; k-- {
 		var hk, hkm float64
+		recon := false
 		if k < K {
 			hk = op.times[k+1] - op.times[k]
 			copy(dwk, dwkm)
@@ -219,13 +220,7 @@ func (r *nodeRun) reversibleBackward(yN, yhN []float64, tape *nodeTape, gz, gL [
 				copy(y, tape.y[k*m:(k+1)*m])
 				copy(yh, tape.yh[k*m:(k+1)*m])
 			} else {
-				// yh_k = 2 y_{k+1} - yh_{k+1} - h_k F_{k+1} - dW_k G_{k+1}; y holds y_{k+1}.
-				for i, w := range dwk {
-					yh[i] = 2*y[i] - yh[i] - hk*Fn[i] - w*Gn[i]
-				}
-				for i := n; i < m; i++ {
-					yh[i] = 2*y[i] - yh[i] - hk*Fn[i]
-				}
+				recon = true
 			}
 		}
 		dwkm = zero
@@ -233,44 +228,63 @@ func (r *nodeRun) reversibleBackward(yN, yhN []float64, tape *nodeTape, gz, gL [
 			hkm = op.times[k] - op.times[k-1]
 			dwkm, _ = inc.next()
 		}
-		for i := range yb {
-			yb[i] = ybN[i] + 2*yhbN[i]
-		}
-		for next >= 0 && op.outAt[next] == k {
-			addTo(yb[:n], gz[next*n:(next+1)*n])
+		// The incoming gradients of the outputs at grid point k (one time at most, as
+		// output times are distinct grid points).
+		var gk, gLk []float64
+		if next >= 0 && op.outAt[next] == k {
+			gk = gz[next*n : (next+1)*n]
 			if s.kl {
-				addTo(yb[n:], gL[next*op.batch:(next+1)*op.batch])
+				gLk = gL[next*op.batch : (next+1)*op.batch]
 			}
 			next--
 		}
+		// One pass: reconstruct yh_k = 2 y_{k+1} - yh_{k+1} - h_k F_{k+1} - dW_k G_{k+1}
+		// (y holds y_{k+1}), then ybar_k, Fbar_k, Gbar_k.
+		hm, hmm := 0.5*hk, 0.5*hkm
 		for i, w := range dwk {
+			if recon {
+				yh[i] = 2*y[i] - yh[i] - hk*Fn[i] - w*Gn[i]
+			}
+			ybi := ybN[i] + 2*yhbN[i]
+			if gk != nil {
+				ybi += gk[i]
+			}
+			yb[i] = ybi
 			c := yhbN[i] + 0.5*ybN[i]
-			Fb[i] = hk*c + 0.5*hkm*yb[i]
-			Gb[i] = w*c + 0.5*dwkm[i]*yb[i]
+			Fb[i] = hk*c + hmm*ybi
+			Gb[i] = w*c + 0.5*dwkm[i]*ybi
 		}
 		for i := n; i < m; i++ {
-			Fb[i] = hk*(yhbN[i]+0.5*ybN[i]) + 0.5*hkm*yb[i]
+			if recon {
+				yh[i] = 2*y[i] - yh[i] - hk*Fn[i]
+			}
+			ybi := ybN[i] + 2*yhbN[i]
+			if gLk != nil {
+				ybi += gLk[i-n]
+			}
+			yb[i] = ybi
+			Fb[i] = hk*(yhbN[i]+0.5*ybN[i]) + hmm*ybi
 		}
 		var fOut, gOut []float64
 		if tape == nil {
 			fOut, gOut = F, Gk
 		}
-		// yhbar_k = -yhbar_{k+1} + VJPs; the VJPs overwrite yhb[:n].
-		s.vjp(fOut, gOut, yhb[:n], dth, op.times[k], yh[:n], Fb, Gb, true)
-		for i := range yhb[:n] {
-			yhb[i] -= yhbN[i]
+		// yhbar_k = -yhbar_{k+1} + VJPs (rest is a part the VJPs left to add), and in
+		// the same pass y_k = y_{k+1} - h_k (F_k + F_{k+1})/2 - dW_k (G_k + G_{k+1})/2.
+		rest := s.vjpSplit(fOut, gOut, yhb[:n], dth, op.times[k], yh[:n], Fb, Gb)
+		if rest == nil {
+			rest = zero
+		}
+		for i, w := range dwk {
+			yhb[i] += rest[i] - yhbN[i]
+			if recon {
+				y[i] -= hm*(F[i]+Fn[i]) + 0.5*(Gk[i]+Gn[i])*w
+			}
 		}
 		for i := n; i < m; i++ {
 			yhb[i] = -yhbN[i]
-		}
-		if tape == nil && k < K {
-			// y_k = y_{k+1} - h_k (F_k + F_{k+1})/2 - dW_k (G_k + G_{k+1})/2
-			hh := 0.5 * hk
-			for i, w := range dwk {
-				y[i] -= hh*(F[i]+Fn[i]) + 0.5*(Gk[i]+Gn[i])*w
-			}
-			for i := n; i < m; i++ {
-				y[i] -= hh * (F[i] + Fn[i])
+			if recon {
+				y[i] -= hm * (F[i] + Fn[i])
 			}
 		}
 		ybN, yb = yb, ybN

@@ -16,22 +16,29 @@ func TestAdjointGBMExactPathwise(t *testing.T) {
 	cases := []struct {
 		calc        Calculus
 		method, adj Method
+		tree        bool
 	}{
-		{Ito, Euler, Midpoint},
-		{Ito, Milstein, Midpoint},
-		{Ito, Euler, EulerHeun},
-		{Stratonovich, Midpoint, Midpoint},
-		{Stratonovich, Heun, Heun},
-		{Stratonovich, EulerHeun, EulerHeun},
-		{Stratonovich, ReversibleHeun, ReversibleHeun},
-		{Stratonovich, ReversibleHeun, Midpoint},
+		{Ito, Euler, Midpoint, true},
+		{Ito, Euler, Midpoint, false},
+		{Ito, Milstein, Midpoint, false},
+		{Ito, Euler, EulerHeun, false},
+		{Stratonovich, Midpoint, Midpoint, false},
+		{Stratonovich, Heun, Heun, false},
+		{Stratonovich, EulerHeun, EulerHeun, false},
+		{Stratonovich, ReversibleHeun, ReversibleHeun, false},
+		{Stratonovich, ReversibleHeun, ReversibleHeun, true},
+		{Stratonovich, ReversibleHeun, Midpoint, false},
 	}
 	for _, c := range cases {
-		t.Run(fmt.Sprintf("%v/%s/%s", c.calc, c.method, c.adj), func(t *testing.T) {
+		bm := IntervalPath
+		if c.tree {
+			bm = TreePath
+		}
+		t.Run(fmt.Sprintf("%v/%s/%s/%v", c.calc, c.method, c.adj, bm), func(t *testing.T) {
 			var prev float64
 			for _, dt := range []float64{1e-2, 1e-3} {
 				p := newGBM(t, batch, dim, batch*dim, T, false, WithCalculus(c.calc), WithMethod(c.method),
-					WithAdjointMethod(c.adj), WithStep(dt), WithSeed(7))
+					WithAdjointMethod(c.adj), WithStep(dt), WithSeed(7), WithBrownian(bm, 0))
 				_, g := runGrads(t, lastSum(t, p.zs, nil), []*G.Node{p.y0, p.mu, p.sigma}, false)
 				ey0, emu, esig := exactGBMGrads(t, p, T, c.calc)
 				e := []float64{relErr(g[0], ey0), relErr(g[1], emu), relErr(g[2], esig)}

@@ -121,6 +121,24 @@ func (s *nodeSys) vjp(fOut, gOut, dz, dth []float64, t float64, z, cf, cg []floa
 	}
 }
 
+// vjpSplit is vjp with over: it overwrites dz with the VJPs, except that it may leave
+// one n-vector to the caller to add (returned; nil when dz is complete), which saves
+// a pass when the caller has one to make anyway.
+func (s *nodeSys) vjpSplit(fOut, gOut, dz, dth []float64, t float64, z, cf, cg []float64) []float64 {
+	if s.kl || cf == nil || cg == nil {
+		s.vjp(fOut, gOut, dz, dth, t, z, cf, cg, true)
+		return nil
+	}
+	n := s.n
+	s.f.vjp(sub(fOut, 0, n), dz, s.thf, t, z, cf[:n])
+	s.g.vjp(gOut, s.dz, s.thg, t, z, cg)
+	s.st.NFE++
+	s.st.NFEDiffusion++
+	addTo(dth[:s.pf], s.thf)
+	addTo(dth[s.pf:s.pf+s.pg], s.thg)
+	return s.dz
+}
+
 // vjpKL is vjp (accumulating) with the KL channel: its cotangent reaches f, q and g
 // through u = (f - q)/g.
 func (s *nodeSys) vjpKL(fOut, gOut, dz, dth []float64, t float64, z, cf, cg []float64) {

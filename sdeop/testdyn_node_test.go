@@ -32,7 +32,7 @@ func (d *gbmDyn) Bind(theta [][]float64, batch, dim int) (odeop.Evaluator, error
 	if len(p) != dim && len(p) != batch*dim {
 		return nil, fmt.Errorf("parameter has %d entries, want %d or %d", len(p), dim, batch*dim)
 	}
-	ev := &gbmEval{p: p, dim: len(p)}
+	ev := &gbmEval{p: p}
 	if d.noCorr {
 		return &plainEval{ev}, nil
 	}
@@ -40,8 +40,7 @@ func (d *gbmDyn) Bind(theta [][]float64, batch, dim int) (odeop.Evaluator, error
 }
 
 type gbmEval struct {
-	p   []float64
-	dim int // len(p): the period of the parameter index
+	p []float64 // one value per entry of a row of len(p) entries
 }
 
 // plainEval hides ItoCorrector.
@@ -53,60 +52,71 @@ func (e *plainEval) VJP(f, dz, dth []float64, t float64, z, a []float64) {
 }
 
 func (e *gbmEval) Eval(dst []float64, t float64, z []float64) {
-	d := e.dim
-	for i := 0; i < len(z); i += d {
+	d := len(e.p)
+	for i := 0; i+d <= len(z); i += d {
+		zr, out := z[i:i+d], dst[i:i+d]
 		for k, p := range e.p {
-			dst[i+k] = p * z[i+k]
+			out[k] = p * zr[k]
 		}
 	}
 }
 
 func (e *gbmEval) VJP(f, dz, dth []float64, t float64, z, a []float64) {
-	d := e.dim
+	d := len(e.p)
 	if dth != nil {
 		clear(dth)
+		dth = dth[:d]
 	}
-	for i := 0; i < len(z); i += d {
-		for k, p := range e.p {
-			zi, ai := z[i+k], a[i+k]
-			if f != nil {
-				f[i+k] = p * zi
+	for i := 0; i+d <= len(z); i += d {
+		zr, ar := z[i:i+d], a[i:i+d]
+		if f != nil {
+			fr := f[i : i+d]
+			for k, p := range e.p {
+				fr[k] = p * zr[k]
 			}
-			if dz != nil {
-				dz[i+k] = p * ai
+		}
+		if dz != nil {
+			dr := dz[i : i+d]
+			for k, p := range e.p {
+				dr[k] = p * ar[k]
 			}
-			if dth != nil {
-				dth[k] += ai * zi
+		}
+		if dth != nil {
+			for k := range e.p {
+				dth[k] += ar[k] * zr[k]
 			}
 		}
 	}
 }
 
 func (e *gbmEval) ItoCorrection(dst []float64, t float64, z []float64) {
-	d := e.dim
-	for i := 0; i < len(z); i += d {
+	d := len(e.p)
+	for i := 0; i+d <= len(z); i += d {
+		zr, out := z[i:i+d], dst[i:i+d]
 		for k, p := range e.p {
-			dst[i+k] = 0.5 * p * p * z[i+k]
+			out[k] = 0.5 * p * p * zr[k]
 		}
 	}
 }
 
 func (e *gbmEval) ItoCorrectionVJP(c, dz, dth []float64, t float64, z, a []float64) {
-	d := e.dim
+	d := len(e.p)
 	if dth != nil {
 		clear(dth)
+		dth = dth[:d]
 	}
-	for i := 0; i < len(z); i += d {
+	for i := 0; i+d <= len(z); i += d {
+		zr, ar := z[i:i+d], a[i:i+d]
 		for k, p := range e.p {
-			zi, ai := z[i+k], a[i+k]
+			h := 0.5 * p * p
 			if c != nil {
-				c[i+k] = 0.5 * p * p * zi
+				c[i+k] = h * zr[k]
 			}
 			if dz != nil {
-				dz[i+k] = 0.5 * p * p * ai
+				dz[i+k] = h * ar[k]
 			}
 			if dth != nil {
-				dth[k] += p * ai * zi
+				dth[k] += p * ar[k] * zr[k]
 			}
 		}
 	}
