@@ -56,8 +56,8 @@ func DefaultConfig() Config {
 	return Config{
 		Data: "8gaussians", Hidden: []int{64, 64, 64}, Blocks: 1, Layer: "concatsquash", Act: "tanh", T: 0.5,
 		Rtol: 1e-5, Atol: 1e-5, Trace: "exact", Probe: "rademacher",
-		Iters: 1000, Batch: 256, LR: 5e-3, Seed: 1, Eval: 20000,
-		Out: "cnf2d-out", Grid: 200, Points: 20000, Snaps: 6, Every: 100, Bar: true,
+		Iters: 1000, Batch: 256, LR: 5e-3, Seed: 1, Eval: 10000,
+		Out: "cnf2d-out", Grid: 150, Points: 10000, Snaps: 6, Every: 100, Bar: true,
 	}
 }
 
