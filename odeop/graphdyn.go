@@ -221,13 +221,15 @@ func (ev *graphEvaluator) Eval(dst []float64, t float64, z []float64) {
 }
 
 func (ev *graphEvaluator) VJP(f, dz, dtheta []float64, t float64, z, a []float64) {
+	if f != nil {
+		// Gorgonia's backward ops may overwrite forward values in place (tanh's does), so
+		// f comes from the forward graph.
+		ev.Eval(f, t, z)
+	}
 	hf := ev.vjp
 	ev.syncScalars(hf)
 	copy(hf.abuf, a)
 	hf.run(t, z)
-	if f != nil {
-		copyValue(f, hf.out.Value())
-	}
 	if dz != nil {
 		if hf.grads[0] != nil {
 			copyValue(dz, hf.grads[0].Value())

@@ -512,3 +512,26 @@ func TestTrainingReducesLoss(t *testing.T) {
 		t.Errorf("loss fell from %.4g to %.4g, less than 10x", first, last)
 	}
 }
+
+// TestGraphDynamicsVJPValue: the f returned by the graph path's VJP is f(t, z) even when
+// the network ends in tanh (whose Gorgonia gradient overwrites its output in place).
+func TestGraphDynamicsVJPValue(t *testing.T) {
+	g := G.NewGraph()
+	W := matNode(g, "W", 3, 3, randSlice(rand.New(rand.NewSource(30)), 9, 1))
+	f := NewGraphDynamics(G.Nodes{W}, func(t, z *G.Node, ps G.Nodes) (*G.Node, error) {
+		return G.Tanh(G.Must(G.Mul(G.Must(G.Tanh(z)), ps[0])))
+	})
+	ev, err := f.Bind([][]float64{W.Value().Data().([]float64)}, 2, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	z := []float64{0.3, -1, 2, 0.5, 0.1, -0.7}
+	a := []float64{1, 2, 3, -1, 0.5, 0.25}
+	want := make([]float64, 6)
+	ev.Eval(want, 0, z)
+	got := make([]float64, 6)
+	ev.VJP(got, make([]float64, 6), make([]float64, 9), 0, z, a)
+	if e := relErr(got, want); e > 1e-15 {
+		t.Errorf("VJP's f %v, Eval %v", got, want)
+	}
+}
