@@ -25,8 +25,10 @@
 // register and step, the scheme of Goto and van de Geijn ("Anatomy of high-performance
 // matrix multiplication", ACM TOMS 34(3), 2008) without the packing, which the small
 // matrices of a dynamics network do not repay; only A·Bᵀ packs Bᵀ, one column panel at a
-// time, into a buffer on the stack. Column edges are masked loads and stores, so every
-// shape takes the same code.
+// time, into a buffer on the stack. The last 1 to 7 columns take kernels of exactly their
+// width (chunks of 4, 2 and 1 doubles): masked loads and stores would be simpler, but one
+// whose masked-off lanes lie across a page boundary costs thousands of cycles on the AMD
+// Zen 5 we measured, and a matrix can end anywhere.
 //
 // # Elementwise functions
 //
@@ -38,5 +40,14 @@
 // of x, softplus is max(x, 0) + log1p(e^-|x|) (and x itself above 20, as PyTorch has it)
 // with log1p in the form of fdlibm, and sigmoid is 1/(1 + e^-x). Arguments outside the
 // range the vector code covers (NaN, and the few where exp overflows or underflows to
-// subnormals) are handed to package math one by one.
+// subnormals) send their vector to the scalar code, which executes the same operations
+// (so that a result never depends on the path that computed it) and scales the
+// exponential with math.Ldexp where it must.
+//
+// # Paths
+//
+// On amd64 the AVX-512 kernels run where the CPU and the operating system support
+// AVX-512F, the AVX2 ones where they support AVX2 and FMA; the build tag purego, any other
+// architecture or an older CPU leave the portable Go loops (the tests run every path the
+// machine has).
 package kernels

@@ -7,26 +7,38 @@ package kernels
 // The micro-kernels of gemm_amd64.s (see gen_gemm.go). Each computes one column panel of
 // C (m×w) over all its rows, C[i][j] (mode) Σ_l a[i*rsa + l*csa]·b[l*ldb + j] for
 // l < k (k ≥ 1), with C[i][j] at c[i*ldc + j] and strides in elements; mode is modeSet,
-// modeAcc or modeBias (bias[j] in every row). mask selects the w columns: bits for the
-// AVX-512 kernels, a pointer to four lanes (all ones or zero) for the masked AVX2 ones.
+// modeAcc or modeBias (bias[j] in every row). The width w of the panel is in the name:
+// 16 and 8 (AVX-512), 8 (AVX2), and 1 to 7 (AVX2 and FMA, for the last columns).
 
 //go:noescape
-func gemm16Z(c, a, b, bias *float64, m, k, ldc, rsa, csa, ldb int, mask uint64, mode int)
+func gemm16Z(c, a, b, bias *float64, m, k, ldc, rsa, csa, ldb, mode int)
 
 //go:noescape
-func gemm8Z(c, a, b, bias *float64, m, k, ldc, rsa, csa, ldb int, mask uint64, mode int)
+func gemm8Z(c, a, b, bias *float64, m, k, ldc, rsa, csa, ldb, mode int)
 
 //go:noescape
-func gemm8Y(c, a, b, bias *float64, m, k, ldc, rsa, csa, ldb int, mask *int64, mode int)
+func gemm8Y(c, a, b, bias *float64, m, k, ldc, rsa, csa, ldb, mode int)
 
 //go:noescape
-func gemm8YM(c, a, b, bias *float64, m, k, ldc, rsa, csa, ldb int, mask *int64, mode int)
+func gemm1E(c, a, b, bias *float64, m, k, ldc, rsa, csa, ldb, mode int)
 
 //go:noescape
-func gemm4YM(c, a, b, bias *float64, m, k, ldc, rsa, csa, ldb int, mask *int64, mode int)
+func gemm2E(c, a, b, bias *float64, m, k, ldc, rsa, csa, ldb, mode int)
 
-// laneMask[4-w:8-w] is the AVX2 mask of the first w lanes, 0 ≤ w ≤ 4.
-var laneMask = [8]int64{-1, -1, -1, -1, 0, 0, 0, 0}
+//go:noescape
+func gemm3E(c, a, b, bias *float64, m, k, ldc, rsa, csa, ldb, mode int)
+
+//go:noescape
+func gemm4E(c, a, b, bias *float64, m, k, ldc, rsa, csa, ldb, mode int)
+
+//go:noescape
+func gemm5E(c, a, b, bias *float64, m, k, ldc, rsa, csa, ldb, mode int)
+
+//go:noescape
+func gemm6E(c, a, b, bias *float64, m, k, ldc, rsa, csa, ldb, mode int)
+
+//go:noescape
+func gemm7E(c, a, b, bias *float64, m, k, ldc, rsa, csa, ldb, mode int)
 
 // ntBlock is the depth of the panels of Bᵀ that gemmNTAsm packs on the stack.
 const ntBlock = 256
@@ -42,31 +54,43 @@ func biasAt(bias []float64, j, mode int) *float64 {
 // gemmAsm computes C (m×n) (mode) A·B with C[i][j] = c[i*ldc+j], A(i, l) = a[i*rsa+l*csa],
 // B[l][j] = b[l*ldb+j], all dimensions positive, and reports whether it could.
 func gemmAsm(c []float64, ldc int, a []float64, rsa, csa int, b []float64, ldb int, bias []float64, m, k, n, mode int) bool {
-	switch {
-	case hasAVX512:
-		for j := 0; j < n; j += 16 {
-			w := min(n-j, 16)
-			if w > 8 {
-				gemm16Z(&c[j], &a[0], &b[j], biasAt(bias, j, mode), m, k, ldc, rsa, csa, ldb, 1<<w-1, mode)
-			} else {
-				gemm8Z(&c[j], &a[0], &b[j], biasAt(bias, j, mode), m, k, ldc, rsa, csa, ldb, 1<<w-1, mode)
-			}
-		}
-		return true
-	case hasAVX2:
-		j := 0
-		for ; j+8 <= n; j += 8 {
-			gemm8Y(&c[j], &a[0], &b[j], biasAt(bias, j, mode), m, k, ldc, rsa, csa, ldb, nil, mode)
-		}
-		switch w := n - j; {
-		case w > 4:
-			gemm8YM(&c[j], &a[0], &b[j], biasAt(bias, j, mode), m, k, ldc, rsa, csa, ldb, &laneMask[8-w], mode)
-		case w > 0:
-			gemm4YM(&c[j], &a[0], &b[j], biasAt(bias, j, mode), m, k, ldc, rsa, csa, ldb, &laneMask[4-w], mode)
-		}
-		return true
+	if !hasAVX2 {
+		return false
 	}
-	return false
+	j := 0
+	if hasAVX512 {
+		for ; j+16 <= n; j += 16 {
+			gemm16Z(&c[j], &a[0], &b[j], biasAt(bias, j, mode), m, k, ldc, rsa, csa, ldb, mode)
+		}
+		if j+8 <= n {
+			gemm8Z(&c[j], &a[0], &b[j], biasAt(bias, j, mode), m, k, ldc, rsa, csa, ldb, mode)
+			j += 8
+		}
+	} else {
+		for ; j+8 <= n; j += 8 {
+			gemm8Y(&c[j], &a[0], &b[j], biasAt(bias, j, mode), m, k, ldc, rsa, csa, ldb, mode)
+		}
+	}
+	if j < n {
+		pc, pb, pbias := &c[j], &b[j], biasAt(bias, j, mode)
+		switch n - j {
+		case 1:
+			gemm1E(pc, &a[0], pb, pbias, m, k, ldc, rsa, csa, ldb, mode)
+		case 2:
+			gemm2E(pc, &a[0], pb, pbias, m, k, ldc, rsa, csa, ldb, mode)
+		case 3:
+			gemm3E(pc, &a[0], pb, pbias, m, k, ldc, rsa, csa, ldb, mode)
+		case 4:
+			gemm4E(pc, &a[0], pb, pbias, m, k, ldc, rsa, csa, ldb, mode)
+		case 5:
+			gemm5E(pc, &a[0], pb, pbias, m, k, ldc, rsa, csa, ldb, mode)
+		case 6:
+			gemm6E(pc, &a[0], pb, pbias, m, k, ldc, rsa, csa, ldb, mode)
+		default:
+			gemm7E(pc, &a[0], pb, pbias, m, k, ldc, rsa, csa, ldb, mode)
+		}
+	}
+	return true
 }
 
 // gemmNTAsm computes c (m×k) (mode) a (m×n)·bᵀ for b (k×n), all dimensions positive: for

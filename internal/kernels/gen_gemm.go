@@ -3,7 +3,7 @@
 // gen_gemm writes gemm_amd64.s, the register-blocked micro-kernels of the matrix products.
 // Run it with `go generate` in this folder (see gemm_amd64.go).
 //
-// Every kernel computes one column panel of C (m×w, w ≤ panel width) over all its rows:
+// Every kernel computes one column panel of C (m×w, w its fixed width) over all its rows:
 //
 //	C[i][j] (=, +=, = bias[j] +) Σ_l A(i, l) · B[l][j],   A(i, l) = a[i*rsa + l*csa],
 //	                                                      B[l][j] = b[l*ldb + j],
@@ -12,9 +12,16 @@
 // The general strides of A give the three layouts of a dense layer from one kernel: A·B
 // (rsa = k, csa = 1), Aᵀ·B (rsa = 1, csa = k) and, after packing Bᵀ, A·Bᵀ. Rows are taken
 // in tiles of MR (the first entry of the list) while they last, then once each in the
-// smaller tiles that make up the remainder. Each tile keeps MR × NV vector accumulators in
-// registers; one step of the inner loop loads NV vectors of B and broadcasts MR entries
-// of A, for MR·NV fused multiply-adds.
+// smaller tiles that make up the remainder. A row of the panel is a list of chunks of 8
+// (zmm), 4 (ymm), 2 (xmm) or 1 double(s); each tile keeps MR accumulators per chunk in
+// registers, and one step of the inner loop loads the chunks of a row of B and broadcasts
+// MR entries of A, for one fused multiply-add per accumulator.
+//
+// No access is masked: every load and store covers exactly the columns of the panel. (A
+// masked access whose masked-off part lies across a page boundary costs thousands of
+// cycles on the AMD Zen 5 we measured, even when the next page is mapped, and the end of a
+// matrix can be anywhere.) The narrow panels (1 to 7 columns) use only AVX2 and FMA, so
+// they serve both instruction sets.
 package main
 
 import (
@@ -25,9 +32,8 @@ import (
 
 type kernel struct {
 	name    string
-	zmm     bool  // AVX-512 (8 doubles a vector, K-register masks) or AVX2 (4 doubles)
-	nv      int   // vectors per row
-	masked  bool  // AVX2: the last vector of the panel is masked (Y15); AVX-512 always masks
+	zmm     bool  // AVX-512 registers (32 of them) or AVX2 ones (16)
+	chunks  []int // widths of the chunks of a row: 8 (zmm only), 4, 2 or 1
 	mrs     []int // row tiles: the first while rows last, then each smaller one once
 	comment string
 }
@@ -60,62 +66,82 @@ func rowAddr(r int) string {
 	panic("row")
 }
 
-func (k *kernel) vreg(i int) string {
-	if k.zmm {
+// nv is the number of chunks in a row.
+func (k *kernel) nv() int { return len(k.chunks) }
+
+// reg names register i at the width of chunk v.
+func (k *kernel) reg(i, v int) string {
+	switch k.chunks[v] {
+	case 8:
 		return fmt.Sprintf("Z%d", i)
+	case 4:
+		return fmt.Sprintf("Y%d", i)
 	}
-	return fmt.Sprintf("Y%d", i)
+	return fmt.Sprintf("X%d", i)
 }
 
-func (k *kernel) vbytes() int {
+// coff is the byte offset of chunk v in a row.
+func (k *kernel) coff(v int) int {
+	o := 0
+	for _, w := range k.chunks[:v] {
+		o += 8 * w
+	}
+	return o
+}
+
+// bIdx is the register holding chunk v of the current row of B.
+func (k *kernel) bIdx(v int) int {
 	if k.zmm {
-		return 64
+		return 16 + v
 	}
-	return 32
+	return []int{12, 13, 15}[v]
 }
 
-func (k *kernel) acc(r, v int) string { return k.vreg(r*k.nv + v) }
-
-// bReg is the register holding vector v of the current row of B.
-func (k *kernel) bReg(v int) string {
-	if k.zmm {
-		return k.vreg(16 + v)
-	}
-	return k.vreg(12 + v)
-}
-
-// tReg is the register for the broadcast of row r.
+// tReg is the register for the broadcast of row r, at the widest chunk's width.
 func (k *kernel) tReg(r int) string {
 	if k.zmm {
-		return k.vreg(18 + r%8)
+		return fmt.Sprintf("Z%d", 18+r%8)
 	}
-	return k.vreg(14)
+	return "Y14"
 }
 
-func (k *kernel) isMasked(v int) bool {
-	return k.zmm || (k.masked && v == k.nv-1)
+// tAt is the broadcast register of row r at the width of chunk v.
+func (k *kernel) tAt(r, v int) string {
+	t := k.tReg(r)
+	return k.reg(atoi(t[1:]), v)
 }
 
-// load writes a (masked) load of vector v at addr into dst.
-func (k *kernel) load(v int, addr, dst string) {
-	switch {
-	case k.zmm:
-		p("\tVMOVUPD.Z %s, K%d, %s", addr, v+1, dst)
-	case k.isMasked(v):
-		p("\tVMASKMOVPD %s, Y15, %s", addr, dst)
-	default:
-		p("\tVMOVUPD %s, %s", addr, dst)
+func atoi(s string) int {
+	n := 0
+	for _, c := range s {
+		n = 10*n + int(c-'0')
+	}
+	return n
+}
+
+func (k *kernel) load(v int, addr string, dst int) {
+	if k.chunks[v] == 1 {
+		p("\tVMOVSD %s, %s", addr, k.reg(dst, v))
+	} else {
+		p("\tVMOVUPD %s, %s", addr, k.reg(dst, v))
 	}
 }
 
-func (k *kernel) store(v int, src, addr string) {
-	switch {
-	case k.zmm:
-		p("\tVMOVUPD %s, K%d, %s", src, v+1, addr)
-	case k.isMasked(v):
-		p("\tVMASKMOVPD %s, Y15, %s", src, addr)
-	default:
-		p("\tVMOVUPD %s, %s", src, addr)
+func (k *kernel) store(v int, src int, addr string) {
+	if k.chunks[v] == 1 {
+		p("\tVMOVSD %s, %s", k.reg(src, v), addr)
+	} else {
+		p("\tVMOVUPD %s, %s", k.reg(src, v), addr)
+	}
+}
+
+func (k *kernel) zero(i, v int) {
+	if k.chunks[v] == 8 {
+		r := fmt.Sprintf("Z%d", i)
+		p("\tVPXORQ %s, %s, %s", r, r, r)
+	} else {
+		r := fmt.Sprintf("Y%d", i)
+		p("\tVXORPD %s, %s, %s", r, r, r)
 	}
 }
 
@@ -131,7 +157,7 @@ func off(o int, reg string) string {
 // multiply-adds hide their latency (two units with a latency of four cycles want eight)
 // even in the thin tiles of the last rows; the sets are summed before the store.
 func (k *kernel) sets(mr int) int {
-	per := mr * k.nv
+	per := mr * k.nv()
 	maxAcc, want := 16, 12
 	if !k.zmm {
 		maxAcc, want = 12, 10
@@ -143,29 +169,24 @@ func (k *kernel) sets(mr int) int {
 func (k *kernel) tile(mr int) {
 	id := fmt.Sprintf("%d", mr)
 	ns := k.sets(mr)
-	per := mr * k.nv
-	accS := func(s, r, v int) string { return k.vreg(s*per + r*k.nv + v) }
+	nv := k.nv()
+	acc := func(s, r, v int) int { return (s*mr+r)*nv + v }
 	p("\t// tile of %d rows, %d sets of accumulators", mr, ns)
-	p("\tMOVQ mode+88(FP), CX")
+	p("\tMOVQ mode+80(FP), CX")
 	p("\tCMPQ CX, $1")
 	p("\tJEQ  loadc%s", id)
 	p("\tJGT  loadbias%s", id)
 	for r := 0; r < mr; r++ {
-		for v := 0; v < k.nv; v++ {
-			a := k.acc(r, v)
-			if k.zmm {
-				p("\tVPXORQ %s, %s, %s", a, a, a)
-			} else {
-				p("\tVXORPD %s, %s, %s", a, a, a)
-			}
+		for v := 0; v < nv; v++ {
+			k.zero(acc(0, r, v), v)
 		}
 	}
 	p("\tJMP  body%s", id)
 	p("loadc%s:", id)
 	p("\tMOVQ DI, CX")
 	for r := 0; r < mr; r++ {
-		for v := 0; v < k.nv; v++ {
-			k.load(v, off(v*k.vbytes(), "CX"), k.acc(r, v))
+		for v := 0; v < nv; v++ {
+			k.load(v, off(k.coff(v), "CX"), acc(0, r, v))
 		}
 		if r < mr-1 {
 			p("\tADDQ R14, CX")
@@ -175,20 +196,15 @@ func (k *kernel) tile(mr int) {
 	p("loadbias%s:", id)
 	p("\tMOVQ bias+24(FP), CX")
 	for r := 0; r < mr; r++ {
-		for v := 0; v < k.nv; v++ {
-			k.load(v, off(v*k.vbytes(), "CX"), k.acc(r, v))
+		for v := 0; v < nv; v++ {
+			k.load(v, off(k.coff(v), "CX"), acc(0, r, v))
 		}
 	}
 	p("body%s:", id)
 	for s := 1; s < ns; s++ {
 		for r := 0; r < mr; r++ {
-			for v := 0; v < k.nv; v++ {
-				a := accS(s, r, v)
-				if k.zmm {
-					p("\tVPXORQ %s, %s, %s", a, a, a)
-				} else {
-					p("\tVXORPD %s, %s, %s", a, a, a)
-				}
+			for v := 0; v < nv; v++ {
+				k.zero(acc(s, r, v), v)
 			}
 		}
 	}
@@ -196,14 +212,17 @@ func (k *kernel) tile(mr int) {
 	p("\tMOVQ b+16(FP), DX")
 	p("\tMOVQ k+40(FP), CX")
 	step := func(s int) {
-		for v := 0; v < k.nv; v++ {
-			k.load(v, off(v*k.vbytes(), "DX"), k.bReg(v))
+		for v := 0; v < nv; v++ {
+			k.load(v, off(k.coff(v), "DX"), k.bIdx(v))
 		}
 		for r := 0; r < mr; r++ {
-			t := k.tReg(r)
-			p("\tVBROADCASTSD %s, %s", rowAddr(r), t)
-			for v := 0; v < k.nv; v++ {
-				p("\tVFMADD231PD %s, %s, %s", k.bReg(v), t, accS(s, r, v))
+			p("\tVBROADCASTSD %s, %s", rowAddr(r), k.tReg(r))
+			for v := 0; v < nv; v++ {
+				op := "VFMADD231PD"
+				if k.chunks[v] == 1 {
+					op = "VFMADD231SD"
+				}
+				p("\t%s %s, %s, %s", op, k.reg(k.bIdx(v), v), k.tAt(r, v), k.reg(acc(s, r, v), v))
 			}
 		}
 		p("\tADDQ R12, AX")
@@ -234,8 +253,13 @@ func (k *kernel) tile(mr int) {
 			h := (n + 1) / 2
 			for s := 0; s+h < n; s++ {
 				for r := 0; r < mr; r++ {
-					for v := 0; v < k.nv; v++ {
-						p("\tVADDPD %s, %s, %s", accS(s+h, r, v), accS(s, r, v), accS(s, r, v))
+					for v := 0; v < nv; v++ {
+						x, y := acc(s+h, r, v), acc(s, r, v)
+						if k.chunks[v] == 8 {
+							p("\tVADDPD Z%d, Z%d, Z%d", x, y, y)
+						} else {
+							p("\tVADDPD Y%d, Y%d, Y%d", x, y, y)
+						}
 					}
 				}
 			}
@@ -243,8 +267,8 @@ func (k *kernel) tile(mr int) {
 	}
 	p("\tMOVQ DI, CX")
 	for r := 0; r < mr; r++ {
-		for v := 0; v < k.nv; v++ {
-			k.store(v, k.acc(r, v), off(v*k.vbytes(), "CX"))
+		for v := 0; v < nv; v++ {
+			k.store(v, acc(0, r, v), off(k.coff(v), "CX"))
 		}
 		if r < mr-1 {
 			p("\tADDQ R14, CX")
@@ -275,10 +299,10 @@ func (k *kernel) tile(mr int) {
 }
 
 func (k *kernel) gen() {
-	maskArg := "mask+80(FP)"
 	p("")
+	p("// func %s(c, a, b, bias *float64, m, k, ldc, rsa, csa, ldb, mode int)", k.name)
 	p("// %s", k.comment)
-	p("TEXT ·%s(SB), NOSPLIT, $0-96", k.name)
+	p("TEXT ·%s(SB), NOSPLIT, $0-88", k.name)
 	p("\tMOVQ c+0(FP), DI")
 	p("\tMOVQ a+8(FP), SI")
 	p("\tMOVQ m+32(FP), R15")
@@ -293,15 +317,6 @@ func (k *kernel) gen() {
 	p("\tSHLQ $3, R12")
 	p("\tMOVQ ldb+72(FP), R13")
 	p("\tSHLQ $3, R13")
-	if k.zmm {
-		p("\tMOVQ %s, AX", maskArg)
-		p("\tKMOVW AX, K1")
-		p("\tSHRQ $8, AX")
-		p("\tKMOVW AX, K2")
-	} else if k.masked {
-		p("\tMOVQ %s, AX", maskArg)
-		p("\tVMOVUPD (AX), Y15")
-	}
 	main := k.mrs[0]
 	p("\tCMPQ R15, $%d", main)
 	p("\tJLT  tail")
@@ -327,16 +342,26 @@ func main() {
 	p("")
 	p("#include \"textflag.h\"")
 	kernels := []kernel{
-		{name: "gemm16Z", zmm: true, nv: 2, mrs: []int{8, 4, 2, 1},
-			comment: "func gemm16Z(c, a, b, bias *float64, m, k, ldc, rsa, csa, ldb int, mask uint64, mode int)\n// AVX-512: a panel of up to 16 columns, masks K1 (columns 0-7) and K2 (8-15) from mask."},
-		{name: "gemm8Z", zmm: true, nv: 1, mrs: []int{8, 4, 2, 1},
-			comment: "func gemm8Z(c, a, b, bias *float64, m, k, ldc, rsa, csa, ldb int, mask uint64, mode int)\n// AVX-512: a panel of up to 8 columns, mask K1 from mask."},
-		{name: "gemm8Y", nv: 2, mrs: []int{6, 4, 2, 1},
-			comment: "func gemm8Y(c, a, b, bias *float64, m, k, ldc, rsa, csa, ldb int, mask *int64, mode int)\n// AVX2: a full panel of 8 columns (mask unused)."},
-		{name: "gemm8YM", nv: 2, masked: true, mrs: []int{6, 4, 2, 1},
-			comment: "func gemm8YM(c, a, b, bias *float64, m, k, ldc, rsa, csa, ldb int, mask *int64, mode int)\n// AVX2: a panel of 5 to 8 columns, columns 4-7 masked by the 4 lanes at mask."},
-		{name: "gemm4YM", nv: 1, masked: true, mrs: []int{6, 4, 2, 1},
-			comment: "func gemm4YM(c, a, b, bias *float64, m, k, ldc, rsa, csa, ldb int, mask *int64, mode int)\n// AVX2: a panel of 1 to 4 columns masked by the 4 lanes at mask."},
+		{name: "gemm16Z", zmm: true, chunks: []int{8, 8}, mrs: []int{8, 4, 2, 1},
+			comment: "AVX-512: a panel of 16 columns."},
+		{name: "gemm8Z", zmm: true, chunks: []int{8}, mrs: []int{8, 4, 2, 1},
+			comment: "AVX-512: a panel of 8 columns."},
+		{name: "gemm8Y", chunks: []int{4, 4}, mrs: []int{6, 4, 2, 1},
+			comment: "AVX2: a panel of 8 columns."},
+	}
+	for w := 1; w <= 7; w++ {
+		var ch []int
+		for _, c := range []int{4, 2, 1} {
+			if w&c != 0 {
+				ch = append(ch, c)
+			}
+		}
+		mrs := []int{6, 4, 2, 1}
+		if len(ch) == 3 {
+			mrs = mrs[1:]
+		}
+		kernels = append(kernels, kernel{name: fmt.Sprintf("gemm%dE", w), chunks: ch, mrs: mrs,
+			comment: fmt.Sprintf("AVX2: a panel of %d columns.", w)})
 	}
 	for i := range kernels {
 		kernels[i].gen()
