@@ -18,6 +18,9 @@ import (
 // ErrSeries reports a time series whose shape or contents do not fit.
 var ErrSeries = errors.New("models: invalid time series")
 
+// ErrLatentConfig reports an invalid configuration or argument of the latent models.
+var ErrLatentConfig = errors.New("models: invalid latent model configuration")
+
 // Series is a batch of N multivariate time series of D dimensions observed at irregular
 // times, on a shared grid: the union of every sequence's observation times. Sequence n
 // observes dimension d at Times[t] when Mask[s.Index(n, t, d)] is 1; a 0 marks a missing
@@ -504,36 +507,30 @@ func (c *CO2) Missing() int {
 // CO2Windows configures Windows.
 type CO2Windows struct {
 	Start, End float64 // windows start at or after Start and end at or before End (years)
-	Length     float64 // window length in years (default 3)
+	Length     float64 // window length in years (default 2)
 	Stride     float64 // years between window starts (default 0.25)
-	Scale      float64 // values are divided by Scale after removing the level (default 2 ppm)
 	Keep       float64 // each available week is kept with this probability (default 0.5)
 	Seed       uint64  // seeds the subsampling
 }
 
 // Windows cuts the record into windows of Length years starting every Stride years in
 // [Start, End]. Each window is a sequence on a weekly grid of times relative to its start
-// (in years, the first week at 0): the weeks without a value (the record's gaps) are
-// missing, and each remaining week is kept with probability Keep, which makes the series
-// sparser and irregularly sampled. Values are (ppm - level)/Scale, where level is the
-// mean of the values kept in the window's first half (so that extrapolating from the
-// first half uses only what it sees); levels holds each window's level and starts its
-// absolute start time, to undo the normalisation.
-func (c *CO2) Windows(w CO2Windows) (s *Series, levels, starts []float64, err error) {
+// (in years, the first week at 0, week k at 7k/365.25): the weeks without a value (the
+// record's gaps) are missing, and each remaining week is kept with probability Keep,
+// which makes the series sparser and irregularly sampled. Values are in ppm; Center
+// normalizes them. starts holds each window's absolute start time.
+func (c *CO2) Windows(w CO2Windows) (s *Series, starts []float64, err error) {
 	if w.Length == 0 {
-		w.Length = 3
+		w.Length = 2
 	}
 	if w.Stride == 0 {
 		w.Stride = 0.25
-	}
-	if w.Scale == 0 {
-		w.Scale = 2
 	}
 	if w.Keep == 0 {
 		w.Keep = 0.5
 	}
 	if !(w.Length > 0) || !(w.Stride > 0) || !(w.End-w.Start >= w.Length) {
-		return nil, nil, nil, errors.Wrapf(ErrSeries, "windows of %g years every %g years in [%g, %g]", w.Length, w.Stride, w.Start, w.End)
+		return nil, nil, errors.Wrapf(ErrSeries, "windows of %g years every %g years in [%g, %g]", w.Length, w.Stride, w.Start, w.End)
 	}
 	const week = 7 / 365.25
 	nweek := int(math.Floor(w.Length/week + 1e-9))
@@ -547,21 +544,15 @@ func (c *CO2) Windows(w CO2Windows) (s *Series, levels, starts []float64, err er
 		if i0+nweek > len(c.Times) {
 			break
 		}
-		vals := make([]float64, nweek)
-		for k := range vals {
-			vals[k] = c.PPM[i0+k]
-		}
-		seqs = append(seqs, vals)
+		seqs = append(seqs, c.PPM[i0:i0+nweek])
 		starts = append(starts, c.Times[i0])
 	}
 	if len(seqs) == 0 {
-		return nil, nil, nil, errors.Wrapf(ErrSeries, "no window of %g years fits in [%g, %g]", w.Length, w.Start, w.End)
+		return nil, nil, errors.Wrapf(ErrSeries, "no window of %g years fits in [%g, %g]", w.Length, w.Start, w.End)
 	}
 	s = NewSeries(grid, len(seqs), 1)
 	src := rng.New(w.Seed)
-	levels = make([]float64, len(seqs))
 	for n, vals := range seqs {
-		sum, cnt := 0.0, 0
 		for k, v := range vals {
 			keep := src.Float64() < w.Keep
 			if math.IsNaN(v) || !keep {
@@ -569,24 +560,66 @@ func (c *CO2) Windows(w CO2Windows) (s *Series, levels, starts []float64, err er
 			}
 			s.Values[s.Index(n, k, 0)] = v
 			s.Mask[s.Index(n, k, 0)] = 1
-			if grid[k] < w.Length/2 {
-				sum += v
-				cnt++
+		}
+	}
+	return s, starts, s.Validate()
+}
+
+// Center returns s with every value of sequence n replaced by (v - level_n)/scale, where
+// level_n is the mean of the values that visible observes in that sequence (per
+// dimension; visible shares s's grid, nil means s itself), so that a model predicting
+// from visible sees nothing else. It also returns the levels (N*D).
+func (s *Series) Center(visible *Series, scale float64) (*Series, []float64) {
+	if visible == nil {
+		visible = s
+	}
+	out := s.Clone()
+	levels := make([]float64, s.N*s.D)
+	for n := 0; n < s.N; n++ {
+		for d := 0; d < s.D; d++ {
+			sum, cnt := 0.0, 0
+			for t := range s.Times {
+				if i := s.Index(n, t, d); visible.Mask[i] != 0 {
+					sum += visible.Values[i]
+					cnt++
+				}
 			}
-		}
-		if cnt == 0 {
-			return nil, nil, nil, errors.Wrapf(ErrSeries, "window at %.2f has no value in its first half", starts[n])
-		}
-		levels[n] = sum / float64(cnt)
-		for k := range vals {
-			i := s.Index(n, k, 0)
-			if s.Mask[i] != 0 {
-				s.Values[i] = (s.Values[i] - levels[n]) / w.Scale
+			if cnt > 0 {
+				levels[n*s.D+d] = sum / float64(cnt)
+			}
+			for t := range s.Times {
+				i := s.Index(n, t, d)
+				out.Values[i] = (s.Values[i] - levels[n*s.D+d]) / scale
+				if s.Mask[i] == 0 {
+					out.Values[i] = 0
+				}
 			}
 		}
 	}
-	return s, levels, starts, s.Validate()
+	return out, levels
 }
 
-// ErrLatentConfig reports an invalid configuration or argument of the latent models.
-var ErrLatentConfig = errors.New("models: invalid latent model configuration")
+// SegmentedCosine is the data of torchsde's latent-SDE toy example (examples/latent_sde.py):
+// one series x(t) = cos(2πt) observed at 10 times evenly spaced on [0.3, 0.8] and 10 on
+// [1.2, 1.5], on a grid that also holds the unobserved times 0 and 2 (where the example
+// starts and ends its solves).
+func SegmentedCosine() *Series {
+	var times []float64
+	times = append(times, 0)
+	for i := 0; i < 10; i++ {
+		times = append(times, 0.3+0.5*float64(i)/9)
+	}
+	for i := 0; i < 10; i++ {
+		times = append(times, 1.2+0.3*float64(i)/9)
+	}
+	times = append(times, 2)
+	s := NewSeries(times, 1, 1)
+	for t, tt := range times {
+		if t == 0 || t == len(times)-1 {
+			continue
+		}
+		s.Values[t] = math.Cos(2 * math.Pi * tt)
+		s.Mask[t] = 1
+	}
+	return s
+}

@@ -455,18 +455,32 @@ func TestCO2(t *testing.T) {
 	if c.Times[0] < 1958.2 || c.Times[0] > 1958.3 || c.PPM[0] != 316.1 {
 		t.Fatalf("co2 first week %v: %v", c.Times[0], c.PPM[0])
 	}
-	s, levels, starts, err := c.Windows(CO2Windows{Start: 1960, End: 1970, Length: 3, Stride: 1, Keep: 0.5, Seed: 1})
+	s, starts, err := c.Windows(CO2Windows{Start: 1960, End: 1970, Length: 3, Stride: 1, Keep: 0.5, Seed: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s.N != 8 || len(levels) != 8 || len(starts) != 8 || s.T() != 156 {
+	if s.N != 8 || len(starts) != 8 || s.T() != 156 {
 		t.Fatalf("windows: N %d, T %d", s.N, s.T())
 	}
 	if f := float64(s.Observed()) / float64(s.N*s.T()); f < 0.4 || f > 0.55 {
 		t.Fatalf("windows keep %.2f of the weeks, want about 0.5 less the gaps", f)
 	}
+	first, _ := s.SplitAt(1.5)
+	cs, levels := s.Center(first, 2)
 	if levels[0] < 310 || levels[0] > 325 {
 		t.Fatalf("level of the 1960 window %v", levels[0])
+	}
+	for n := 0; n < s.N; n++ {
+		sum, cnt := 0.0, 0
+		for k := range s.Times {
+			if i := s.Index(n, k, 0); first.Mask[i] != 0 {
+				sum += cs.Values[i]
+				cnt++
+			}
+		}
+		if math.Abs(sum) > 1e-9*float64(cnt) {
+			t.Fatalf("window %d: the visible values do not average to 0 after centering (%g)", n, sum/float64(cnt))
+		}
 	}
 	if _, err := ReadCO2(strings.NewReader("date,co2\n19580329,x\n")); err == nil {
 		t.Fatal("a bad value was accepted")
@@ -482,5 +496,88 @@ func TestPredictiveQuantile(t *testing.T) {
 	q := &Predictive{Times: []float64{0}, N: 1, D: 1, Samples: [][]float64{{0}, {1}, {2}, {3}, {4}}, Std: []float64{0}}
 	if v := q.Quantile(0.5)[0]; v != 2 {
 		t.Fatalf("median of 0..4 = %v", v)
+	}
+}
+
+func latTestSDE(t *testing.T, d int) *LatentSDE {
+	m, err := NewLatentSDE(LatentSDEConfig{Dim: d, Latent: 3, Context: 4, Hidden: 6, Units: 12, Period: 3, Seed: 4, Step: 0.05, Sigma: 0.2, LearnStd: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// TestLatentSDEELBODecreases trains the latent SDE briefly: the negative ELBO (estimated
+// on fixed paths) falls.
+func TestLatentSDEELBODecreases(t *testing.T) {
+	in, target := latSmallData(24)
+	m := latTestSDE(t, 1)
+	before, err := m.Loss(in, target, 4, 9)
+	if err != nil {
+		t.Fatal(err)
+	}
+	losses, err := m.Train(in, target, TrainConfig{Iters: 25, Batch: 12, LearnRate: 0.02, KLWarmup: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	after, err := m.Loss(in, target, 4, 9)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%v: negative ELBO per sequence %.1f -> %.1f (training losses %.1f -> %.1f)", m, before, after, losses[0], losses[len(losses)-1])
+	if !(after < 0.5*before) {
+		t.Fatalf("negative ELBO %.2f -> %.2f; want it at least halved", before, after)
+	}
+}
+
+// TestLatentSDEMasksAndGrids: changing masked values changes neither the loss (same
+// Brownian paths) nor the predictions, and the encoder gives each sequence batched on the
+// union of times what it gives it alone.
+func TestLatentSDEMasksAndGrids(t *testing.T) {
+	obs, _ := Spirals(SpiralConfig{N: 4, Total: 60, Sample: 12, Seed: 2})
+	in, _ := obs.HoldOut(0.4, 1)
+	for i := range in.Mask {
+		if i%5 == 0 {
+			in.Mask[i] = 0
+		}
+	}
+	m := latTestSDE(t, 2)
+	l1, err := m.Loss(in, obs, 2, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l2, err := m.Loss(scramble(in), scramble(obs), 2, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l1 != l2 {
+		t.Fatalf("latent SDE: loss %v with the masked values, %v with them changed", l1, l2)
+	}
+	p1, err := m.Predict(in, []float64{0.2, 1.5}, 3, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p2, err := m.Predict(scramble(in), []float64{0.2, 1.5}, 3, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameSlices(t, "latent SDE prediction", p1.Mean(), p2.Mean())
+	mu, ls, err := m.Encode(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	L := m.Config().Latent
+	for n := 0; n < in.N; n++ {
+		q := in.Sequence(n)
+		alone, err := Union([]Sequence{q, {Times: []float64{0}, Values: []float64{0, 0}, Mask: []float64{0, 0}}}, 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		mu1, ls1, err := m.Encode(alone.Rows([]int{0}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		sameSlices(t, "q(z0) mean, batched and alone", mu[n*L:(n+1)*L], mu1)
+		sameSlices(t, "q(z0) log sd, batched and alone", ls[n*L:(n+1)*L], ls1)
 	}
 }
