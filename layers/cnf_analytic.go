@@ -55,6 +55,8 @@ type cnfAnalytic struct {
 	S1c        []float64 // nb×h1: c ⊙ S₁
 	c          []float64 // nb: the cotangent of the trace
 	ex         [2][]float64
+	W2t, At    []float64 // d×h2 and h1×d: transposes
+	T1         []float64 // h1×d
 }
 
 func newCNFAnalytic(e *cnfEval) *cnfAnalytic {
@@ -64,8 +66,9 @@ func newCNFAnalytic(e *cnfEval) *cnfAnalytic {
 		C: make([]float64, h1*h2), N: make([]float64, h1*h2),
 		Nbar: make([]float64, h1*h2), Cbar: make([]float64, h1*h2),
 		Q: make([]float64, nb*h2), P: make([]float64, nb*h1), S1c: make([]float64, nb*h1),
-		c:  make([]float64, nb),
-		ex: [2][]float64{make([]float64, nb*h1), make([]float64, nb*h2)},
+		c:   make([]float64, nb),
+		ex:  [2][]float64{make([]float64, nb*h1), make([]float64, nb*h2)},
+		W2t: make([]float64, d*h2), At: make([]float64, h1*d), T1: make([]float64, h1*d),
 	}
 }
 
@@ -75,16 +78,10 @@ func newCNFAnalytic(e *cnfEval) *cnfAnalytic {
 func (a *cnfAnalytic) weights() {
 	d, h1, h2 := a.d, a.h1, a.h2
 	A, W1, W2 := a.e.ls[0].w[:d*h1], a.e.ls[1].w[:h1*h2], a.e.ls[2].w[:h2*d]
-	for i := 0; i < h1; i++ {
-		ci, ni, wi := a.C[i*h2:i*h2+h2], a.N[i*h2:i*h2+h2], W1[i*h2:i*h2+h2]
-		for j := range ci {
-			s := 0.0
-			for k := 0; k < d; k++ {
-				s += A[k*h1+i] * W2[j*d+k]
-			}
-			ci[j] = s
-			ni[j] = wi[j] * s
-		}
+	kernels.Transpose(a.W2t, W2, h2, d)
+	kernels.MulTN(a.C, A, a.W2t, d, h1, h2, false) // C = Aᵀ·W₂ᵀ
+	for i, c := range a.C {
+		a.N[i] = W1[i] * c
 	}
 }
 
@@ -145,16 +142,13 @@ func (a *cnfAnalytic) addParamGrads(dtheta []float64) {
 		dW1[i] += a.Nbar[i] * a.C[i]
 		a.Cbar[i] = a.Nbar[i] * W1[i]
 	}
+	// Ā += (C̄·W₂)ᵀ and W̄₂ += C̄ᵀ·Aᵀ
+	kernels.MulNN(a.T1, a.Cbar, W2, h1, h2, d, false)
 	for i := 0; i < h1; i++ {
-		cb := a.Cbar[i*h2 : i*h2+h2]
-		for j, v := range cb {
-			if v == 0 {
-				continue
-			}
-			for k := 0; k < d; k++ {
-				dA[k*h1+i] += v * W2[j*d+k]
-				dW2[j*d+k] += v * A[k*h1+i]
-			}
+		for k := 0; k < d; k++ {
+			dA[k*h1+i] += a.T1[i*d+k]
 		}
 	}
+	kernels.Transpose(a.At, A, d, h1)
+	kernels.MulTN(dW2, a.Cbar, a.At, h1, h2, d, true)
 }

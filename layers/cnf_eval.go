@@ -136,9 +136,26 @@ func (l *cnfLayer) forward(t float64, x []float64, second bool) {
 	}
 	up, hp := u[:pb], l.h[:pb]
 	l.Act.Apply(hp, up)
-	l.Act.Deriv(l.d1, up, hp)
-	if second {
-		l.Act.Deriv2(l.d2, up, hp)
+	if l.Act == Tanh {
+		// σ' = 1 - h², σ″ = -2h·σ', in one pass
+		d1 := l.d1[:len(hp)]
+		if second {
+			d2 := l.d2[:len(hp)]
+			for j, h := range hp {
+				d := 1 - h*h
+				d1[j] = d
+				d2[j] = -2 * h * d
+			}
+		} else {
+			for j, h := range hp {
+				d1[j] = 1 - h*h
+			}
+		}
+	} else {
+		l.Act.Deriv(l.d1, up, hp)
+		if second {
+			l.Act.Deriv2(l.d2, up, hp)
+		}
 	}
 	for r := nb; r < nr; r += nb {
 		ut, ht := u[r*o:r*o+pb], l.h[r*o:r*o+pb]
