@@ -117,21 +117,28 @@ func (l *cnfLayer) forward(t float64, x []float64, second bool) {
 			l.gate[j], l.gateQ[j] = sigmoidParts(t*l.gw[j] + l.gb[j])
 		}
 		gate, hw := l.gate[:o], l.hw[:o]
-		for i := 0; i < nr; i++ {
+		for i := 0; i < nb; i++ {
 			ui, u0i := u[i*o:i*o+o], u0[i*o:i*o+o]
-			if i < nb {
-				for j, g := range gate {
-					ui[j] = u0i[j]*g + t*hw[j]
-				}
-			} else {
-				for j, g := range gate {
-					ui[j] = u0i[j] * g
-				}
+			ui = ui[:len(gate)]
+			u0i = u0i[:len(gate)]
+			for j, g := range gate {
+				ui[j] = u0i[j]*g + t*hw[j]
 			}
 		}
 	}
 	l.lastT = t
 	if l.ident {
+		if l.Kind == KindConcatSquash {
+			gate := l.gate[:o]
+			for off := pb; off < nr*o; off += o {
+				ut, u0t := u[off:off+o], l.u0[off:off+o]
+				ut = ut[:len(gate)]
+				u0t = u0t[:len(gate)]
+				for j, g := range gate {
+					ut[j] = u0t[j] * g
+				}
+			}
+		}
 		return
 	}
 	up, hp := u[:pb], l.h[:pb]
@@ -157,10 +164,29 @@ func (l *cnfLayer) forward(t float64, x []float64, second bool) {
 			l.Act.Deriv2(l.d2, up, hp)
 		}
 	}
+	// tangent rows: (squash: du = du0·gate), dh = σ'(u)·du, one row at a time
+	squash := l.Kind == KindConcatSquash
+	gate := l.gate
 	for r := nb; r < nr; r += nb {
-		ut, ht := u[r*o:r*o+pb], l.h[r*o:r*o+pb]
-		for j, d := range l.d1 {
-			ht[j] = d * ut[j]
+		for b := 0; b < nb; b++ {
+			off := (r + b) * o
+			ut, ht, d1 := u[off:off+o], l.h[off:off+o], l.d1[b*o:b*o+o]
+			ht = ht[:len(ut)]
+			d1 = d1[:len(ut)]
+			if squash {
+				u0t, gt := l.u0[off:off+o], gate[:o]
+				u0t = u0t[:len(ut)]
+				gt = gt[:len(ut)]
+				for j := range ut {
+					v := u0t[j] * gt[j]
+					ut[j] = v
+					ht[j] = d1[j] * v
+				}
+			} else {
+				for j, v := range ut {
+					ht[j] = d1[j] * v
+				}
+			}
 		}
 	}
 }
@@ -175,48 +201,7 @@ func (l *cnfLayer) forward(t float64, x []float64, second bool) {
 func (l *cnfLayer) backward(dx, dtheta []float64, dt *float64, g, x, extra []float64) {
 	in, o, nb, nr, t := l.in, l.Out, l.nb, l.nr, l.lastT
 	pb := nb * o
-	if !l.ident {
-		gp := g[:pb]
-		// ū = σ'·h̄ + σ″·Σ_k du_k·dh̄_k (before dh̄ is overwritten) + σ″·extra
-		if extra != nil {
-			for j := range gp {
-				gp[j] = gp[j]*l.d1[j] + extra[j]*l.d2[j]
-			}
-		} else {
-			for j := range gp {
-				gp[j] *= l.d1[j]
-			}
-		}
-		for r := nb; r < nr; r += nb {
-			ut, gt := l.u[r*o:r*o+pb], g[r*o:r*o+pb]
-			for j, d2 := range l.d2 {
-				gp[j] += d2 * ut[j] * gt[j]
-			}
-		}
-		for r := nb; r < nr; r += nb {
-			gt := g[r*o : r*o+pb]
-			for j, d := range l.d1 {
-				gt[j] *= d
-			}
-		}
-	}
-	if l.Kind == KindConcatSquash {
-		clear(l.gsum)
-		clear(l.s1)
-		gsum, s1, gate := l.gsum[:o], l.s1[:o], l.gate[:o]
-		for i := 0; i < nr; i++ {
-			gi, u0i := g[i*o:i*o+o], l.u0[i*o:i*o+o]
-			if i < nb {
-				for j, v := range gi {
-					s1[j] += v
-				}
-			}
-			for j, v := range gi {
-				gsum[j] += v * u0i[j]
-				gi[j] = v * gate[j]
-			}
-		}
-	}
+	l.backwardElementwise(g, extra)
 	if dtheta != nil {
 		dw := dtheta[:l.rows*o]
 		db := dtheta[l.rows*o : l.rows*o+o]
@@ -262,6 +247,76 @@ func (l *cnfLayer) backward(dx, dtheta []float64, dt *float64, g, x, extra []flo
 	if dx != nil {
 		rows := len(dx) / in
 		kernels.MulNT(dx, g[:rows*o], l.w[:in*o], rows, o, in, false)
+	}
+}
+
+// backwardElementwise turns the cotangents of the outputs (g, all rows) into those of the
+// affine map's output in place, one sample at a time (its primal row and its tangent rows
+// together, so each is read once):
+//
+//	ū  = σ'·h̄ + σ″·(extra + Σ_k du_k·dh̄_k),   dū_k = σ'·dh̄_k
+//
+// and, for ConcatSquash, ū0 = ū·gate, dū0_k = dū_k·gate, accumulating Σ_rows ū·u0 (the
+// gate's cotangent, tangent rows included) and Σ_primal ū (the hyper-bias's).
+func (l *cnfLayer) backwardElementwise(g, extra []float64) {
+	o, nb, nr := l.Out, l.nb, l.nr
+	pb := nb * o
+	squash := l.Kind == KindConcatSquash
+	var gate, gsum, s1 []float64
+	if squash {
+		clear(l.gsum)
+		clear(l.s1)
+		gate, gsum, s1 = l.gate[:o], l.gsum[:o], l.s1[:o]
+	}
+	for b := 0; b < nb; b++ {
+		lo := b * o
+		gp := g[lo : lo+o]
+		if !l.ident {
+			d1, d2 := l.d1[lo:lo+o], l.d2[lo:lo+o]
+			d1 = d1[:len(gp)]
+			d2 = d2[:len(gp)]
+			if extra != nil {
+				ex := extra[lo : lo+o]
+				ex = ex[:len(gp)]
+				for j, v := range gp {
+					gp[j] = v*d1[j] + ex[j]*d2[j]
+				}
+			} else {
+				for j, v := range gp {
+					gp[j] = v * d1[j]
+				}
+			}
+			for off := pb + lo; off < nr*o; off += pb {
+				gt, ut := g[off:off+o], l.u[off:off+o]
+				gt = gt[:len(gp)]
+				ut = ut[:len(gp)]
+				for j, v := range gt {
+					gp[j] += d2[j] * ut[j] * v
+					gt[j] = d1[j] * v
+				}
+			}
+		}
+		if squash {
+			u0p := l.u0[lo : lo+o]
+			u0p = u0p[:len(gp)]
+			gsum = gsum[:len(gp)]
+			s1 = s1[:len(gp)]
+			gate = gate[:len(gp)]
+			for j, v := range gp {
+				s1[j] += v
+				gsum[j] += v * u0p[j]
+				gp[j] = v * gate[j]
+			}
+			for off := pb + lo; off < nr*o; off += pb {
+				gt, u0t := g[off:off+o], l.u0[off:off+o]
+				gt = gt[:len(gp)]
+				u0t = u0t[:len(gp)]
+				for j, v := range gt {
+					gsum[j] += v * u0t[j]
+					gt[j] = v * gate[j]
+				}
+			}
+		}
 	}
 }
 
