@@ -27,6 +27,11 @@ type RNNConfig struct {
 	// (default: odeop.RK4, steps of at most Step, Checkpoint gradients). RNNDt ignores them.
 	Transition []odeop.Option
 	Step       float64 // default: 1/20 of the span of the grid
+	// Feedback makes RNN-Δt roll out after a sequence's last observation: at every later
+	// grid time it updates its state with its own prediction as if observed (Rubanova et
+	// al.'s "feed previous" for extrapolation). The roll-out follows the grid, so the
+	// predictions after the last observation depend on the query times. ODERNN ignores it.
+	Feedback bool
 }
 
 // ODERNN is the ODE-RNN of Rubanova, Chen, Duvenaud (2019) used as an autoregressive
@@ -153,6 +158,7 @@ type latSeqGraph struct {
 	times        []float64
 	steps        []latStepInputs
 	pin          []latInput // RNN-Δt: the prediction inputs [0, 0, Δt]
+	fb, fbx      []latInput // RNN-Δt with Feedback: the roll-out gate and the input [1, Δt]
 	pred         *G.Node    // (T*b, D), time-major
 	target, mask latInput
 	loss, sse    *G.Node
@@ -185,6 +191,7 @@ func (s *latSeq) build(b int, times []float64, grad bool) (*latSeqGraph, error) 
 		}
 	} else {
 		h := h0
+		var preds []*G.Node
 		for i := range times {
 			q.pin = append(q.pin, newLatInput(g, fmt.Sprintf("%s.p%d", c.Name, i), b, s.in()))
 			ph, err := p.gru.Step(h, q.pin[i].node, nil)
@@ -195,15 +202,37 @@ func (s *latSeq) build(b int, times []float64, grad bool) (*latSeqGraph, error) 
 			if h, err = p.gru.Step(h, q.steps[i].x.node, q.steps[i].o.node); err != nil {
 				return nil, err
 			}
+			if !c.Feedback {
+				continue
+			}
+			y, err := p.out.Fwd(ph)
+			if err != nil {
+				return nil, err
+			}
+			preds = append(preds, y)
+			q.fb = append(q.fb, newLatInput(g, fmt.Sprintf("%s.fb%d", c.Name, i), b))
+			q.fbx = append(q.fbx, newLatInput(g, fmt.Sprintf("%s.fbx%d", c.Name, i), b, c.Dim+1))
+			x := G.Must(G.Concat(1, y, q.fbx[i].node))
+			if h, err = p.gru.Step(h, x, q.fb[i].node); err != nil {
+				return nil, err
+			}
+		}
+		if c.Feedback {
+			q.pred = preds[0]
+			if T > 1 {
+				q.pred = G.Must(G.Concat(0, preds...))
+			}
 		}
 	}
 	must := G.Must
-	all := states[0]
-	if T > 1 {
-		all = must(G.Concat(0, states...))
-	}
-	if q.pred, err = p.out.Fwd(all); err != nil {
-		return nil, err
+	if q.pred == nil {
+		all := states[0]
+		if T > 1 {
+			all = must(G.Concat(0, states...))
+		}
+		if q.pred, err = p.out.Fwd(all); err != nil {
+			return nil, err
+		}
 	}
 	diff := must(G.Sub(q.pred, q.target.node))
 	q.sse = must(G.Sum(must(G.HadamardProd(must(G.Square(diff)), q.mask.node))))
@@ -224,8 +253,16 @@ func (s *latSeq) build(b int, times []float64, grad bool) (*latSeqGraph, error) 
 func (q *latSeqGraph) fill(s *latSeq, in, target *Series, rows []int) float64 {
 	lastT := make([]float64, len(rows))
 	started := make([]bool, len(rows))
-	for b := range rows {
+	lastObs := make([]int, len(rows)) // the last grid index each row observes (-1: none)
+	for b, n := range rows {
 		lastT[b] = in.Times[0]
+		lastObs[b] = -1
+		for i := len(in.Times) - 1; i >= 0; i-- {
+			if in.ObservedAt(n, i) {
+				lastObs[b] = i
+				break
+			}
+		}
 	}
 	dt := make([]float64, len(rows))
 	for i, t := range in.Times {
@@ -252,6 +289,23 @@ func (q *latSeqGraph) fill(s *latSeq, in, target *Series, rows []int) float64 {
 			if st.o.data[b] != 0 {
 				started[b] = true
 				lastT[b] = t
+			}
+		}
+		if len(q.fb) > 0 {
+			// The roll-out after the last observation feeds the prediction back with the
+			// gap since the previous update (observed or fed back).
+			D := in.D
+			for b := range rows {
+				q.fb[i].data[b] = 0
+				row := q.fbx[i].data[b*(D+1) : (b+1)*(D+1)]
+				for d := 0; d < D; d++ {
+					row[d] = 1
+				}
+				row[D] = dt[b]
+				if lastObs[b] >= 0 && i > lastObs[b] {
+					q.fb[i].data[b] = 1
+					lastT[b] = t
+				}
 			}
 		}
 	}

@@ -173,8 +173,9 @@ func TestLatentODEELBODecreases(t *testing.T) {
 // TestRecurrentLossDecreases does the same for ODE-RNN and RNN-Δt.
 func TestRecurrentLossDecreases(t *testing.T) {
 	in, target := latSmallData(24)
-	for _, ode := range []bool{true, false} {
-		s, err := newLatSeq(RNNConfig{Dim: 1, Hidden: 8, Units: 16, Seed: 3}, ode)
+	in, _ = in.SplitAt(2) // extrapolation: RNN-Δt with Feedback rolls out after t = 2
+	for _, kind := range []string{"odernn", "rnndt", "rnndt-feedback"} {
+		s, err := newLatSeq(RNNConfig{Dim: 1, Hidden: 8, Units: 16, Seed: 3, Feedback: kind == "rnndt-feedback"}, kind == "odernn")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -260,8 +261,8 @@ func TestMasksIgnoreMissing(t *testing.T) {
 			t.Fatal(err)
 		}
 		sameSlices(t, "latent ODE prediction", p1.Mean(), p2.Mean())
-		for _, ode := range []bool{true, false} {
-			s, err := newLatSeq(RNNConfig{Dim: d, Hidden: 6, Units: 8, Seed: 1}, ode)
+		for _, kind := range []string{"odernn", "rnndt", "rnndt-feedback"} {
+			s, err := newLatSeq(RNNConfig{Dim: d, Hidden: 6, Units: 8, Seed: 1, Feedback: kind == "rnndt-feedback"}, kind == "odernn")
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -1,0 +1,352 @@
+// Command latentode compares the latent ODE of Rubanova, Chen, Duvenaud ("Latent ODEs for
+// Irregularly-Sampled Time Series", NeurIPS 2019) with their RNN-Δt baseline (a GRU fed
+// the time gaps) on interpolation and extrapolation of irregularly-sampled series, and
+// reports the mean squared error on held-out points for several seeds.
+//
+// Data sets:
+//
+//   - periodic: the toy of Rubanova et al.: sine waves with a random frequency in
+//     [0.4, 0.8], a random phase and level, Gaussian noise 0.01, on a shared grid of
+//     random times (models.Periodic). Interpolation: 60 grid times on [0, 5], each
+//     sequence observes a random half of them and the models predict the other half.
+//     Extrapolation: 80 grid times on [0, 10], the models see [0, 5) and predict [5, 10].
+//     500 training and 100 test sequences.
+//   - co2: Mauna Loa weekly CO2 (testdata/co2.csv), cut into windows of 2 years (a
+//     start every quarter from 1958 to 1989 for training, every half year from 1991 to
+//     2001 for testing), each week kept with probability 0.5 (on top of the record's
+//     gaps), values centred on the mean of what the model sees and divided by 2 ppm.
+//     Interpolation: the models see a random half of the kept weeks and predict the
+//     rest; extrapolation: they see the first year and predict the second.
+//
+// Both models train with Adam for the same number of iterations on batches of 50
+// sequences; the likelihood counts every observed value of a training sequence while the
+// encoder sees what the task gives it. The latent ODE's prediction is the decoded
+// posterior mean of z0; its 90% band (in the pictures) comes from 50 draws of z0 with the
+// observation noise.
+//
+// Pictures (-out): latentode_<data>_<task>.png, three test sequences with what the models
+// saw, the held-out values, the latent ODE's mean and band and RNN-Δt's prediction.
+//
+// Usage:
+//
+//	go run ./examples/latentode [-data periodic,co2] [-task interp,extrap] [-seeds 3] [-iters 800] [-out latentode-out] [-progress]
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/pkg/errors"
+	"github.com/schollz/progressbar/v3"
+
+	"github.com/continuum-ml/continuum/models"
+)
+
+// config holds the flags.
+type config struct {
+	Data     []string // "periodic", "co2"
+	Tasks    []string // "interp", "extrap"
+	Seeds    int      // seeds 1..Seeds
+	Iters    int      // training iterations of each model
+	Batch    int      // sequences per iteration
+	Train    int      // periodic: training sequences
+	Test     int      // periodic: test sequences
+	Scale    float64  // grid sizes are multiplied by Scale (smoke tests use less)
+	CO2      string   // path of co2.csv
+	Out      string   // directory of the pictures; "" writes none
+	Progress bool     // progress bars on stderr
+}
+
+func defaultConfig() config {
+	return config{
+		Data:  []string{"periodic", "co2"},
+		Tasks: []string{"interp", "extrap"},
+		Seeds: 3, Iters: 800, Batch: 50, Train: 500, Test: 100, Scale: 1,
+		CO2: filepath.Join("testdata", "co2.csv"),
+		Out: "latentode-out",
+	}
+}
+
+// row is one experiment: a data set, a task, a seed and both models' held-out MSE.
+type row struct {
+	Data, Task     string
+	Seed           uint64
+	Held           int     // held-out values
+	LatentODE, RNN float64 // mean squared error on them
+	Unit           string  // the unit of the MSE
+	LODETime       time.Duration
+	RNNTime        time.Duration
+}
+
+type result struct {
+	Rows     []row
+	Pictures []string
+}
+
+// experiment is one data set and task: training input and target, test input and the
+// held-out values, and the model settings.
+type experiment struct {
+	trainIn, train *models.Series
+	testIn, test   *models.Series
+	held           []float64 // mask of the held-out test values
+	period         float64   // base period of the latent ODE's rotation bank
+	unit           string
+	unitScale      float64 // MSE in the unit = normalized MSE * unitScale
+}
+
+func periodicExperiment(cfg config, task string, seed uint64) (*experiment, error) {
+	n := func(k int) int { return max(4, int(math.Round(float64(k)*cfg.Scale))) }
+	pc := models.PeriodicConfig{N: cfg.Train, Times: n(60), MaxT: 5, Seed: 100 + seed, GridSeed: 7 + seed}
+	if task == "extrap" {
+		pc.Times, pc.MaxT = n(80), 10
+	}
+	train, _ := models.Periodic(pc)
+	pc.N, pc.Seed = cfg.Test, 200+seed
+	test, _ := models.Periodic(pc)
+	e := &experiment{train: train, test: test, period: 5, unit: "", unitScale: 1}
+	if task == "interp" {
+		e.trainIn, _ = train.HoldOut(0.5, 300+seed)
+		var held *models.Series
+		e.testIn, held = test.HoldOut(0.5, 400+seed)
+		e.held = held.Mask
+	} else {
+		e.trainIn, _ = train.SplitAt(5)
+		var after *models.Series
+		e.testIn, after = test.SplitAt(5)
+		e.held = after.Mask
+	}
+	return e, nil
+}
+
+func co2Experiment(cfg config, task string, seed uint64) (*experiment, error) {
+	rec, err := models.LoadCO2(cfg.CO2)
+	if err != nil {
+		return nil, err
+	}
+	const scale = 2.0 // ppm
+	stride := 0.25 / cfg.Scale
+	train, _, err := rec.Windows(models.CO2Windows{Start: 1958, End: 1989, Length: 2, Stride: stride, Keep: 0.5, Seed: 500 + seed})
+	if err != nil {
+		return nil, err
+	}
+	test, _, err := rec.Windows(models.CO2Windows{Start: 1991, End: 2002, Length: 2, Stride: 0.5, Keep: 0.5, Seed: 600 + seed})
+	if err != nil {
+		return nil, err
+	}
+	e := &experiment{unit: "ppm²", unitScale: scale * scale}
+	var trainIn, testIn, held *models.Series
+	if task == "interp" {
+		trainIn, _ = train.HoldOut(0.5, 700+seed)
+		testIn, held = test.HoldOut(0.5, 800+seed)
+		e.period = 2
+	} else {
+		trainIn, _ = train.SplitAt(1)
+		testIn, held = test.SplitAt(1)
+		e.period = 1
+	}
+	// Centre each window on the mean of what the models see of it.
+	e.train, _ = train.Center(trainIn, scale)
+	e.trainIn = e.train.WithMask(trainIn.Mask)
+	e.test, _ = test.Center(testIn, scale)
+	e.testIn = e.test.WithMask(testIn.Mask)
+	e.held = held.Mask
+	return e, nil
+}
+
+// progress returns the progress callback of a training run: a bar on stderr when asked,
+// and a line every tenth of the run on w.
+func progress(cfg config, w io.Writer, what string) func(int, float64) {
+	var bar *progressbar.ProgressBar
+	if cfg.Progress {
+		bar = progressbar.NewOptions(cfg.Iters, progressbar.OptionSetWriter(os.Stderr),
+			progressbar.OptionSetDescription(what), progressbar.OptionShowCount(), progressbar.OptionShowIts(),
+			progressbar.OptionClearOnFinish())
+	}
+	every := max(cfg.Iters/10, 1)
+	return func(it int, loss float64) {
+		if bar != nil {
+			bar.Add(1)
+		}
+		if (it+1)%every == 0 || it+1 == cfg.Iters {
+			fmt.Fprintf(w, "  %s iter %4d  loss %.1f\n", what, it+1, loss)
+		}
+	}
+}
+
+func run(cfg config, w io.Writer) (*result, error) {
+	res := &result{}
+	for _, data := range cfg.Data {
+		for _, task := range cfg.Tasks {
+			for s := 1; s <= cfg.Seeds; s++ {
+				seed := uint64(s)
+				var e *experiment
+				var err error
+				switch data {
+				case "periodic":
+					e, err = periodicExperiment(cfg, task, seed)
+				case "co2":
+					e, err = co2Experiment(cfg, task, seed)
+				default:
+					err = errors.Errorf("unknown data set %q", data)
+				}
+				if err == nil && task != "interp" && task != "extrap" {
+					err = errors.Errorf("unknown task %q", task)
+				}
+				if err != nil {
+					return nil, err
+				}
+				r, pics, err := runOne(cfg, w, data, task, seed, e, s == 1)
+				if err != nil {
+					return nil, errors.Wrapf(err, "%s %s seed %d", data, task, seed)
+				}
+				res.Rows = append(res.Rows, r)
+				res.Pictures = append(res.Pictures, pics...)
+			}
+		}
+	}
+	printTable(w, res.Rows)
+	return res, nil
+}
+
+func runOne(cfg config, w io.Writer, data, task string, seed uint64, e *experiment, pictures bool) (row, []string, error) {
+	r := row{Data: data, Task: task, Seed: seed, Unit: e.unit}
+	fmt.Fprintf(w, "%s %s seed %d: %d training sequences on %d times, %d test sequences\n",
+		data, task, seed, e.train.N, e.train.T(), e.test.N)
+	lode, err := models.NewLatentODE(models.LatentODEConfig{Dim: 1, Latent: 8, Hidden: 20, Units: 32,
+		Period: e.period, Seed: seed})
+	if err != nil {
+		return r, nil, err
+	}
+	rnn, err := models.NewRNNDt(models.RNNConfig{Dim: 1, Hidden: 40, Seed: seed})
+	if err != nil {
+		return r, nil, err
+	}
+	tc := models.TrainConfig{Iters: cfg.Iters, Batch: cfg.Batch, LearnRate: 1e-2, Seed: seed}
+	start := time.Now()
+	tc.Progress = progress(cfg, w, "latent ODE")
+	if _, err := lode.Train(e.trainIn, e.train, tc); err != nil {
+		return r, nil, err
+	}
+	r.LODETime = time.Since(start)
+	start = time.Now()
+	tc.Progress = progress(cfg, w, "RNN-dt    ")
+	if _, err := rnn.Train(e.trainIn, e.train, tc); err != nil {
+		return r, nil, err
+	}
+	r.RNNTime = time.Since(start)
+	pl, err := lode.Predict(e.testIn, e.test.Times, 0, 0)
+	if err != nil {
+		return r, nil, err
+	}
+	pr, err := rnn.Predict(e.testIn, e.test.Times)
+	if err != nil {
+		return r, nil, err
+	}
+	r.LatentODE, r.Held = e.test.MaskedMSE(pl.Mean(), e.held)
+	r.RNN, _ = e.test.MaskedMSE(pr.Mean(), e.held)
+	r.LatentODE *= e.unitScale
+	r.RNN *= e.unitScale
+	fmt.Fprintf(w, "  held-out MSE (%d values): latent ODE %.4f, RNN-dt %.4f %s  (training %.0fs and %.0fs)\n",
+		r.Held, r.LatentODE, r.RNN, e.unit, r.LODETime.Seconds(), r.RNNTime.Seconds())
+	if !pictures || cfg.Out == "" {
+		return r, nil, nil
+	}
+	// Curves on a fine grid for the pictures.
+	fine := make([]float64, 200)
+	t0, t1 := e.test.Times[0], e.test.Times[e.test.T()-1]
+	for i := range fine {
+		fine[i] = t0 + (t1-t0)*float64(i)/float64(len(fine)-1)
+	}
+	if pl, err = lode.Predict(e.testIn, fine, 0, 0); err != nil {
+		return r, nil, err
+	}
+	band, err := lode.Predict(e.testIn, fine, 50, seed)
+	if err != nil {
+		return r, nil, err
+	}
+	if pr, err = rnn.Predict(e.testIn, fine); err != nil {
+		return r, nil, err
+	}
+	path := filepath.Join(cfg.Out, fmt.Sprintf("latentode_%s_%s.png", data, task))
+	if err := drawPredictions(path, fmt.Sprintf("%s, %s", data, task), e, pl, band, pr); err != nil {
+		return r, nil, err
+	}
+	return r, []string{path}, nil
+}
+
+func printTable(w io.Writer, rows []row) {
+	fmt.Fprintln(w, "\nheld-out mean squared error")
+	fmt.Fprintf(w, "%-9s %-7s %5s %7s %12s %12s\n", "data", "task", "seed", "values", "latent ODE", "RNN-dt")
+	type key struct{ d, t string }
+	sums := map[key][]row{}
+	var order []key
+	for _, r := range rows {
+		fmt.Fprintf(w, "%-9s %-7s %5d %7d %12.4f %12.4f %s\n", r.Data, r.Task, r.Seed, r.Held, r.LatentODE, r.RNN, r.Unit)
+		k := key{r.Data, r.Task}
+		if _, ok := sums[k]; !ok {
+			order = append(order, k)
+		}
+		sums[k] = append(sums[k], r)
+	}
+	for _, k := range order {
+		rs := sums[k]
+		var a, b []float64
+		wins := 0
+		for _, r := range rs {
+			a = append(a, r.LatentODE)
+			b = append(b, r.RNN)
+			if r.LatentODE < r.RNN {
+				wins++
+			}
+		}
+		ma, sa := meanStd(a)
+		mb, sb := meanStd(b)
+		fmt.Fprintf(w, "%-9s %-7s  mean ± sd over %d seeds: latent ODE %.4f ± %.4f, RNN-dt %.4f ± %.4f %s; latent ODE better in %d of %d\n",
+			k.d, k.t, len(rs), ma, sa, mb, sb, rs[0].Unit, wins, len(rs))
+	}
+}
+
+func meanStd(v []float64) (m, s float64) {
+	for _, x := range v {
+		m += x
+	}
+	m /= float64(len(v))
+	for _, x := range v {
+		s += (x - m) * (x - m)
+	}
+	if len(v) > 1 {
+		s = math.Sqrt(s / float64(len(v)-1))
+	}
+	return m, s
+}
+
+func main() {
+	cfg := defaultConfig()
+	data := flag.String("data", strings.Join(cfg.Data, ","), "data sets: periodic, co2 (comma-separated)")
+	tasks := flag.String("task", strings.Join(cfg.Tasks, ","), "tasks: interp, extrap (comma-separated)")
+	flag.IntVar(&cfg.Seeds, "seeds", cfg.Seeds, "number of seeds (1..seeds)")
+	flag.IntVar(&cfg.Iters, "iters", cfg.Iters, "training iterations of each model")
+	flag.IntVar(&cfg.Batch, "batch", cfg.Batch, "sequences per iteration")
+	flag.IntVar(&cfg.Train, "train", cfg.Train, "periodic: training sequences")
+	flag.IntVar(&cfg.Test, "test", cfg.Test, "periodic: test sequences")
+	flag.StringVar(&cfg.CO2, "co2", cfg.CO2, "path of co2.csv")
+	flag.StringVar(&cfg.Out, "out", cfg.Out, "directory of the pictures (empty: none)")
+	flag.BoolVar(&cfg.Progress, "progress", false, "show progress bars")
+	flag.Parse()
+	cfg.Data = strings.Split(*data, ",")
+	cfg.Tasks = strings.Split(*tasks, ",")
+	res, err := run(cfg, os.Stdout)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "latentode:", err)
+		os.Exit(1)
+	}
+	for _, p := range res.Pictures {
+		fmt.Println("wrote", p)
+	}
+}
