@@ -210,12 +210,13 @@ func (m *CNF) auxName(what string) string {
 	return fmt.Sprintf("%s.%s#%d", m.name, what, m.nodes)
 }
 
-func constMatrix(g *G.ExprGraph, name string, rows, cols int) *G.Node {
+func cnfConstMatrix(g *G.ExprGraph, name string, rows, cols int) *G.Node {
 	v := tensor.New(tensor.WithShape(rows, cols), tensor.WithBacking(make([]float64, rows*cols)))
 	return G.NewMatrix(g, tensor.Float64, G.WithShape(rows, cols), G.WithName(name), G.WithValue(v))
 }
 
-// Fwd builds the flow on x (batch, D), a float64 node of the flow's graph. With the
+// Fwd builds the flow on x (batch, D), a float64 node of the flow's graph (the flow works
+// in float64). With the
 // Hutchinson estimator it adds one probe input per block, drawn by DrawProbes (call it
 // before every run; NewCNF's flows start with the probes of step 0).
 func (m *CNF) Fwd(x *G.Node) (*CNFOutput, error) {
@@ -239,7 +240,7 @@ func (m *CNF) Fwd(x *G.Node) (*CNFOutput, error) {
 	for k, blk := range m.blocks {
 		var parts G.Nodes
 		if k == 0 {
-			parts = G.Nodes{x, constMatrix(m.g, m.auxName("zeros"), batch, keep-d)}
+			parts = G.Nodes{x, cnfConstMatrix(m.g, m.auxName("zeros"), batch, keep-d)}
 		} else {
 			prev, err := G.Slice(state, nil, G.S(0, keep))
 			if err != nil {
@@ -248,7 +249,7 @@ func (m *CNF) Fwd(x *G.Node) (*CNFOutput, error) {
 			parts = G.Nodes{prev}
 		}
 		if blk.ProbeCol() >= 0 {
-			p := constMatrix(m.g, m.auxName(fmt.Sprintf("probe%d", k)), batch, d)
+			p := cnfConstMatrix(m.g, m.auxName(fmt.Sprintf("probe%d", k)), batch, d)
 			newProbes = append(newProbes, p)
 			parts = append(parts, p)
 		}
@@ -348,8 +349,8 @@ func (m *CNF) drawInto(ps []*G.Node, step uint64) {
 }
 
 // Stats sums the forward and backward statistics of the most recent run of the solve
-// nodes of out.
-func Stats(out *CNFOutput) (forward, backward odeop.Stats) {
+// nodes.
+func (out *CNFOutput) Stats() (forward, backward odeop.Stats) {
 	for _, s := range out.Solves {
 		f, b, _ := odeop.StatsOf(s)
 		forward = forward.Add(f)
@@ -387,14 +388,14 @@ func (m *CNF) blockFunc(k, batch int, zOnly bool) (odeop.Func, error) {
 	}, nil
 }
 
-// chunkSize is the batch of one solve in the graph-free evaluations; chunks run in
+// cnfChunkSize is the batch of one solve in the graph-free evaluations; chunks run in
 // parallel.
-const chunkSize = 1024
+const cnfChunkSize = 1024
 
-// parallelChunks runs work on the chunks [lo, hi) of n rows on up to GOMAXPROCS
+// cnfParallelChunks runs work on the chunks [lo, hi) of n rows on up to GOMAXPROCS
 // goroutines and returns the first error.
-func parallelChunks(n int, work func(lo, hi int) error) error {
-	nch := (n + chunkSize - 1) / chunkSize
+func cnfParallelChunks(n int, work func(lo, hi int) error) error {
+	nch := (n + cnfChunkSize - 1) / cnfChunkSize
 	if nch == 0 {
 		return nil
 	}
@@ -447,7 +448,7 @@ func (m *CNF) flowValues(states []float64, batch int, zOnly, backward bool, nsna
 			}
 		}
 		if backward {
-			ts = reversed(ts)
+			ts = cnfReversed(ts)
 		}
 		sol, err := odeop.Integrate(f, states, ts, m.opts...)
 		if err != nil {
@@ -463,7 +464,7 @@ func (m *CNF) flowValues(states []float64, batch int, zOnly, backward bool, nsna
 	return nil
 }
 
-func reversed(ts []float64) []float64 {
+func cnfReversed(ts []float64) []float64 {
 	r := make([]float64, len(ts))
 	for i, t := range ts {
 		r[len(ts)-1-i] = t
@@ -483,7 +484,7 @@ func (m *CNF) LogProbValues(x []float64, seed uint64) ([]float64, error) {
 	out := make([]float64, n)
 	b0 := m.blocks[0]
 	w := b0.Width()
-	err := parallelChunks(n, func(lo, hi int) error {
+	err := cnfParallelChunks(n, func(lo, hi int) error {
 		nb := hi - lo
 		s := make([]float64, nb*w)
 		for b := 0; b < nb; b++ {
@@ -548,7 +549,7 @@ func (m *CNF) Transport(z []float64, snapshots int) (x []float64, snaps [][]floa
 		}
 	}
 	nb := len(m.blocks)
-	err = parallelChunks(n, func(lo, hi int) error {
+	err = cnfParallelChunks(n, func(lo, hi int) error {
 		rows := hi - lo
 		s := append([]float64(nil), z[lo*d:hi*d]...)
 		var snap func(k, i int, y []float64)
@@ -633,7 +634,7 @@ func (t *CNFTrainer) NLL() float64 { return t.Out.NLL.Value().Data().(float64) }
 
 // Stats returns the forward and backward solver statistics of the last step, summed over
 // blocks.
-func (t *CNFTrainer) Stats() (forward, backward odeop.Stats) { return Stats(t.Out) }
+func (t *CNFTrainer) Stats() (forward, backward odeop.Stats) { return t.Out.Stats() }
 
 // Close releases the trainer's machine.
 func (t *CNFTrainer) Close() error { return t.vm.Close() }

@@ -163,7 +163,7 @@ func TestCNFGradient(t *testing.T) {
 					}
 				}
 			}
-			fwd, bwd := Stats(out)
+			fwd, bwd := out.Stats()
 			t.Logf("worst relative error %.2g; NFE fwd %d bwd %d", worst, fwd.NFE, bwd.NFE)
 		})
 	}
