@@ -71,11 +71,7 @@ func (a *adjSys) driftInto(dst []float64, t float64, y []float64) {
 	if a.corr {
 		s.g.corrVJP(a.cv, a.cdz, a.cth, t, z, adj)
 		s.st.NFEDiffusion++
-		fz, az := dst[:n], dst[n:2*n]
-		for i, c := range a.cv {
-			fz[i] -= c
-			az[i] -= a.cdz[i]
-		}
+		subTwo(dst[:n], a.cv, dst[n:2*n], a.cdz)
 		thg := th[pf : pf+pg]
 		for i, c := range a.cth {
 			thg[i] -= c
@@ -88,10 +84,7 @@ func (a *adjSys) driftInto(dst []float64, t float64, y []float64) {
 func (a *adjSys) noiseInto(dst []float64, t float64, y, dw []float64) {
 	n, s := a.n, a.s
 	z, adj := y[:n], y[n:2*n]
-	dw = dw[:n]
-	for i, w := range dw {
-		a.aw[i] = adj[i] * w
-	}
+	mulTo(a.aw, adj, dw)
 	pf, pg := s.pf, s.pg
 	th := dst[2*n:]
 	gz := dst[:n]
@@ -99,9 +92,7 @@ func (a *adjSys) noiseInto(dst []float64, t float64, y, dw []float64) {
 	s.st.NFEDiffusion++
 	clear(th[:pf])
 	clear(th[pf+pg:])
-	for i, w := range dw {
-		gz[i] *= w
-	}
+	mulBy(gz, dw)
 }
 
 // adjointBackward runs the stochastic adjoint backward over the grid of the forward
@@ -200,6 +191,7 @@ func (r *nodeRun) reversibleBackward(yN, yhN []float64, tape *nodeTape, gz, gL [
 	y, yh, yb, yhb, ybN, yhbN, F, Fn, Fb := v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8]
 	g := newVecs(n, 5)
 	Gk, Gn, Gb, dwk, zero := g[0], g[1], g[2], g[3], g[4]
+	zeroL := make([]float64, m-n)
 	dth := make([]float64, s.P)
 	copy(y, yN)
 	copy(yh, yhN)
@@ -230,7 +222,7 @@ func (r *nodeRun) reversibleBackward(yN, yhN []float64, tape *nodeTape, gz, gL [
 		}
 		// The incoming gradients of the outputs at grid point k (one time at most, as
 		// output times are distinct grid points).
-		var gk, gLk []float64
+		gk, gLk := zero, zeroL
 		if next >= 0 && op.outAt[next] == k {
 			gk = gz[next*n : (next+1)*n]
 			if s.kl {
@@ -238,54 +230,30 @@ func (r *nodeRun) reversibleBackward(yN, yhN []float64, tape *nodeTape, gz, gL [
 			}
 			next--
 		}
-		// One pass: reconstruct yh_k = 2 y_{k+1} - yh_{k+1} - h_k F_{k+1} - dW_k G_{k+1}
-		// (y holds y_{k+1}), then ybar_k, Fbar_k, Gbar_k.
-		hm, hmm := 0.5*hk, 0.5*hkm
-		for i, w := range dwk {
-			if recon {
-				yh[i] = 2*y[i] - yh[i] - hk*Fn[i] - w*Gn[i]
-			}
-			ybi := ybN[i] + 2*yhbN[i]
-			if gk != nil {
-				ybi += gk[i]
-			}
-			yb[i] = ybi
-			c := yhbN[i] + 0.5*ybN[i]
-			Fb[i] = hk*c + hmm*ybi
-			Gb[i] = w*c + 0.5*dwkm[i]*ybi
+		// Reconstruct yh_k = 2 y_{k+1} - yh_{k+1} - h_k F_{k+1} - dW_k G_{k+1} (y holds
+		// y_{k+1}), then ybar_k, Fbar_k, Gbar_k.
+		if recon {
+			revHat(yh[:n], y, Fn, Gn, dwk, -hk, -1)
+			revHat(yh[n:], y[n:], Fn[n:], nil, nil, -hk, -1)
 		}
-		for i := n; i < m; i++ {
-			if recon {
-				yh[i] = 2*y[i] - yh[i] - hk*Fn[i]
-			}
-			ybi := ybN[i] + 2*yhbN[i]
-			if gLk != nil {
-				ybi += gLk[i-n]
-			}
-			yb[i] = ybi
-			Fb[i] = hk*(yhbN[i]+0.5*ybN[i]) + hmm*ybi
-		}
+		hmm := 0.5 * hkm
+		revCot(yb[:n], Fb, Gb, ybN, yhbN, gk, dwk, dwkm, hk, hmm)
+		revCot(yb[n:], Fb[n:], nil, ybN[n:], yhbN[n:], gLk, nil, nil, hk, hmm)
 		var fOut, gOut []float64
 		if tape == nil {
 			fOut, gOut = F, Gk
 		}
-		// yhbar_k = -yhbar_{k+1} + VJPs (rest is a part the VJPs left to add), and in
-		// the same pass y_k = y_{k+1} - h_k (F_k + F_{k+1})/2 - dW_k (G_k + G_{k+1})/2.
+		// yhbar_k = -yhbar_{k+1} + VJPs (rest is a part the VJPs left to add), and
+		// y_k = y_{k+1} - h_k (F_k + F_{k+1})/2 - dW_k (G_k + G_{k+1})/2.
 		rest := s.vjpSplit(fOut, gOut, yhb[:n], dth, op.times[k], yh[:n], Fb, Gb)
 		if rest == nil {
 			rest = zero
 		}
-		for i, w := range dwk {
-			yhb[i] += rest[i] - yhbN[i]
-			if recon {
-				y[i] -= hm*(F[i]+Fn[i]) + 0.5*(Gk[i]+Gn[i])*w
-			}
-		}
-		for i := n; i < m; i++ {
-			yhb[i] = -yhbN[i]
-			if recon {
-				y[i] -= hm * (F[i] + Fn[i])
-			}
+		revAdj(yhb[:n], rest, yhbN)
+		revAdj(yhb[n:], zeroL, yhbN[n:])
+		if recon {
+			revSol(y[:n], F, Fn, Gk, Gn, dwk, -0.5*hk, -1)
+			revSol(y[n:], F[n:], Fn[n:], nil, nil, nil, -0.5*hk, -1)
 		}
 		ybN, yb = yb, ybN
 		yhbN, yhb = yhb, yhbN

@@ -187,10 +187,7 @@ func (f *fwdSys) noiseInto(dst []float64, t float64, y, dw []float64) {
 	n := f.s.n
 	g := dst[:n]
 	f.s.diffusion(g, t, y[:n])
-	dw = dw[:n]
-	for i, v := range dw {
-		g[i] *= v
-	}
+	mulBy(g, dw)
 }
 
 // revStepper is the reversible Heun method on nodeSys (see ReversibleHeunStepper), its
@@ -217,23 +214,12 @@ func (r *revStepper) init(t float64, y []float64) {
 func (r *revStepper) step(t, h float64, y, dw []float64) {
 	n := r.s.n
 	yh, fh, gh := r.yh, r.fh, r.gh
-	dw = dw[:n]
-	for i, w := range dw {
-		yh[i] = 2*y[i] - yh[i] + h*fh[i] + gh[i]*w
-	}
-	for i := n; i < len(yh); i++ {
-		yh[i] = 2*y[i] - yh[i] + h*fh[i]
-	}
+	revHat(yh[:n], y, fh, gh, dw, h, 1)
+	revHat(yh[n:], y[n:], fh[n:], nil, nil, h, 1)
 	r.s.drift(r.f1, t+h, yh[:n])
 	r.s.diffusion(r.g1, t+h, yh[:n])
-	hh := 0.5 * h
-	f1, g1 := r.f1, r.g1
-	for i, w := range dw {
-		y[i] += hh*(fh[i]+f1[i]) + 0.5*(gh[i]+g1[i])*w
-	}
-	for i := n; i < len(y); i++ {
-		y[i] += hh * (fh[i] + f1[i])
-	}
+	revSol(y[:n], fh, r.f1, gh, r.g1, dw, 0.5*h, 1)
+	revSol(y[n:], fh[n:], r.f1[n:], nil, nil, nil, 0.5*h, 1)
 	r.fh, r.f1 = r.f1, r.fh
 	r.gh, r.g1 = r.g1, r.gh
 }

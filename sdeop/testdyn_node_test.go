@@ -32,7 +32,7 @@ func (d *gbmDyn) Bind(theta [][]float64, batch, dim int) (odeop.Evaluator, error
 	if len(p) != dim && len(p) != batch*dim {
 		return nil, fmt.Errorf("parameter has %d entries, want %d or %d", len(p), dim, batch*dim)
 	}
-	ev := &gbmEval{p: p}
+	ev := newGBMEval(p, batch*dim)
 	if d.noCorr {
 		return &plainEval{ev}, nil
 	}
@@ -40,7 +40,18 @@ func (d *gbmDyn) Bind(theta [][]float64, batch, dim int) (odeop.Evaluator, error
 }
 
 type gbmEval struct {
-	p []float64 // one value per entry of a row of len(p) entries
+	p  []float64 // one value per entry of a row of len(p) entries
+	pe []float64 // p repeated over the batch
+	pc []float64 // p^2/2 repeated over the batch
+}
+
+func newGBMEval(p []float64, n int) *gbmEval {
+	e := &gbmEval{p: p, pe: make([]float64, n), pc: make([]float64, n)}
+	for i := range e.pe {
+		v := p[i%len(p)]
+		e.pe[i], e.pc[i] = v, 0.5*v*v
+	}
+	return e
 }
 
 // plainEval hides ItoCorrector.
@@ -51,74 +62,74 @@ func (e *plainEval) VJP(f, dz, dth []float64, t float64, z, a []float64) {
 	e.e.VJP(f, dz, dth, t, z, a)
 }
 
-func (e *gbmEval) Eval(dst []float64, t float64, z []float64) {
-	d := len(e.p)
-	for i := 0; i+d <= len(z); i += d {
-		zr, out := z[i:i+d], dst[i:i+d]
-		for k, p := range e.p {
-			out[k] = p * zr[k]
+// scaleTo writes c ⊙ x ⊙ y into dst.
+func scaleTo(dst, x, y []float64, c float64) {
+	x, y = x[:len(dst)], y[:len(dst)]
+	for i := range dst {
+		dst[i] = c * x[i] * y[i]
+	}
+}
+
+// rowSums writes into dth[k] the sum over rows of x ⊙ y at column k (rows of len(dth)
+// entries), times w[k] when w is not nil.
+func rowSums(dth, x, y, w []float64) {
+	d := len(dth)
+	y = y[:len(x)]
+	if d == 4 && len(x)%4 == 0 {
+		var s0, s1, s2, s3 float64
+		for i := 0; i+3 < len(x); i += 4 {
+			xr, yr := x[i:i+4:i+4], y[i:i+4:i+4]
+			s0 += xr[0] * yr[0]
+			s1 += xr[1] * yr[1]
+			s2 += xr[2] * yr[2]
+			s3 += xr[3] * yr[3]
+		}
+		dth[0], dth[1], dth[2], dth[3] = s0, s1, s2, s3
+	} else {
+		clear(dth)
+		k := 0
+		for i, v := range x {
+			dth[k] += v * y[i]
+			if k++; k == d {
+				k = 0
+			}
+		}
+	}
+	if w != nil {
+		for k := range dth {
+			dth[k] *= w[k]
 		}
 	}
 }
+
+func (e *gbmEval) Eval(dst []float64, t float64, z []float64) { scaleTo(dst, e.pe, z, 1) }
 
 func (e *gbmEval) VJP(f, dz, dth []float64, t float64, z, a []float64) {
-	d := len(e.p)
-	if dth != nil {
-		clear(dth)
-		dth = dth[:d]
+	if f != nil {
+		scaleTo(f, e.pe, z, 1)
 	}
-	for i := 0; i+d <= len(z); i += d {
-		zr, ar := z[i:i+d], a[i:i+d]
-		if f != nil {
-			fr := f[i : i+d]
-			for k, p := range e.p {
-				fr[k] = p * zr[k]
-			}
-		}
-		if dz != nil {
-			dr := dz[i : i+d]
-			for k, p := range e.p {
-				dr[k] = p * ar[k]
-			}
-		}
-		if dth != nil {
-			for k := range e.p {
-				dth[k] += ar[k] * zr[k]
-			}
-		}
+	if dz != nil {
+		scaleTo(dz, e.pe, a, 1)
+	}
+	if dth != nil {
+		rowSums(dth[:len(e.p)], a, z, nil)
 	}
 }
 
+// ItoCorrection is c = p^2 z / 2 (g = p z, ∂g/∂z = p).
 func (e *gbmEval) ItoCorrection(dst []float64, t float64, z []float64) {
-	d := len(e.p)
-	for i := 0; i+d <= len(z); i += d {
-		zr, out := z[i:i+d], dst[i:i+d]
-		for k, p := range e.p {
-			out[k] = 0.5 * p * p * zr[k]
-		}
-	}
+	scaleTo(dst, e.pc, z, 1)
 }
 
 func (e *gbmEval) ItoCorrectionVJP(c, dz, dth []float64, t float64, z, a []float64) {
-	d := len(e.p)
-	if dth != nil {
-		clear(dth)
-		dth = dth[:d]
+	if c != nil {
+		e.ItoCorrection(c, t, z)
 	}
-	for i := 0; i+d <= len(z); i += d {
-		zr, ar := z[i:i+d], a[i:i+d]
-		for k, p := range e.p {
-			h := 0.5 * p * p
-			if c != nil {
-				c[i+k] = h * zr[k]
-			}
-			if dz != nil {
-				dz[i+k] = h * ar[k]
-			}
-			if dth != nil {
-				dth[k] += p * ar[k] * zr[k]
-			}
-		}
+	if dz != nil {
+		e.ItoCorrection(dz, t, a)
+	}
+	if dth != nil {
+		rowSums(dth[:len(e.p)], a, z, e.p)
 	}
 }
 
