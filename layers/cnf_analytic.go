@@ -47,7 +47,6 @@ func analyticEligible(c *CNF) bool {
 type cnfAnalytic struct {
 	e          *cnfEval
 	d, h1, h2  int
-	nb         int
 	C, N       []float64 // h1×h2
 	Nbar, Cbar []float64 // h1×h2
 	Q          []float64 // nb×h2: S₁·N
@@ -60,9 +59,9 @@ type cnfAnalytic struct {
 }
 
 func newCNFAnalytic(e *cnfEval) *cnfAnalytic {
-	d, h1, h2, nb := e.d, e.ls[0].Out, e.ls[1].Out, e.nb
+	d, h1, h2, nb := e.d, e.ls[0].Out, e.ls[1].Out, e.tile
 	return &cnfAnalytic{
-		e: e, d: d, h1: h1, h2: h2, nb: nb,
+		e: e, d: d, h1: h1, h2: h2,
 		C: make([]float64, h1*h2), N: make([]float64, h1*h2),
 		Nbar: make([]float64, h1*h2), Cbar: make([]float64, h1*h2),
 		Q: make([]float64, nb*h2), P: make([]float64, nb*h1), S1c: make([]float64, nb*h1),
@@ -85,11 +84,11 @@ func (a *cnfAnalytic) weights() {
 	}
 }
 
-// trace writes tr J per row, after a forward pass of the layers.
-func (a *cnfAnalytic) trace(tr []float64) {
-	h2, nb := a.h2, a.nb
+// trace writes tr J for the nb samples of the tile, after a forward pass of the layers
+// (and weights).
+func (a *cnfAnalytic) trace(tr []float64, nb int) {
+	h2 := a.h2
 	S1, S2 := a.e.ls[0].d1, a.e.ls[1].d1
-	a.weights()
 	kernels.MulNN(a.Q, S1, a.N, nb, a.h1, h2, false)
 	for b := 0; b < nb; b++ {
 		q, s := a.Q[b*h2:b*h2+h2], S2[b*h2:b*h2+h2]
@@ -101,10 +100,11 @@ func (a *cnfAnalytic) trace(tr []float64) {
 	}
 }
 
-// backwardPrepare computes the cotangents of s₁ and s₂ (ex) from the trace's cotangent c,
-// and N̄ when the parameter gradient is wanted.
-func (a *cnfAnalytic) backwardPrepare(params bool) {
-	h1, h2, nb := a.h1, a.h2, a.nb
+// backwardPrepare computes the cotangents of s₁ and s₂ (ex) of the tile's nb samples from
+// the trace's cotangent c, and N̄ (set on the first tile, accumulated on the others) when
+// the parameter gradient is wanted.
+func (a *cnfAnalytic) backwardPrepare(nb int, params, first bool) {
+	h1, h2 := a.h1, a.h2
 	S1, S2 := a.e.ls[0].d1, a.e.ls[1].d1
 	kernels.MulNT(a.P, S2, a.N, nb, h2, h1, false)
 	for b := 0; b < nb; b++ {
@@ -125,7 +125,7 @@ func (a *cnfAnalytic) backwardPrepare(params bool) {
 		}
 	}
 	if params {
-		kernels.MulTN(a.Nbar, a.S1c, S2, nb, h1, h2, false)
+		kernels.MulTN(a.Nbar, a.S1c, S2, nb, h1, h2, !first)
 	}
 }
 

@@ -27,7 +27,8 @@ import (
 // cnfLayer is one layer of the MLP bound to parameter values, for the stacked rows.
 type cnfLayer struct {
 	*layerDef
-	nb, nr int // batch rows B and all rows R
+	nb, nr int // rows of the current tile: samples B and all rows R = (1+k)B
+	k      int // tangents per sample
 
 	w, b, gw, gb, hw []float64
 
@@ -40,6 +41,7 @@ type cnfLayer struct {
 	bias   []float64 // ConcatLinear: b + t·W[in]
 	gsum   []float64 // ConcatSquash backward: Σ_rows ū ⊙ u0 (out)
 	s1     []float64 // ConcatSquash backward: Σ_primal rows ū (out)
+	dbT    []float64 // backward: this tile's Σ_primal rows ū0 (out)
 	lastT  float64
 	// unit: the tangent inputs are the unit vectors e_k (the first layer with the exact
 	// trace), so the tangent rows of x·W are the rows of W and need no product, and the
@@ -47,9 +49,12 @@ type cnfLayer struct {
 	unit bool
 }
 
-func newCNFLayer(d *layerDef, theta [][]float64, nb, nr int, unit bool) *cnfLayer {
-	l := &cnfLayer{layerDef: d, nb: nb, nr: nr, unit: unit}
+// newCNFLayer allocates a layer for tiles of up to nb samples with k tangents each.
+func newCNFLayer(d *layerDef, theta [][]float64, nb, k int, unit bool) *cnfLayer {
+	nr := (1 + k) * nb
+	l := &cnfLayer{layerDef: d, nb: nb, nr: nr, k: k, unit: unit}
 	o := d.Out
+	l.dbT = make([]float64, o)
 	l.bind(theta)
 	l.u = make([]float64, nr*o)
 	l.h = l.u
@@ -70,6 +75,10 @@ func newCNFLayer(d *layerDef, theta [][]float64, nb, nr int, unit bool) *cnfLaye
 	}
 	return l
 }
+
+// setTile sets the number of samples of the next forward and backward passes (at most
+// the size the layer was made for).
+func (l *cnfLayer) setTile(nb int) { l.nb, l.nr = nb, (1+l.k)*nb }
 
 // bind points the layer at new parameter values.
 func (l *cnfLayer) bind(theta [][]float64) {
@@ -159,9 +168,9 @@ func (l *cnfLayer) forward(t float64, x []float64, second bool) {
 			}
 		}
 	} else {
-		l.Act.Deriv(l.d1, up, hp)
+		l.Act.Deriv(l.d1[:pb], up, hp)
 		if second {
-			l.Act.Deriv2(l.d2, up, hp)
+			l.Act.Deriv2(l.d2[:pb], up, hp)
 		}
 	}
 	// tangent rows: (squash: du = du0·gate), dh = σ'(u)·du, one row at a time
@@ -193,9 +202,10 @@ func (l *cnfLayer) forward(t float64, x []float64, second bool) {
 
 // backward is the reverse pass of the last forward call. g (R×out) holds the cotangents of
 // the outputs (primal and tangent rows) and is overwritten. x (R×in) is the input of the
-// forward call. dtheta (the layer's part of the flat gradient, in Role order), when not
-// nil, is overwritten with the parameter gradients summed over the rows, and the
-// derivative with respect to the time input is added to *dt (when dt is not nil). dx,
+// forward call. extra (B×out), when not nil, is the cotangent of σ'(u) on the primal rows
+// (the analytic trace's); it adds σ″(u)·extra to ū. dtheta (the layer's part of the flat
+// gradient, in Role order), when not nil, accumulates the parameter gradients summed over
+// the rows (the caller clears it before the first tile), and the derivative with respect to the time input is added to *dt (when dt is not nil). dx,
 // when not nil, receives the cotangent of the first len(dx)/in rows of x (all rows, or
 // only the primal ones).
 func (l *cnfLayer) backward(dx, dtheta []float64, dt *float64, g, x, extra []float64) {
@@ -208,21 +218,25 @@ func (l *cnfLayer) backward(dx, dtheta []float64, dt *float64, g, x, extra []flo
 		if l.unit {
 			// the tangent input rows are e_k: their part of xᵀ·ū is the column sums of
 			// the k-th tangent block, in row k.
-			kernels.MulTN(dw[:in*o], x[:nb*in], g[:pb], nb, in, o, false)
+			kernels.MulTN(dw[:in*o], x[:nb*in], g[:pb], nb, in, o, true)
 			for k := 0; k < nr/nb-1; k++ {
 				kernels.ColSums(dw[k*o:k*o+o], g[(k+1)*pb:(k+2)*pb], nb, o, true)
 			}
 		} else {
-			kernels.MulTN(dw[:in*o], x[:nr*in], g[:nr*o], nr, in, o, false)
+			kernels.MulTN(dw[:in*o], x[:nr*in], g[:nr*o], nr, in, o, true)
 		}
-		kernels.ColSums(db, g[:pb], nb, o, false)
+		dbT := l.dbT[:o]
+		kernels.ColSums(dbT, g[:pb], nb, o, false)
+		for j, v := range dbT {
+			db[j] += v
+		}
 		switch l.Kind {
 		case KindConcatLinear:
 			dwt := dw[in*o:]
 			wt := l.w[in*o : in*o+o]
 			s := 0.0
-			for j, v := range db {
-				dwt[j] = t * v
+			for j, v := range dbT {
+				dwt[j] += t * v
 				s += wt[j] * v
 			}
 			if dt != nil {
@@ -234,9 +248,9 @@ func (l *cnfLayer) backward(dx, dtheta []float64, dt *float64, g, x, extra []flo
 			s := 0.0
 			for j := range dgw {
 				d := l.gsum[j] * l.gate[j] * l.gateQ[j]
-				dgw[j] = t * d
-				dgb[j] = d
-				dhw[j] = t * l.s1[j]
+				dgw[j] += t * d
+				dgb[j] += d
+				dhw[j] += t * l.s1[j]
 				s += l.gw[j]*d + l.hw[j]*l.s1[j]
 			}
 			if dt != nil {
@@ -323,15 +337,16 @@ func (l *cnfLayer) backwardElementwise(g, extra []float64) {
 // cnfEval evaluates the augmented CNF dynamics for a batch: an odeop.Evaluator.
 type cnfEval struct {
 	c         *CNF
-	nb, d, k  int // batch, data dimension, tangents
-	nr, width int
+	nb, d, k  int // batch, data dimension, tangents per sample
+	tile, cur int // samples per tile (at most), and in the current tile
+	width     int
 	exact     bool
 	ls        []*cnfLayer
 	x0        []float64 // R×D input of the first layer
 	ga, gb    []float64 // R×(widest layer) cotangents
 	sqrtT     []float64 // nil without TrainT
 	nnet      int       // parameters of the network
-	tr, fro   []float64 // per row: the trace (or its estimate) and |J|²_F (or |Jε|²)
+	tr, fro   []float64 // per sample of the tile: the trace (or its estimate) and |J|²_F (or |Jε|²)
 	an        *cnfAnalytic
 }
 
@@ -339,6 +354,11 @@ var (
 	_ odeop.Evaluator = (*cnfEval)(nil)
 	_ odeop.Releaser  = (*cnfEval)(nil)
 )
+
+// cnfTileRows is the number of samples the evaluator takes through the whole network at a
+// time: with their tangent rows, the intermediate values of a tile stay in the core's
+// cache between the passes over them.
+var cnfTileRows = 64
 
 func newCNFEval(c *CNF, theta [][]float64, batch int) *cnfEval {
 	e := &cnfEval{c: c, nb: batch, d: c.d, width: c.width, exact: c.trace == TraceExact}
@@ -350,23 +370,24 @@ func newCNFEval(c *CNF, theta [][]float64, batch int) *cnfEval {
 	if analytic {
 		e.k = 0 // no tangents: the trace comes in closed form
 	}
-	e.nr = (1 + e.k) * batch
-	e.tr = make([]float64, batch)
-	e.fro = make([]float64, batch)
+	e.tile = min(batch, max(cnfTileRows, 1))
+	nr := (1 + e.k) * e.tile
+	e.tr = make([]float64, e.tile)
+	e.fro = make([]float64, e.tile)
 	m := c.f
 	e.nnet = m.nparam
 	widest := c.d
 	for i := range m.defs {
-		e.ls = append(e.ls, newCNFLayer(&m.defs[i], theta, batch, e.nr, i == 0 && e.exact))
+		e.ls = append(e.ls, newCNFLayer(&m.defs[i], theta, e.tile, e.k, i == 0 && e.exact))
 		widest = max(widest, m.defs[i].Out)
 	}
 	if e.exact {
-		e.x0 = make([]float64, batch*c.d) // the tangent inputs e_k are implicit
+		e.x0 = make([]float64, e.tile*c.d) // the tangent inputs e_k are implicit
 	} else {
-		e.x0 = make([]float64, e.nr*c.d)
+		e.x0 = make([]float64, nr*c.d)
 	}
-	e.ga = make([]float64, e.nr*widest)
-	e.gb = make([]float64, e.nr*widest)
+	e.ga = make([]float64, nr*widest)
+	e.gb = make([]float64, nr*widest)
 	if analytic {
 		e.an = newCNFAnalytic(e)
 	}
@@ -423,6 +444,14 @@ func (e *cnfEval) checkLen(what string, s []float64, want int) {
 	}
 }
 
+// setTile makes the next passes work on n samples.
+func (e *cnfEval) setTile(n int) {
+	e.cur = n
+	for _, l := range e.ls {
+		l.setTile(n)
+	}
+}
+
 // times returns the factor of the dynamics and the network's time for solve time t.
 func (e *cnfEval) times(t float64) (scale, tau float64) {
 	if e.sqrtT == nil {
@@ -435,7 +464,7 @@ func (e *cnfEval) times(t float64) (scale, tau float64) {
 // forward runs the network with its tangents on the state z and returns the stacked
 // output (R×D): f on the primal rows, the Jacobian-vector products on the tangent rows.
 func (e *cnfEval) forward(tau float64, z []float64, second bool) []float64 {
-	d, w, nb := e.d, e.width, e.nb
+	d, w, nb := e.d, e.width, e.cur
 	for b := 0; b < nb; b++ {
 		copy(e.x0[b*d:b*d+d], z[b*w:b*w+d])
 	}
@@ -457,11 +486,11 @@ func (e *cnfEval) forward(tau float64, z []float64, second bool) []float64 {
 
 // traces fills e.tr and e.fro from the stacked network output y (or the analytic form).
 func (e *cnfEval) traces(y, z []float64) {
-	d, w, nb := e.d, e.width, e.nb
+	d, w, nb := e.d, e.width, e.cur
 	cj, ce := e.c.colJ, e.c.colE
 	switch {
 	case e.an != nil:
-		e.an.trace(e.tr)
+		e.an.trace(e.tr[:nb], nb)
 	case e.exact:
 		for b := 0; b < nb; b++ {
 			tr, fro := 0.0, 0.0
@@ -493,7 +522,7 @@ func (e *cnfEval) traces(y, z []float64) {
 // writeF writes scale·F, the augmented dynamics, from the stacked network output y and
 // the per-row traces.
 func (e *cnfEval) writeF(dst []float64, scale float64, y []float64) {
-	d, w, nb := e.d, e.width, e.nb
+	d, w, nb := e.d, e.width, e.cur
 	ck, cj, ce := e.c.colK, e.c.colJ, e.c.colE
 	for b := 0; b < nb; b++ {
 		f := y[b*d : b*d+d]
@@ -522,8 +551,16 @@ func (e *cnfEval) Eval(dst []float64, t float64, z []float64) {
 	e.checkLen("z", z, n)
 	e.checkLen("dst", dst, n)
 	scale, tau := e.times(t)
-	y := e.forward(tau, z, false)
-	e.writeF(dst, scale, y)
+	if e.an != nil {
+		e.an.weights()
+	}
+	w := e.width
+	for lo := 0; lo < e.nb; lo += e.tile {
+		n := min(e.tile, e.nb-lo)
+		e.setTile(n)
+		y := e.forward(tau, z[lo*w:(lo+n)*w], false)
+		e.writeF(dst[lo*w:(lo+n)*w], scale, y)
+	}
 }
 
 // VJP implements odeop.Evaluator: the products of the cotangent a with the Jacobians of the
@@ -544,17 +581,62 @@ func (e *cnfEval) VJP(fdst, dz, dtheta []float64, t float64, z, a []float64) {
 	}
 	scale, tau := e.times(t)
 	need := dz != nil || dtheta != nil
-	y := e.forward(tau, z, need)
-	if fdst != nil {
-		e.writeF(fdst, scale, y)
+	if e.an != nil {
+		e.an.weights()
+	}
+	if dtheta != nil {
+		clear(dtheta)
+	}
+	var dt, aF float64
+	var pdt *float64
+	if dtheta != nil && e.sqrtT != nil {
+		pdt = &dt
+	}
+	w := e.width
+	for lo := 0; lo < e.nb; lo += e.tile {
+		n := min(e.tile, e.nb-lo)
+		e.setTile(n)
+		rows := func(s []float64) []float64 {
+			if s == nil {
+				return nil
+			}
+			return s[lo*w : (lo+n)*w]
+		}
+		zt, at := rows(z), rows(a)
+		y := e.forward(tau, zt, need)
+		if fdst != nil {
+			e.writeF(rows(fdst), scale, y)
+		}
+		if !need {
+			continue
+		}
+		e.backward(rows(dz), dtheta, pdt, scale, zt, at, y, lo == 0)
+		if pdt != nil {
+			aF += e.dotAF(at, y)
+		}
 	}
 	if !need {
 		return
 	}
-	d, w, nb := e.d, e.width, e.nb
+	if e.an != nil && dtheta != nil {
+		e.an.addParamGrads(dtheta)
+	}
+	if pdt != nil {
+		// d/dT of T·F(sT, z): aᵀF + s·(T aᵀ ∂F/∂τ); the backward pass ran with the
+		// cotangent T·a, so dt already carries the factor T. Then d/d√T = 2√T d/dT.
+		dtheta[len(dtheta)-1] = 2 * e.sqrtT[0] * (aF + t*dt)
+	}
+}
+
+// backward is the reverse pass of one tile after its forward pass (y the stacked network
+// output), with the tile's state z and cotangent a: it writes the tile's rows of dz (when
+// not nil) and accumulates into dtheta (when not nil) and *dt (when not nil).
+func (e *cnfEval) backward(dz, dtheta []float64, dt *float64, scale float64, z, a, y []float64, first bool) {
+	d, w, nb := e.d, e.width, e.cur
+	nr := (1 + e.k) * nb
 	ck, cj, ce := e.c.colK, e.c.colJ, e.c.colE
 	// Seeds: the cotangent of the network's output (primal rows) and of its tangents.
-	g := e.ga[:e.nr*d]
+	g := e.ga[:nr*d]
 	for b := 0; b < nb; b++ {
 		ab := a[b*w : b*w+w]
 		al := scale * ab[d]
@@ -590,13 +672,8 @@ func (e *cnfEval) VJP(fdst, dz, dtheta []float64, t float64, z, a []float64) {
 			}
 		}
 	}
-	var dt float64
-	var pdt *float64
-	if dtheta != nil && e.sqrtT != nil {
-		pdt = &dt
-	}
 	if e.an != nil {
-		e.an.backwardPrepare(dtheta != nil)
+		e.an.backwardPrepare(nb, dtheta != nil, first)
 	}
 	spare := e.gb
 	var dx0 []float64
@@ -605,11 +682,11 @@ func (e *cnfEval) VJP(fdst, dz, dtheta []float64, t float64, z, a []float64) {
 		var x, dx []float64
 		if i > 0 {
 			x = e.ls[i-1].h
-			dx = spare[:e.nr*l.in]
+			dx = spare[:nr*l.in]
 		} else {
 			x = e.x0
 			if dz != nil {
-				rows := e.nr
+				rows := nr
 				if e.exact {
 					rows = nb
 				}
@@ -623,15 +700,12 @@ func (e *cnfEval) VJP(fdst, dz, dtheta []float64, t float64, z, a []float64) {
 		}
 		var extra []float64
 		if e.an != nil && i < 2 {
-			extra = e.an.ex[i]
+			extra = e.an.ex[i][:nb*l.Out]
 		}
-		l.backward(dx, dth, pdt, g, x, extra)
+		l.backward(dx, dth, dt, g, x, extra)
 		if i > 0 {
 			g, spare = dx, g[:cap(g)]
 		}
-	}
-	if e.an != nil && dtheta != nil {
-		e.an.addParamGrads(dtheta)
 	}
 	if dz != nil {
 		clear(dz)
@@ -649,18 +723,11 @@ func (e *cnfEval) VJP(fdst, dz, dtheta []float64, t float64, z, a []float64) {
 			}
 		}
 	}
-	if pdt != nil {
-		// d/dT of T·F(sT, z): aᵀF + s·(T aᵀ ∂F/∂τ); the backward pass ran with the
-		// cotangent T·a, so dt already carries the factor T. Then d/d√T = 2√T d/dT.
-		aF := e.dotAF(a, y)
-		dT := aF + t*dt
-		dtheta[len(dtheta)-1] = 2 * e.sqrtT[0] * dT
-	}
 }
 
 // dotAF returns Σ_b a_b·F_b for the unscaled augmented dynamics F (the ε channels are 0).
 func (e *cnfEval) dotAF(a, y []float64) float64 {
-	d, w, nb := e.d, e.width, e.nb
+	d, w, nb := e.d, e.width, e.cur
 	ck, cj := e.c.colK, e.c.colJ
 	s := 0.0
 	for b := 0; b < nb; b++ {

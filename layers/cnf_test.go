@@ -93,6 +93,8 @@ func cnfDot(a, b []float64) float64 {
 // parameters, the end time) against central finite differences of Eval.
 func TestCNFVJP(t *testing.T) {
 	const batch, tm = 3, 0.37
+	defer func(n int) { cnfTileRows = n }(cnfTileRows)
+	cnfTileRows = 2 // two tiles (2 + 1 samples): the per-tile passes and accumulations
 	for ci, c := range cnfCases() {
 		t.Run(c.name, func(t *testing.T) {
 			cnf := newTestCNF(t, c, uint64(ci+1))
@@ -329,7 +331,8 @@ func TestCNFHutchinsonUnbiased(t *testing.T) {
 }
 
 // TestCNFAnalyticTrace: the closed-form trace of networks with one hidden-to-hidden matrix
-// agrees with the forward-mode path in the dynamics and in every vector-Jacobian product.
+// agrees with the forward-mode path in the dynamics and in every vector-Jacobian product
+// (the closed form in tiles of 2 samples, the forward mode in one tile).
 func TestCNFAnalyticTrace(t *testing.T) {
 	const batch, tm = 5, 0.43
 	for ci, c := range cnfCases() {
@@ -351,7 +354,10 @@ func TestCNFAnalyticTrace(t *testing.T) {
 			}
 			run := func(analytic bool) (f, dz, dth []float64) {
 				cnfAnalyticOn = analytic
-				defer func() { cnfAnalyticOn = true }()
+				defer func(n int) { cnfAnalyticOn, cnfTileRows = true, n }(cnfTileRows)
+				if analytic {
+					cnfTileRows = 2 // three tiles against one
+				}
 				ev := newCNFEval(cnf, cnf.Values(), batch)
 				if (ev.an != nil) != analytic {
 					t.Fatalf("analytic path %v, want %v", ev.an != nil, analytic)
