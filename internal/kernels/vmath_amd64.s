@@ -468,7 +468,8 @@ done:
 	RET
 
 // func softplusZ(y, x *float64, n int) int
-TEXT ·softplusZ(SB), NOSPLIT, $0-32
+// 2 stages over blocks of 64 arguments, the intermediate results on the stack.
+TEXT ·softplusZ(SB), $512-32
 	MOVQ y+0(FP), DI
 	MOVQ x+8(FP), SI
 	MOVQ n+16(FP), CX
@@ -492,13 +493,23 @@ TEXT ·softplusZ(SB), NOSPLIT, $0-32
 	VMOVUPD vconst<>+1408(SB), Z29
 	VMOVUPD vconst<>+1344(SB), Z30
 	VMOVUPD vconst<>+0(SB), Z31
-loop:
+block:
 	CMPQ AX, CX
 	JGE  done
-	VMOVUPD (SI)(AX*8), Z0
+	MOVQ CX, R8
+	SUBQ AX, R8
+	CMPQ R8, $64
+	JLE  sized
+	MOVQ $64, R8
+sized:
+	XORQ R9, R9
+	XORQ BX, BX
+stage0:
+	LEAQ (AX)(BX*1), R10
+	VMOVUPD (SI)(R10*8), Z0
 	VCMPPD $9, Z13, Z0, K1
 	KORTESTW K1, K1
-	JNZ  done
+	JNZ  cut
 	VPANDQ Z14, Z0, Z8
 	VMINPD Z15, Z8, Z8
 	VPXORQ Z16, Z8, Z8
@@ -529,15 +540,32 @@ loop:
 	VFMADD213PD Z4, Z6, Z5
 	VADDPD Z31, Z5, Z5
 	VPADDQ Z3, Z5, Z5
+	VMOVUPD Z5, 0(SP)(BX*8)
+	ADDQ $8, BX
+	CMPQ BX, R8
+	JLT  stage0
+	JMP  stage0done
+cut:
+	MOVQ BX, R8
+	MOVQ $1, R9
+stage0done:
+	XORQ BX, BX
+	TESTQ R8, R8
+	JZ   next
+stage1:
+	LEAQ (AX)(BX*1), R10
+	VMOVUPD (SI)(R10*8), Z0
+	VMOVUPD 0(SP)(BX*8), Z5
 	VSUBPD Z31, Z5, Z6
 	VMULPD vconst<>+128(SB), Z6, Z6
 	VCMPPD $29, vconst<>+128(SB), Z5, K2
 	VMOVAPD Z5, Z10
 	VMOVAPD Z6, K2, Z10
-	VMOVUPD.Z Z19, K2, Z11
-	VMOVUPD.Z Z20, K2, Z12
 	VADDPD vconst<>+64(SB), Z10, Z4
 	VDIVPD Z4, Z10, Z4
+	VCMPPD $29, vconst<>+128(SB), Z5, K2
+	VMOVUPD.Z Z19, K2, Z11
+	VMOVUPD.Z Z20, K2, Z12
 	VMULPD Z4, Z4, Z6
 	VMULPD Z6, Z6, Z7
 	VMULPD Z7, Z7, Z8
@@ -564,9 +592,14 @@ loop:
 	VADDPD Z11, Z6, Z1
 	VCMPPD $30, vconst<>+192(SB), Z0, K3
 	VMOVAPD Z0, K3, Z1
-	VMOVUPD Z1, (DI)(AX*8)
-	ADDQ $8, AX
-	JMP  loop
+	VMOVUPD Z1, (DI)(R10*8)
+	ADDQ $8, BX
+	CMPQ BX, R8
+	JLT  stage1
+next:
+	ADDQ R8, AX
+	TESTQ R9, R9
+	JZ   block
 done:
 	MOVQ AX, ret+24(FP)
 	VZEROUPPER
@@ -735,19 +768,30 @@ done:
 	RET
 
 // func softplusY(y, x *float64, n int) int
-TEXT ·softplusY(SB), NOSPLIT, $0-32
+// 2 stages over blocks of 64 arguments, the intermediate results on the stack.
+TEXT ·softplusY(SB), $512-32
 	MOVQ y+0(FP), DI
 	MOVQ x+8(FP), SI
 	MOVQ n+16(FP), CX
 	XORQ AX, AX
-loop:
+block:
 	CMPQ AX, CX
 	JGE  done
-	VMOVUPD (SI)(AX*8), Y0
+	MOVQ CX, R8
+	SUBQ AX, R8
+	CMPQ R8, $64
+	JLE  sized
+	MOVQ $64, R8
+sized:
+	XORQ R9, R9
+	XORQ BX, BX
+stage0:
+	LEAQ (AX)(BX*1), R10
+	VMOVUPD (SI)(R10*8), Y0
 	VCMPPD $9, vconst<>+320(SB), Y0, Y15
 	VMOVMSKPD Y15, DX
 	TESTQ DX, DX
-	JNZ  done
+	JNZ  cut
 	VANDPD vconst<>+384(SB), Y0, Y8
 	VMINPD vconst<>+256(SB), Y8, Y8
 	VXORPD vconst<>+448(SB), Y8, Y8
@@ -778,14 +822,31 @@ loop:
 	VFMADD213PD Y4, Y6, Y5
 	VADDPD vconst<>+0(SB), Y5, Y5
 	VPADDQ Y3, Y5, Y5
+	VMOVUPD Y5, 0(SP)(BX*8)
+	ADDQ $4, BX
+	CMPQ BX, R8
+	JLT  stage0
+	JMP  stage0done
+cut:
+	MOVQ BX, R8
+	MOVQ $1, R9
+stage0done:
+	XORQ BX, BX
+	TESTQ R8, R8
+	JZ   next
+stage1:
+	LEAQ (AX)(BX*1), R10
+	VMOVUPD (SI)(R10*8), Y0
+	VMOVUPD 0(SP)(BX*8), Y5
 	VSUBPD vconst<>+0(SB), Y5, Y6
 	VMULPD vconst<>+128(SB), Y6, Y6
 	VCMPPD $29, vconst<>+128(SB), Y5, Y9
 	VBLENDVPD Y9, Y6, Y5, Y10
-	VANDPD vconst<>+704(SB), Y9, Y11
-	VANDPD vconst<>+768(SB), Y9, Y12
 	VADDPD vconst<>+64(SB), Y10, Y4
 	VDIVPD Y4, Y10, Y4
+	VCMPPD $29, vconst<>+128(SB), Y5, Y9
+	VANDPD vconst<>+704(SB), Y9, Y11
+	VANDPD vconst<>+768(SB), Y9, Y12
 	VMULPD Y4, Y4, Y6
 	VMULPD Y6, Y6, Y7
 	VMULPD Y7, Y7, Y8
@@ -812,9 +873,14 @@ loop:
 	VADDPD Y11, Y6, Y1
 	VCMPPD $30, vconst<>+192(SB), Y0, Y9
 	VBLENDVPD Y9, Y0, Y1, Y1
-	VMOVUPD Y1, (DI)(AX*8)
-	ADDQ $4, AX
-	JMP  loop
+	VMOVUPD Y1, (DI)(R10*8)
+	ADDQ $4, BX
+	CMPQ BX, R8
+	JLT  stage1
+next:
+	ADDQ R8, AX
+	TESTQ R9, R9
+	JZ   block
 done:
 	MOVQ AX, ret+24(FP)
 	VZEROUPPER
