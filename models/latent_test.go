@@ -3,6 +3,7 @@ package models
 import (
 	"math"
 	"math/rand/v2"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -580,5 +581,139 @@ func TestLatentSDEMasksAndGrids(t *testing.T) {
 		}
 		sameSlices(t, "q(z0) mean, batched and alone", mu[n*L:(n+1)*L], mu1)
 		sameSlices(t, "q(z0) log sd, batched and alone", ls[n*L:(n+1)*L], ls1)
+	}
+}
+
+// TestLatentSaveLoad trains each latent model briefly with this package's Adam, saves it
+// and checks that the loaded model predicts the same, that Restore brings back the
+// optimizer's state, and that a truncated file or a model of another kind is refused.
+func TestLatentSaveLoad(t *testing.T) {
+	in, target := latSmallData(8)
+	dir := t.TempDir()
+	query := []float64{0.2, 1.1, 2.9}
+	type model interface {
+		Save(string, Optimizer, map[string]string) error
+	}
+	mk := map[string]func() (model, func(*Series) ([]float64, error), func(Optimizer) error){
+		KindLatentODE: func() (model, func(*Series) ([]float64, error), func(Optimizer) error) {
+			m, _ := NewLatentODE(LatentODEConfig{Dim: 1, Latent: 3, Hidden: 5, Units: 8, Period: 3, LearnStd: true, Seed: 2})
+			return m, func(s *Series) ([]float64, error) {
+					p, err := m.Predict(s, query, 2, 1)
+					if err != nil {
+						return nil, err
+					}
+					return p.Mean(), nil
+				}, func(o Optimizer) error {
+					_, err := m.Train(in, target, TrainConfig{Iters: 3, Batch: 4, Optimizer: o})
+					return err
+				}
+		},
+		KindRNNDt: func() (model, func(*Series) ([]float64, error), func(Optimizer) error) {
+			m, _ := NewRNNDt(RNNConfig{Dim: 1, Hidden: 5, Seed: 2})
+			return m, func(s *Series) ([]float64, error) {
+					p, err := m.Predict(s, query)
+					if err != nil {
+						return nil, err
+					}
+					return p.Mean(), nil
+				}, func(o Optimizer) error {
+					_, err := m.Train(in, target, TrainConfig{Iters: 3, Batch: 4, Optimizer: o})
+					return err
+				}
+		},
+		KindLatentSDE: func() (model, func(*Series) ([]float64, error), func(Optimizer) error) {
+			m, _ := NewLatentSDE(LatentSDEConfig{Dim: 1, Latent: 2, Context: 3, Hidden: 4, Units: 8, Period: 3, LearnSigma: true, Step: 0.1, Seed: 2})
+			return m, func(s *Series) ([]float64, error) {
+					p, err := m.Predict(s, query, 3, 1)
+					if err != nil {
+						return nil, err
+					}
+					return p.Mean(), nil
+				}, func(o Optimizer) error {
+					_, err := m.Train(in, target, TrainConfig{Iters: 3, Batch: 4, Optimizer: o})
+					return err
+				}
+		},
+	}
+	for kind, f := range mk {
+		m, predict, train := f()
+		opt := NewAdam(0.01)
+		if err := train(opt); err != nil {
+			t.Fatal(err)
+		}
+		want, err := predict(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		path := filepath.Join(dir, kind+".ckpt")
+		if err := m.Save(path, opt, nil); err != nil {
+			t.Fatal(err)
+		}
+		var got []float64
+		switch kind {
+		case KindLatentODE:
+			l, _, err := LoadLatentODE(path, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p, err := l.Predict(in, query, 2, 1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got = p.Mean()
+		case KindRNNDt:
+			l, _, err := LoadRNNDt(path, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p, err := l.Predict(in, query)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got = p.Mean()
+			if _, _, err := LoadODERNN(path, nil); err == nil {
+				t.Fatal("an RNN-dt checkpoint loaded as an ODE-RNN")
+			}
+		case KindLatentSDE:
+			l, _, err := LoadLatentSDE(path, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p, err := l.Predict(in, query, 3, 1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got = p.Mean()
+		}
+		sameSlices(t, kind+" prediction after loading", want, got)
+		// Restore into a fresh model of the same configuration, optimizer included.
+		m2, predict2, _ := f()
+		opt2 := NewAdam(0.01)
+		if _, err := m2.(interface {
+			Restore(string, Optimizer) (*Checkpoint, error)
+		}).Restore(path, opt2); err != nil {
+			t.Fatal(err)
+		}
+		if opt2.State().Steps != opt.State().Steps {
+			t.Fatalf("%s: restored optimizer at step %d, saved at %d", kind, opt2.State().Steps, opt.State().Steps)
+		}
+		got2, err := predict2(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sameSlices(t, kind+" prediction after Restore", want, got2)
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		bad := filepath.Join(dir, kind+".bad")
+		if err := os.WriteFile(bad, b[:len(b)/2], 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := m2.(interface {
+			Restore(string, Optimizer) (*Checkpoint, error)
+		}).Restore(bad, nil); err == nil {
+			t.Fatalf("%s: a truncated checkpoint was accepted", kind)
+		}
 	}
 }

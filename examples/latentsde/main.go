@@ -1,0 +1,326 @@
+// Command latentsde trains latent SDEs (Li, Wong, Chen, Duvenaud, "Scalable Gradients for
+// Stochastic Differential Equations", AISTATS 2020) on two problems and reports what
+// their posterior sample paths say.
+//
+//   - toy: torchsde's latent-SDE example (examples/latent_sde.py): x(t) = cos(2πt)
+//     observed at 10 times on [0.3, 0.8] and 10 on [1.2, 1.5]; the prior is the
+//     Ornstein-Uhlenbeck process dz = -z dt + 0.5 dW started in its stationary law; the
+//     posterior drift is a network of t and z (no encoder: one series); the latent state
+//     is observed directly with Gaussian noise 0.05. Each iteration draws -paths sample
+//     paths. The report gives the spread (90% band width) of the posterior paths on the
+//     observed segments, in the gap between them and beyond the data, and the picture
+//     latentsde_toy.png shows sample paths, the band and the data.
+//   - co2: Mauna Loa weekly CO2 (testdata/co2.csv) cut into windows of 2 years (training
+//     windows start every quarter from 1958 to 1989, test windows every half year from
+//     1991 to 2001), each week kept with probability 0.5, values centred on the mean of
+//     the first year and divided by 2 ppm. The model sees the first year (a GRU encoder
+//     gives the posterior drift its context) and predicts the second by sampling paths of
+//     the posterior SDE; the report gives the coverage of the held-out values by the 90%
+//     predictive band (paths plus the learned observation noise), its mean width, and
+//     the MSE of the predictive mean. The picture latentsde_co2.png shows three test
+//     windows.
+//
+// Usage:
+//
+//	go run ./examples/latentsde [-problem toy,co2] [-iters 0] [-seeds 1] [-out latentsde-out] [-progress]
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/pkg/errors"
+	"github.com/schollz/progressbar/v3"
+
+	"github.com/continuum-ml/continuum/models"
+)
+
+type config struct {
+	Problems  []string
+	ToyIters  int // training iterations of the toy
+	CO2Iters  int // training iterations of the CO2 model
+	Paths     int // toy: sample paths per iteration
+	Samples   int // predictive sample paths
+	Seeds     int
+	Batch     int     // CO2: windows per iteration
+	Stride    float64 // CO2: years between training windows
+	CO2       string
+	Out       string
+	Progress  bool
+	Verbosity int // progress lines per run
+}
+
+func defaultConfig() config {
+	return config{
+		Problems: []string{"toy", "co2"},
+		ToyIters: 1000, CO2Iters: 1000, Paths: 64, Samples: 200, Seeds: 1, Batch: 50, Stride: 0.25,
+		CO2: filepath.Join("testdata", "co2.csv"),
+		Out: "latentsde-out", Verbosity: 10,
+	}
+}
+
+// toyResult is the spread of the toy's posterior paths.
+type toyResult struct {
+	Seed                                 uint64
+	Loss                                 float64 // final training loss (negative ELBO)
+	WidthSeen, WidthGap, WidthBeyond     float64 // mean 90% band width on the observed segments, in the gap (0.85..1.15), beyond (1.6..2)
+	MaxErrSeen                           float64 // largest distance of the predictive mean from an observation
+	Train                                time.Duration
+}
+
+// co2Result is the calibration of the CO2 forecasts.
+type co2Result struct {
+	Seed     uint64
+	Coverage float64 // fraction of held-out values inside the 90% band
+	Held     int
+	Width    float64 // mean width of the band (ppm)
+	MSE      float64 // of the predictive mean (ppm²)
+	ObsStd   float64 // learned observation noise (ppm)
+	Train    time.Duration
+}
+
+type result struct {
+	Toy      []toyResult
+	CO2      []co2Result
+	Pictures []string
+}
+
+func progress(cfg config, w io.Writer, what string, iters int) func(int, float64) {
+	var bar *progressbar.ProgressBar
+	if cfg.Progress {
+		bar = progressbar.NewOptions(iters, progressbar.OptionSetWriter(os.Stderr),
+			progressbar.OptionSetDescription(what), progressbar.OptionShowCount(), progressbar.OptionShowIts(),
+			progressbar.OptionClearOnFinish())
+	}
+	every := max(iters/max(cfg.Verbosity, 1), 1)
+	return func(it int, loss float64) {
+		if bar != nil {
+			bar.Add(1)
+		}
+		if (it+1)%every == 0 || it+1 == iters {
+			fmt.Fprintf(w, "  %s iter %4d  negative ELBO %.2f\n", what, it+1, loss)
+		}
+	}
+}
+
+func run(cfg config, w io.Writer) (*result, error) {
+	res := &result{}
+	for _, prob := range cfg.Problems {
+		for s := 1; s <= cfg.Seeds; s++ {
+			seed := uint64(s)
+			switch prob {
+			case "toy":
+				r, pics, err := runToy(cfg, w, seed, s == 1)
+				if err != nil {
+					return nil, errors.Wrapf(err, "toy seed %d", seed)
+				}
+				res.Toy = append(res.Toy, r)
+				res.Pictures = append(res.Pictures, pics...)
+			case "co2":
+				r, pics, err := runCO2(cfg, w, seed, s == 1)
+				if err != nil {
+					return nil, errors.Wrapf(err, "co2 seed %d", seed)
+				}
+				res.CO2 = append(res.CO2, r)
+				res.Pictures = append(res.Pictures, pics...)
+			default:
+				return nil, errors.Errorf("unknown problem %q", prob)
+			}
+		}
+	}
+	report(w, res)
+	return res, nil
+}
+
+func linspace(a, b float64, n int) []float64 {
+	out := make([]float64, n)
+	for i := range out {
+		out[i] = a + (b-a)*float64(i)/float64(n-1)
+	}
+	return out
+}
+
+func runToy(cfg config, w io.Writer, seed uint64, pictures bool) (toyResult, []string, error) {
+	r := toyResult{Seed: seed}
+	data := models.SegmentedCosine()
+	m, err := models.NewLatentSDE(models.LatentSDEConfig{Dim: 1, Latent: 1, NoEncoder: true,
+		OU: &models.OUPrior{Theta: 1, Mu: 0}, Sigma: 0.5, Identity: true, ObsStd: 0.05,
+		Units: 64, Step: 0.01, Samples: cfg.Paths, Seed: seed})
+	if err != nil {
+		return r, nil, err
+	}
+	fmt.Fprintf(w, "toy seed %d: %v, %d paths per iteration\n", seed, m, cfg.Paths)
+	start := time.Now()
+	losses, err := m.Train(data, data, models.TrainConfig{Iters: cfg.ToyIters, Batch: 1, LearnRate: 1e-2,
+		KLWarmup: min(100, cfg.ToyIters), Seed: seed, Progress: progress(cfg, w, "toy", cfg.ToyIters)})
+	if err != nil {
+		return r, nil, err
+	}
+	r.Train = time.Since(start)
+	r.Loss = losses[len(losses)-1]
+	fine := linspace(0, 2, 201)
+	p, err := m.Predict(data, fine, cfg.Samples, seed)
+	if err != nil {
+		return r, nil, err
+	}
+	lo, hi := p.Band(0.9)
+	mean := p.Mean()
+	var seen, gap, beyond []float64
+	for k, t := range fine {
+		wd := hi[k] - lo[k]
+		switch {
+		case (t >= 0.3 && t <= 0.8) || (t >= 1.2 && t <= 1.5):
+			seen = append(seen, wd)
+		case t >= 0.85 && t <= 1.15:
+			gap = append(gap, wd)
+		case t >= 1.6:
+			beyond = append(beyond, wd)
+		}
+	}
+	r.WidthSeen, r.WidthGap, r.WidthBeyond = avg(seen), avg(gap), avg(beyond)
+	at, err := m.Predict(data, data.Sequence(0).Times, cfg.Samples, seed)
+	if err != nil {
+		return r, nil, err
+	}
+	am := at.Mean()
+	for k, v := range data.Sequence(0).Values {
+		r.MaxErrSeen = math.Max(r.MaxErrSeen, math.Abs(am[k]-v))
+	}
+	fmt.Fprintf(w, "  90%% band width: %.3f on the observed segments, %.3f in the gap, %.3f beyond the data; largest error of the mean at an observation %.3f (%.0fs)\n",
+		r.WidthSeen, r.WidthGap, r.WidthBeyond, r.MaxErrSeen, r.Train.Seconds())
+	if !pictures || cfg.Out == "" {
+		return r, nil, nil
+	}
+	path := filepath.Join(cfg.Out, "latentsde_toy.png")
+	if err := drawToy(path, data, p, mean, lo, hi); err != nil {
+		return r, nil, err
+	}
+	return r, []string{path}, nil
+}
+
+func avg(v []float64) float64 {
+	if len(v) == 0 {
+		return math.NaN()
+	}
+	s := 0.0
+	for _, x := range v {
+		s += x
+	}
+	return s / float64(len(v))
+}
+
+func runCO2(cfg config, w io.Writer, seed uint64, pictures bool) (co2Result, []string, error) {
+	r := co2Result{Seed: seed}
+	rec, err := models.LoadCO2(cfg.CO2)
+	if err != nil {
+		return r, nil, err
+	}
+	const scale = 2.0 // ppm
+	train, _, err := rec.Windows(models.CO2Windows{Start: 1958, End: 1989, Length: 2, Stride: cfg.Stride, Keep: 0.5, Seed: 500 + seed})
+	if err != nil {
+		return r, nil, err
+	}
+	test, _, err := rec.Windows(models.CO2Windows{Start: 1991, End: 2002, Length: 2, Stride: 0.5, Keep: 0.5, Seed: 600 + seed})
+	if err != nil {
+		return r, nil, err
+	}
+	trainIn, _ := train.SplitAt(1)
+	testIn, held := test.SplitAt(1)
+	train, _ = train.Center(trainIn, scale)
+	trainIn = train.WithMask(trainIn.Mask)
+	test, _ = test.Center(testIn, scale)
+	testIn = test.WithMask(testIn.Mask)
+	m, err := models.NewLatentSDE(models.LatentSDEConfig{Dim: 1, Latent: 6, Context: 8, Hidden: 16, Units: 32,
+		Period: 1, Sigma: 0.1, LearnSigma: true, ObsStd: 0.1, LearnStd: true, Step: 1.0 / 52, Seed: seed})
+	if err != nil {
+		return r, nil, err
+	}
+	fmt.Fprintf(w, "co2 seed %d: %v; %d training windows, %d test windows\n", seed, m, train.N, test.N)
+	start := time.Now()
+	if _, err := m.Train(trainIn, train, models.TrainConfig{Iters: cfg.CO2Iters, Batch: cfg.Batch, LearnRate: 1e-2,
+		Seed: seed, Progress: progress(cfg, w, "co2", cfg.CO2Iters)}); err != nil {
+		return r, nil, err
+	}
+	r.Train = time.Since(start)
+	p, err := m.Predict(testIn, test.Times, cfg.Samples, seed)
+	if err != nil {
+		return r, nil, err
+	}
+	lo, hi := p.Band(0.9)
+	r.Coverage, r.Held = models.Coverage(test, held.Mask, lo, hi)
+	wsum, n := 0.0, 0
+	for i, m := range held.Mask {
+		if m != 0 {
+			wsum += hi[i] - lo[i]
+			n++
+		}
+	}
+	r.Width = scale * wsum / float64(max(n, 1))
+	mse, _ := test.MaskedMSE(p.Mean(), held.Mask)
+	r.MSE = mse * scale * scale
+	r.ObsStd = scale * m.ObsStd()[0]
+	fmt.Fprintf(w, "  second year of %d test windows: 90%% band covers %.1f%% of %d held-out values (mean width %.2f ppm); MSE of the mean %.3f ppm²; observation noise %.2f ppm (%.0fs)\n",
+		test.N, 100*r.Coverage, r.Held, r.Width, r.MSE, r.ObsStd, r.Train.Seconds())
+	if !pictures || cfg.Out == "" {
+		return r, nil, nil
+	}
+	fine := linspace(test.Times[0], test.Times[test.T()-1], 200)
+	pf, err := m.Predict(testIn, fine, cfg.Samples, seed)
+	if err != nil {
+		return r, nil, err
+	}
+	path := filepath.Join(cfg.Out, "latentsde_co2.png")
+	if err := drawCO2(path, test, testIn, held, pf, scale); err != nil {
+		return r, nil, err
+	}
+	return r, []string{path}, nil
+}
+
+func report(w io.Writer, res *result) {
+	if len(res.Toy) > 0 {
+		fmt.Fprintln(w, "\ntoy: mean 90% band width of the posterior paths")
+		fmt.Fprintf(w, "%5s %10s %10s %10s %10s\n", "seed", "observed", "gap", "beyond", "max err")
+		for _, r := range res.Toy {
+			fmt.Fprintf(w, "%5d %10.3f %10.3f %10.3f %10.3f\n", r.Seed, r.WidthSeen, r.WidthGap, r.WidthBeyond, r.MaxErrSeen)
+		}
+	}
+	if len(res.CO2) > 0 {
+		fmt.Fprintln(w, "\nco2 extrapolation (second year of each test window)")
+		fmt.Fprintf(w, "%5s %9s %7s %11s %11s %9s\n", "seed", "coverage", "values", "width ppm", "MSE ppm²", "noise")
+		var cov []float64
+		for _, r := range res.CO2 {
+			fmt.Fprintf(w, "%5d %8.1f%% %7d %11.2f %11.3f %9.2f\n", r.Seed, 100*r.Coverage, r.Held, r.Width, r.MSE, r.ObsStd)
+			cov = append(cov, r.Coverage)
+		}
+		fmt.Fprintf(w, "mean coverage of the 90%% band %.1f%% (target 80%%-98%%)\n", 100*avg(cov))
+	}
+}
+
+func main() {
+	cfg := defaultConfig()
+	probs := flag.String("problem", strings.Join(cfg.Problems, ","), "problems: toy, co2 (comma-separated)")
+	flag.IntVar(&cfg.ToyIters, "toy-iters", cfg.ToyIters, "training iterations of the toy")
+	flag.IntVar(&cfg.CO2Iters, "co2-iters", cfg.CO2Iters, "training iterations of the CO2 model")
+	flag.IntVar(&cfg.Paths, "paths", cfg.Paths, "toy: sample paths per iteration")
+	flag.IntVar(&cfg.Samples, "samples", cfg.Samples, "predictive sample paths")
+	flag.IntVar(&cfg.Seeds, "seeds", cfg.Seeds, "number of seeds (1..seeds)")
+	flag.StringVar(&cfg.CO2, "co2", cfg.CO2, "path of co2.csv")
+	flag.StringVar(&cfg.Out, "out", cfg.Out, "directory of the pictures (empty: none)")
+	flag.BoolVar(&cfg.Progress, "progress", false, "show progress bars")
+	flag.Parse()
+	cfg.Problems = strings.Split(*probs, ",")
+	res, err := run(cfg, os.Stdout)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "latentsde:", err)
+		os.Exit(1)
+	}
+	for _, p := range res.Pictures {
+		fmt.Println("wrote", p)
+	}
+}
