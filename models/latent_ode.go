@@ -38,7 +38,7 @@ type LatentODEConfig struct {
 	// times. Default: odeop.RK4 with at most EncoderStep per step and Checkpoint gradients
 	// (exact gradients of the discrete encoder; one step for most gaps).
 	Encoder     []odeop.Option `json:"-"`
-	EncoderStep float64 // default: 1/20 of the span of the training grid
+	EncoderStep float64        // default: 1/20 of the span of the training grid
 	// Decoder are the solver options of the latent ODE. Default: odeop.Dopri5 with
 	// rtol 1e-3, atol 1e-4 (as Rubanova et al.) and Checkpoint gradients.
 	Decoder []odeop.Option `json:"-"`

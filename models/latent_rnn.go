@@ -26,7 +26,7 @@ type RNNConfig struct {
 	// Transition are the solver options of the ODE-RNN's hidden dynamics between times
 	// (default: odeop.RK4, steps of at most Step, Checkpoint gradients). RNNDt ignores them.
 	Transition []odeop.Option `json:"-"`
-	Step       float64 // default: 1/20 of the span of the grid
+	Step       float64        // default: 1/20 of the span of the grid
 	// Feedback makes RNN-Δt roll out after a sequence's last observation: at every later
 	// grid time it updates its state with its own prediction as if observed (Rubanova et
 	// al.'s "feed previous" for extrapolation). The roll-out follows the grid, so the

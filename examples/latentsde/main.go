@@ -67,11 +67,11 @@ func defaultConfig() config {
 
 // toyResult is the spread of the toy's posterior paths.
 type toyResult struct {
-	Seed                                 uint64
-	Loss                                 float64 // final training loss (negative ELBO)
-	WidthSeen, WidthGap, WidthBeyond     float64 // mean 90% band width on the observed segments, in the gap (0.85..1.15), beyond (1.6..2)
-	MaxErrSeen                           float64 // largest distance of the predictive mean from an observation
-	Train                                time.Duration
+	Seed                             uint64
+	Loss                             float64 // final training loss (negative ELBO)
+	WidthSeen, WidthGap, WidthBeyond float64 // mean 90% band width on the observed segments, in the gap (0.85..1.15), beyond (1.6..2)
+	MaxErrSeen                       float64 // largest distance of the predictive mean from an observation
+	Train                            time.Duration
 }
 
 // co2Result is the calibration of the CO2 forecasts.
