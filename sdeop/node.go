@@ -83,7 +83,8 @@ func Solve(z0 *G.Node, drift, diffusion odeop.Dynamics, ts []float64, opts ...Op
 // of the state, stepped by the same method (Euler, Heun, EulerHeun, Midpoint or
 // ReversibleHeun), and gradients flow through both outputs. The inputs are z0 and the
 // parameters of the posterior drift, the diffusion and the prior drift. Options as
-// Solve; StatsOf, SetSeed and BrownianOf accept either output.
+// Solve; StatsOf, SetSeed and BrownianOf accept either output. With a LispMachine both
+// outputs must reach the loss (it refuses graphs with an unused non-scalar node).
 //
 // References: Li, Wong, Chen, Duvenaud (2020), section 5 (latent SDEs); torchsde's
 // sdeint(..., logqp=True).

@@ -435,3 +435,33 @@ func TestSolveRunErrors(t *testing.T) {
 		}
 	})
 }
+
+// TestKLOneOutput: a loss on zs alone or on logqp alone differentiates through SolveKL
+// (TapeMachine; the LispMachine refuses graphs with an unused non-scalar node), and
+// the two losses together give the sum of their gradients.
+func TestKLOneOutput(t *testing.T) {
+	var grads [3][][]float64
+	for i, which := range []string{"zs", "logqp", "both"} {
+		p := buildMLPSDE(t, 3, 2, 5, true, []float64{0, 0.5, 1}, WithCalculus(Stratonovich), WithStep(0.05), WithSeed(1))
+		var loss *G.Node
+		switch which {
+		case "zs":
+			loss = G.Must(G.Sum(p.zs))
+		case "logqp":
+			loss = G.Must(G.Sum(p.logqp))
+		default:
+			loss = G.Must(G.Add(G.Must(G.Sum(p.zs)), G.Must(G.Sum(p.logqp))))
+		}
+		_, grads[i] = runGrads(t, loss, p.wrt, false)
+	}
+	var sum, both []float64
+	for j := range grads[0] {
+		for k := range grads[0][j] {
+			sum = append(sum, grads[0][j][k]+grads[1][j][k])
+			both = append(both, grads[2][j][k])
+		}
+	}
+	if e := relErr(sum, both); e > 1e-12 {
+		t.Errorf("gradient of the sum differs from the sum of the gradients by %.3g", e)
+	}
+}
