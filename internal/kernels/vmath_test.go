@@ -204,14 +204,15 @@ func TestVecAccuracy(t *testing.T) {
 	}
 }
 
-// TestVecLengths checks every tail length, in place and not, and the arguments that the
-// vector code hands to the scalar functions in the middle of a slice.
+// TestVecLengths checks the tail lengths and several blocks of 64, in place and not, and
+// the arguments that the vector code hands to the scalar functions in the middle of a
+// slice.
 func TestVecLengths(t *testing.T) {
 	r := rand.New(rand.NewPCG(13, 14))
 	for _, f := range vfuncs {
 		for _, path := range paths() {
 			withPath(t, path, func() {
-				for n := 0; n <= 19; n++ {
+				for _, n := range []int{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 15, 16, 17, 19, 63, 64, 65, 127, 200, 301} {
 					x := make([]float64, n)
 					for i := range x {
 						x[i] = 30 * (2*r.Float64() - 1)
