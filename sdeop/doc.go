@@ -36,6 +36,18 @@
 // ReversibleHeunStepper exposes reversible Heun's state and its exact algebraic reverse
 // step, on which the reversible adjoint is built.
 //
+// # The graph node
+//
+// Solve wraps an SDE solve with drift and diagonal diffusion given as odeop.Dynamics (so
+// the native networks of package layers serve) as one Gorgonia node with output
+// (len(ts), batch, dim); SolveKL adds the KL divergence of latent SDEs (torchsde's
+// logqp) as a second output. Its gradients are the stochastic adjoint (the
+// Stratonovich SDE of [z, a, a_theta] solved backward on the same Brownian path; Ito
+// SDEs through ItoCorrector), the reversible Heun adjoint (exact for the discrete
+// solve, O(1) memory), or Checkpoint (backpropagation through the stored steps). The
+// Brownian path of a run comes from a seed (WithSeed, WithResample, SetSeed,
+// BrownianOf). See Solve.
+//
 // # References
 //
 //   - X. Li, T.-K. L. Wong, R. T. Q. Chen, D. Duvenaud (2020), "Scalable Gradients for
