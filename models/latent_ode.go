@@ -565,7 +565,6 @@ func (m *LatentODE) Predict(in *Series, times []float64, samples int, seed uint6
 	if err != nil {
 		return nil, err
 	}
-	L := m.cfg.Latent
 	S := max(samples, 1)
 	z0 := make([]float64, S*len(mu))
 	eps := make([]float64, len(z0))
@@ -581,7 +580,6 @@ func (m *LatentODE) Predict(in *Series, times []float64, samples int, seed uint6
 	if err != nil {
 		return nil, err
 	}
-	_ = L
 	per := in.N * len(times) * m.cfg.Dim
 	p := &Predictive{Times: append([]float64(nil), times...), N: in.N, D: m.cfg.Dim, Std: m.ObsStd()}
 	for s := 0; s < S; s++ {
