@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"sort"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/palette"
@@ -59,17 +60,26 @@ func heatPlot(title string, g grid) *plot.Plot {
 	p.Title.Text = title
 	hm := plotter.NewHeatMap(g, heatPalette)
 	hm.Rasterized = true
-	hm.Min = 0
-	hm.Max = 0
-	for _, v := range g.z {
-		hm.Max = math.Max(hm.Max, v)
-	}
-	if hm.Max == 0 {
+	// The color scale ends at the 99.5th percentile, so that a few sharp peaks do not
+	// darken the rest; higher values take the brightest color.
+	hm.Min, hm.Max = 0, quantile(g.z, 0.995)
+	if !(hm.Max > 0) {
 		hm.Max = 1
 	}
+	hm.Overflow = heatPalette.Colors()[len(heatPalette.Colors())-1]
 	p.Add(hm)
 	p.X.Min, p.X.Max, p.Y.Min, p.Y.Max = -g.b, g.b, -g.b, g.b
 	return p
+}
+
+// quantile returns the q-quantile of the values (a copy is sorted).
+func quantile(v []float64, q float64) float64 {
+	if len(v) == 0 {
+		return 0
+	}
+	s := append([]float64(nil), v...)
+	sort.Float64s(s)
+	return s[min(len(s)-1, int(q*float64(len(s))))]
 }
 
 // saveRow draws plots side by side into a PNG of the given cell size.
