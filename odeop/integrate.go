@@ -57,40 +57,58 @@ type solve struct {
 
 // integrate runs Integrate with an explicit plan (tests use newPlan for tableau variants).
 func integrate(f Func, y0, ts []float64, p *plan, cfg *config) (*Solution, error) {
-	tb := p.tb
-	if err := checkArgs(f, y0, ts, tb, cfg); err != nil {
+	if err := checkArgs(f, y0, ts, p.tb, cfg); err != nil {
 		return nil, err
 	}
 	n := len(y0)
-	sol := &Solution{Ts: append([]float64(nil), ts...), Ys: make([][]float64, len(ts))}
 	back := make([]float64, len(ts)*n)
-	for i := range sol.Ys {
-		sol.Ys[i] = back[i*n : (i+1)*n : (i+1)*n]
-	}
-	copy(sol.Ys[0], y0)
+	sol := &Solution{Ts: append([]float64(nil), ts...), Ys: rowsOf(back, len(ts), n)}
 	if len(ts) == 1 {
+		copy(sol.Ys[0], y0)
 		return sol, nil
 	}
-
-	s := &solve{cfg: cfg, r: newRK(p, f, n), ts: ts, ys: sol.Ys, next: 1, dir: 1}
-	if ts[len(ts)-1] < ts[0] {
-		s.dir = -1
-	}
-	copy(s.r.y0, y0)
-	var err error
-	if !s.r.eval(ts[0], s.r.y0, s.r.k[0]) {
-		err = s.nonFinite()
-	} else if cfg.grid != nil || !tb.Adaptive() {
-		err = s.fixed()
-	} else {
-		err = s.adaptive()
-	}
-	s.st.NFE = s.r.nfe
-	sol.Stats = s.st
+	st, err := newRK(p, f, n).run(y0, ts, sol.Ys, cfg)
+	sol.Stats = st
 	if err != nil {
 		return nil, err
 	}
 	return sol, nil
+}
+
+// rowsOf splits back into m rows of length n (capacity n each).
+func rowsOf(back []float64, m, n int) [][]float64 {
+	ys := make([][]float64, m)
+	for i := range ys {
+		ys[i] = back[i*n : (i+1)*n : (i+1)*n]
+	}
+	return ys
+}
+
+// run solves from y0 over ts (at least two times) with the engine r, whose buffers it
+// reuses, so that callers solving many times (the adjoint, one solve per output interval)
+// allocate nothing per solve. It writes y0 and y at every later time into ys (len(ts) rows
+// of length r.n; ys[0] may be y0 itself) and returns the statistics of this solve alone.
+// The arguments must have passed checkArgs.
+func (r *rk) run(y0, ts []float64, ys [][]float64, cfg *config) (Stats, error) {
+	r.nfe = 0
+	if &ys[0][0] != &y0[0] {
+		copy(ys[0], y0)
+	}
+	s := solve{cfg: cfg, r: r, ts: ts, ys: ys, next: 1, dir: 1}
+	if ts[len(ts)-1] < ts[0] {
+		s.dir = -1
+	}
+	copy(r.y0, y0)
+	var err error
+	if !r.eval(ts[0], r.y0, r.k[0]) {
+		err = s.nonFinite()
+	} else if cfg.grid != nil || !r.tb.Adaptive() {
+		err = s.fixed()
+	} else {
+		err = s.adaptive()
+	}
+	s.st.NFE = r.nfe
+	return s.st, err
 }
 
 func checkArgs(f Func, y0, ts []float64, tb *Tableau, cfg *config) error {
