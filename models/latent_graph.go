@@ -248,12 +248,13 @@ func newLatStepInputs(g *G.ExprGraph, prefix string, i, batch, in int) latStepIn
 
 // run builds the pass over the grid indices order (in the order given: increasing times
 // for a forward pass, decreasing for a backward one) from h0. pre[k] is the state at
-// times[order[k]] before its update (after the ODE moved it there), and last the state
-// after the final update.
-func (r *latRecurrence) run(h0 *G.Node, times []float64, order []int, in []latStepInputs) (pre []*G.Node, last *G.Node, err error) {
+// times[order[k]] before its update (after the ODE moved it there), post[k] the state
+// after it.
+func (r *latRecurrence) run(h0 *G.Node, times []float64, order []int, in []latStepInputs) (pre, post []*G.Node, err error) {
 	h := h0
 	b, hid := h0.Shape()[0], h0.Shape()[1]
 	pre = make([]*G.Node, len(order))
+	post = make([]*G.Node, len(order))
 	for k, i := range order {
 		if k > 0 && r.f != nil {
 			prev := times[order[k-1]]
@@ -273,8 +274,27 @@ func (r *latRecurrence) run(h0 *G.Node, times []float64, order []int, in []latSt
 		if h, err = r.gru.Step(h, in[k].x.node, in[k].o.node); err != nil {
 			return nil, nil, err
 		}
+		post[k] = h
 	}
-	return pre, h, nil
+	return pre, post, nil
+}
+
+// fillStarted writes the started gates of a pass over order: a row has started at step k
+// when it observed something at an earlier step. The update gates must be filled.
+func fillStarted(steps []latStepInputs, rows int) {
+	started := make([]bool, rows)
+	for k := range steps {
+		st := &steps[k]
+		for b := 0; b < rows; b++ {
+			st.s.data[b] = 0
+			if started[b] {
+				st.s.data[b] = 1
+			}
+			if st.o.data[b] != 0 {
+				started[b] = true
+			}
+		}
+	}
 }
 
 // fillStep writes the GRU input [x ⊙ m, m] (and, when dt is not nil, the extra input

@@ -250,10 +250,11 @@ func (m *LatentODE) buildEncoder(g *G.ExprGraph, p *latODEParts, b int, times []
 	}
 	h0 := G.NewMatrix(g, tensor.Float64, G.WithShape(b, c.Hidden), G.WithName(c.Name+".enc.h0"), G.WithInit(G.Zeroes()))
 	rec := &latRecurrence{gru: p.gru, f: p.fenc, opts: encoderOpts(c.Encoder, c.EncoderStep, times[len(times)-1]-times[0])}
-	_, h, err := rec.run(h0, times, e.order, e.steps)
+	_, post, err := rec.run(h0, times, e.order, e.steps)
 	if err != nil {
 		return nil, errors.Wrap(err, "latent ODE encoder")
 	}
+	h := post[len(post)-1]
 	out, err := p.head.Fwd(h)
 	if err != nil {
 		return nil, err
@@ -269,20 +270,10 @@ func (m *LatentODE) buildEncoder(g *G.ExprGraph, p *latODEParts, b int, times []
 
 // fill writes the inputs of sequences rows of s.
 func (e *latEncoder) fill(s *Series, rows []int) {
-	started := make([]bool, len(rows))
 	for k, i := range e.order {
-		st := &e.steps[k]
-		fillStep(st, s, rows, i, nil)
-		for b := range rows {
-			st.s.data[b] = 0
-			if started[b] {
-				st.s.data[b] = 1
-			}
-			if st.o.data[b] != 0 {
-				started[b] = true
-			}
-		}
+		fillStep(&e.steps[k], s, rows, i, nil)
 	}
+	fillStarted(e.steps, len(rows))
 }
 
 // latODEGraph is the ELBO of a batch as a Gorgonia graph.

@@ -28,6 +28,10 @@ type LatentSDEConfig struct {
 	Context   int     // size of the encoder's context (default 8)
 	NoEncoder bool    // no encoder: one global posterior (q(z0) and a drift without context), for a single series
 	Hidden    int     // hidden units of the encoder GRU (default 16)
+	// ODEEncoder makes the encoder an ODE-RNN, as the latent ODE's: its hidden state
+	// follows an ODE (a network of Units) between observations, so the context knows how
+	// much time passed. Without it the GRU sees the observation time as an input.
+	ODEEncoder bool
 	Units     int     // width of the drift networks (default 32)
 	Period    float64 // when positive, both drifts share a linear part started as a rotation bank (see LatentODEConfig.Period)
 	// OU, when set, makes the prior an Ornstein-Uhlenbeck process with the diffusion
@@ -89,8 +93,9 @@ func (c LatentSDEConfig) withDefaults() (LatentSDEConfig, error) {
 // Stochastic Differential Equations", AISTATS 2020, section 5), in the form of torchsde's
 // latent-SDE examples:
 //
-//   - a GRU runs backward in time over the observations ([x ⊙ m, m] as input, missing
-//     values never read) and leaves at each grid time a context summarizing the
+//   - a GRU runs backward in time over the observations ([x ⊙ m, m, t] as input: the
+//     values, the mask, so that missing values are never read, and the time, since the
+//     observations are irregular) and leaves at each grid time a context summarizing the
 //     observations from there on; q(z0 | x) is Gaussian, from the first context;
 //   - the approximate posterior is the SDE dz = f(t, z, ctx(t)) dt + sigma dW, whose
 //     drift network sees the context of the next grid time; the prior is
@@ -111,6 +116,7 @@ type LatentSDE struct {
 
 type latSDEParts struct {
 	gru       *GRU        // nil without encoder
+	fenc      *layers.MLP // ODE-RNN encoder dynamics (nil without ODEEncoder)
 	ctxHead   *layers.MLP // hidden -> context
 	qMu, qStd *layers.MLP // context -> mu and log sigma of q(z0)
 	q0m, q0s  *G.Node     // without encoder: global mu and log sigma of q(z0)
@@ -126,6 +132,9 @@ func (p *latSDEParts) nodes() G.Nodes {
 	var ns G.Nodes
 	if p.gru != nil {
 		ns = append(ns, p.gru.Params()...)
+		if p.fenc != nil {
+			ns = append(ns, p.fenc.Params()...)
+		}
 		ns = append(ns, p.ctxHead.Params()...)
 		ns = append(ns, p.qMu.Params()...)
 		ns = append(ns, p.qStd.Params()...)
@@ -193,8 +202,11 @@ func (m *LatentSDE) parts(g *G.ExprGraph) (*latSDEParts, error) {
 		return f
 	}
 	if !c.NoEncoder {
-		if p.gru, err = NewGRU(g, c.Name+".enc.gru", 2*c.Dim, c.Hidden, seed(1)); err != nil {
+		if p.gru, err = NewGRU(g, c.Name+".enc.gru", 2*c.Dim+1, c.Hidden, seed(1)); err != nil {
 			return nil, err
+		}
+		if c.ODEEncoder {
+			p.fenc = mlp("enc.f", c.Hidden, 8, layers.Linear(c.Units, layers.Tanh), layers.Linear(c.Hidden, nil))
 		}
 		p.ctxHead = mlp("enc.ctx", c.Hidden, 2, layers.Linear(c.Context, nil))
 		p.qMu = mlp("enc.q0mu", c.Context, 3, layers.Linear(L, nil))
@@ -308,7 +320,8 @@ type latSDEEncoder struct {
 	mu, logStd *G.Node
 }
 
-func (m *LatentSDE) buildEncoder(g *G.ExprGraph, p *latSDEParts, rows, T int) (*latSDEEncoder, error) {
+func (m *LatentSDE) buildEncoder(g *G.ExprGraph, p *latSDEParts, rows int, times []float64) (*latSDEEncoder, error) {
+	T := len(times)
 	c := m.cfg
 	must := G.Must
 	e := &latSDEEncoder{}
@@ -319,16 +332,23 @@ func (m *LatentSDE) buildEncoder(g *G.ExprGraph, p *latSDEParts, rows, T int) (*
 		e.logStd = must(G.Mul(ones, must(G.Reshape(p.q0s, tensor.Shape{1, c.Latent}))))
 		return e, nil
 	}
-	h := G.NewMatrix(g, tensor.Float64, G.WithShape(rows, c.Hidden), G.WithName(c.Name+".enc.h0"), G.WithInit(G.Zeroes()))
-	hs := make([]*G.Node, T)
+	h0 := G.NewMatrix(g, tensor.Float64, G.WithShape(rows, c.Hidden), G.WithName(c.Name+".enc.h0"), G.WithInit(G.Zeroes()))
 	for i := T - 1; i >= 0; i-- {
-		st := newLatStepInputs(g, c.Name+".enc", i, rows, 2*c.Dim)
-		e.steps = append(e.steps, st)
+		e.steps = append(e.steps, newLatStepInputs(g, c.Name+".enc", i, rows, 2*c.Dim+1))
 		e.order = append(e.order, i)
-		if h, err = p.gru.Step(h, st.x.node, st.o.node); err != nil {
-			return nil, err
-		}
-		hs[i] = h
+	}
+	rec := &latRecurrence{gru: p.gru}
+	if p.fenc != nil {
+		rec.f = p.fenc
+		rec.opts = encoderOpts(nil, 0, times[T-1]-times[0])
+	}
+	_, post, err := rec.run(h0, times, e.order, e.steps)
+	if err != nil {
+		return nil, errors.Wrap(err, "latent SDE encoder")
+	}
+	hs := make([]*G.Node, T)
+	for k, i := range e.order {
+		hs[i] = post[k]
 	}
 	all := hs[0]
 	if T > 1 {
@@ -364,15 +384,16 @@ func (m *LatentSDE) Encode(in *Series) (mu, logStd []float64, err error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	e, err := m.buildEncoder(g, p, in.N, len(in.Times))
+	e, err := m.buildEncoder(g, p, in.N, in.Times)
 	if err != nil {
 		return nil, nil, err
 	}
 	vm := G.NewTapeMachine(g)
 	defer vm.Close()
 	for k, i := range e.order {
-		fillStep(&e.steps[k], in, latAll(in.N), i, nil)
+		fillStep(&e.steps[k], in, latAll(in.N), i, latFill(in.N, in.Times[i]))
 	}
+	fillStarted(e.steps, in.N)
 	if err := latRun(vm); err != nil {
 		return nil, nil, errors.Wrap(err, "latent SDE encode")
 	}
@@ -419,7 +440,7 @@ func (m *LatentSDE) build(rows int, times []float64, grad, resample bool, seed u
 		target: newLatInput(g, c.Name+".target", T*rows, c.Dim),
 		mask:   newLatInput(g, c.Name+".mask", T*rows, c.Dim)}
 	must := G.Must
-	enc, err := m.buildEncoder(g, p, rows, T)
+	enc, err := m.buildEncoder(g, p, rows, times)
 	if err != nil {
 		return nil, err
 	}
@@ -491,8 +512,9 @@ func (m *LatentSDE) build(rows int, times []float64, grad, resample bool, seed u
 func (q *latSDEGraph) fill(m *LatentSDE, in, target *Series, seqs []int, noiseSeed, counter uint64, klw float64) float64 {
 	if len(q.steps) > 0 {
 		for k, i := range q.order {
-			fillStep(&q.steps[k], in, seqs, i, nil)
+			fillStep(&q.steps[k], in, seqs, i, latFill(len(seqs), in.Times[i]))
 		}
+		fillStarted(q.steps, len(seqs))
 	}
 	latNoise(q.eps.data, noiseSeed, counter)
 	for i := range q.klw.data {

@@ -236,7 +236,7 @@ func runCO2(cfg config, w io.Writer, seed uint64, pictures bool) (co2Result, []s
 	trainIn = train.WithMask(trainIn.Mask)
 	test, _ = test.Center(testIn, scale)
 	testIn = test.WithMask(testIn.Mask)
-	m, err := models.NewLatentSDE(models.LatentSDEConfig{Dim: 1, Latent: 6, Context: 8, Hidden: 16, Units: 32,
+	m, err := models.NewLatentSDE(models.LatentSDEConfig{Dim: 1, Latent: 8, Context: 8, Hidden: 16, Units: 32, ODEEncoder: true,
 		Period: 1, Sigma: 0.1, LearnSigma: true, ObsStd: 0.1, LearnStd: true, Step: 1.0 / 52, Seed: seed})
 	if err != nil {
 		return r, nil, err
