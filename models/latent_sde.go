@@ -22,18 +22,18 @@ type OUPrior struct {
 
 // LatentSDEConfig configures a LatentSDE. Zero fields take the documented defaults.
 type LatentSDEConfig struct {
-	Name      string  // prefix of the parameter names (default "latentsde")
-	Dim       int     // observed dimensions D (required)
-	Latent    int     // latent dimension (default 4)
-	Context   int     // size of the encoder's context (default 8)
-	NoEncoder bool    // no encoder: one global posterior (q(z0) and a drift without context), for a single series
-	Hidden    int     // hidden units of the encoder GRU (default 16)
+	Name      string // prefix of the parameter names (default "latentsde")
+	Dim       int    // observed dimensions D (required)
+	Latent    int    // latent dimension (default 4)
+	Context   int    // size of the encoder's context (default 8)
+	NoEncoder bool   // no encoder: one global posterior (q(z0) and a drift without context), for a single series
+	Hidden    int    // hidden units of the encoder GRU (default 16)
 	// ODEEncoder makes the encoder an ODE-RNN, as the latent ODE's: its hidden state
 	// follows an ODE (a network of Units) between observations, so the context knows how
 	// much time passed. Without it the GRU sees the observation time as an input.
 	ODEEncoder bool
-	Units     int     // width of the drift networks (default 32)
-	Period    float64 // when positive, both drifts share a linear part started as a rotation bank (see LatentODEConfig.Period)
+	Units      int     // width of the drift networks (default 32)
+	Period     float64 // when positive, both drifts share a linear part started as a rotation bank (see LatentODEConfig.Period)
 	// OU, when set, makes the prior an Ornstein-Uhlenbeck process with the diffusion
 	// Sigma; otherwise the prior drift is a network and p(z0) = N(m, diag(s²)) is learned.
 	OU *OUPrior
