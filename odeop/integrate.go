@@ -328,6 +328,7 @@ func (s *solve) adaptive() error {
 		}
 		hs := dir * h
 		last := false
+		hProp := h // the step before it is cut to end on tend
 		if dir*(t+1.01*hs-tend) >= 0 {
 			hs = tend - t
 			h = math.Abs(hs)
@@ -382,10 +383,15 @@ func (s *solve) adaptive() error {
 		r.advance()
 		t = t1
 		s.st.Steps++
+		hNext := s.boundStep(h * sc.accept(h, errn))
 		if last {
+			// For a solve that continues from tend: the controller's proposal, or the
+			// step the last one was cut from when that is larger (a last step cut short
+			// by tend says little about the step the solution allows).
+			r.hNext = math.Max(hNext, hProp)
 			return nil
 		}
-		h = s.boundStep(h * sc.accept(h, errn))
+		h = hNext
 	}
 }
 

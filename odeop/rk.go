@@ -22,6 +22,9 @@ type rk struct {
 	e   []float64   // error estimate, then scaled error (custom norm)
 	w   []float64   // dense weights
 	nfe int
+	// hNext is the step magnitude proposed, at the end of the last adaptive solve, for a
+	// solve continuing from its end time (see solve.adaptive).
+	hNext float64
 
 	*plan
 	c []float64   // scratch coefficients of one linear combination
