@@ -63,20 +63,23 @@ func DefaultConfig() Config {
 
 // Result reports a run.
 type Result struct {
-	Iters        int
-	TrainTime    time.Duration
-	TotalTime    time.Duration
-	LastLoss     float64 // loss of the last training batch
-	HeldOutNLL   float64 // mean -log p over Eval fresh points, nats
-	HeldOutSE    float64 // its standard error
-	Entropy      float64 // the data's entropy where known, else NaN
-	Mass         float64 // ∫ exp(log p) over the picture's square
-	NFEForward   int     // of the last training step (all blocks)
-	NFEBackward  int
-	EndTimes     []float64
-	Pictures     []string
-	FinalLR      float64
-	MeanItPerSec float64
+	Iters       int
+	TrainTime   time.Duration
+	TotalTime   time.Duration
+	LastLoss    float64 // loss of the last training batch
+	HeldOutNLL  float64 // mean -log p over Eval fresh points, nats
+	HeldOutSE   float64 // its standard error
+	Entropy     float64 // the data's entropy where known, else NaN
+	Mass        float64 // ∫ exp(log p) over the picture's square
+	NFEForward  int     // of the last training step (all blocks)
+	NFEBackward int
+	// TailNFEForward and TailNFEBackward are the mean NFE over the last tenth of the
+	// iterations.
+	TailNFEForward, TailNFEBackward float64
+	EndTimes                        []float64
+	Pictures                        []string
+	FinalLR                         float64
+	MeanItPerSec                    float64
 }
 
 func parseLayer(s string) (func(int, layers.Activation) layers.Layer, error) {
@@ -207,8 +210,9 @@ func Run(cfg Config, w io.Writer) (*Result, error) {
 		)
 	}
 	trainStart := time.Now()
-	var avg float64 // running mean of the loss over the logging window
+	var avg, nfeF, nfeB float64 // sums of the loss and the NFE over the logging window
 	var navg int
+	var tailF, tailB, ntail float64 // NFE over the last tenth of the run
 	for it := 0; it < cfg.Iters; it++ {
 		// cosine decay from LR to LR/20
 		adam.LR = cfg.LR * (0.05 + 0.95*0.5*(1+math.Cos(math.Pi*float64(it)/float64(cfg.Iters))))
@@ -221,10 +225,17 @@ func Run(cfg Config, w io.Writer) (*Result, error) {
 			return nil, errors.Wrapf(err, "iteration %d", it)
 		}
 		res.LastLoss = loss
-		avg += loss
-		navg++
 		fwd, bwd := tr.Stats()
 		res.NFEForward, res.NFEBackward = fwd.NFE, bwd.NFE
+		avg += loss
+		nfeF += float64(fwd.NFE)
+		nfeB += float64(bwd.NFE)
+		navg++
+		if 10*(it+1) > 9*cfg.Iters {
+			tailF += float64(fwd.NFE)
+			tailB += float64(bwd.NFE)
+			ntail++
+		}
 		el := time.Since(trainStart)
 		ips := float64(it+1) / el.Seconds()
 		if bar != nil {
@@ -236,15 +247,21 @@ func Run(cfg Config, w io.Writer) (*Result, error) {
 			if bar != nil {
 				fmt.Fprint(os.Stderr, "\r\033[K")
 			}
-			fmt.Fprintf(w, "iter %5d/%d  loss %.4f (mean of last %d: %.4f)  NFE fwd %3d bwd %3d  %.1f it/s  %s left\n",
-				it+1, cfg.Iters, loss, navg, avg/float64(navg), fwd.NFE, bwd.NFE, ips, left.Round(time.Second))
-			avg, navg = 0, 0
+			fmt.Fprintf(w, "iter %5d/%d  loss %.4f (mean of last %d: %.4f)  NFE fwd %3d bwd %3d (means %.1f, %.1f)  %.1f it/s  %s left\n",
+				it+1, cfg.Iters, loss, navg, avg/float64(navg), fwd.NFE, bwd.NFE, nfeF/float64(navg), nfeB/float64(navg),
+				ips, left.Round(time.Second))
+			avg, nfeF, nfeB, navg = 0, 0, 0, 0
 		}
 	}
 	if bar != nil {
 		_ = bar.Finish()
 	}
 	res.TrainTime = time.Since(trainStart)
+	if ntail > 0 {
+		res.TailNFEForward, res.TailNFEBackward = tailF/ntail, tailB/ntail
+		fmt.Fprintf(w, "mean NFE over the last %d iterations: forward %.1f, backward %.1f\n", int(ntail),
+			res.TailNFEForward, res.TailNFEBackward)
+	}
 	res.FinalLR = adam.LR
 	if cfg.Iters > 0 {
 		res.MeanItPerSec = float64(cfg.Iters) / res.TrainTime.Seconds()
