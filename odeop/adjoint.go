@@ -52,7 +52,8 @@ func adjointBackward(op *solveOp, z0 []float64, theta [][]float64, zs, gzs []flo
 		return nil, Stats{}, err
 	}
 	// One engine and one output row for every interval: the solves allocate nothing.
-	r := newRK(pl, rhs, len(aug))
+	r := op.engines.get(pl, rhs, len(aug))
+	defer op.engines.put(r)
 	ys := [][]float64{aug, make([]float64, len(aug))}
 	var st Stats
 	for i := T - 1; i >= 1; i-- {

@@ -73,11 +73,11 @@ func checkpointBackward(op *solveOp, tape *checkpointTape, z0 []float64, theta [
 		tape = newCheckpointTape(op.cfg.method, z0, theta)
 		cfg := *op.cfg
 		cfg.onStep = tape.record
-		sol, err := Integrate(ev.eval, z0, op.ts, func(c *config) { *c = cfg })
+		s, err := op.solveInto(ev.eval, z0, &cfg, make([]float64, len(op.ts)*n))
 		if err != nil {
 			return nil, st, errors.Wrap(err, "checkpoint: re-running the forward solve")
 		}
-		st = st.Add(sol.Stats)
+		st = st.Add(s)
 	}
 	tb, err := TableauOf(tape.method)
 	if err != nil {

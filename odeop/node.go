@@ -113,6 +113,8 @@ type solveOp struct {
 	fwd  Stats
 	bwd  Stats
 	ckpt *checkpointTape // steps of the last forward solve (Checkpoint only)
+
+	engines rkPool // Runge-Kutta engines of earlier runs, forward and backward
 }
 
 func (op *solveOp) Arity() int { return 1 + len(op.pshape) }
@@ -189,24 +191,43 @@ func (op *solveOp) Do(vals ...G.Value) (retVal G.Value, err error) {
 	}
 	defer ev.release()
 	var tape *checkpointTape
-	opts := []Option{func(c *config) { *c = *op.cfg }}
+	cfg := *op.cfg
 	if op.cfg.grad == Checkpoint {
 		tape = newCheckpointTape(op.cfg.method, z0, theta)
-		opts = append(opts, func(c *config) { c.onStep = tape.record })
+		cfg.onStep = tape.record
 	}
-	sol, err := Integrate(ev.eval, z0, op.ts, opts...)
+	// The solve writes straight into the output tensor's backing, one row per time.
+	out := make([]float64, len(op.ts)*op.batch*op.dim)
+	st, err := op.solveInto(ev.eval, z0, &cfg, out)
 	if err != nil {
 		return nil, errors.Wrapf(err, "%v: forward solve", op)
 	}
-	out := make([]float64, 0, len(op.ts)*op.batch*op.dim)
-	for _, y := range sol.Ys {
-		out = append(out, y...)
-	}
 	op.mu.Lock()
-	op.fwd = sol.Stats
+	op.fwd = st
 	op.ckpt = tape
 	op.mu.Unlock()
 	return newDense(op.dtype, out, len(op.ts), op.batch, op.dim), nil
+}
+
+// solveInto is Integrate(f, z0, op.ts) with the configuration cfg, writing z at the times
+// into out (row k: z(ts[k])) with an engine of the op's pool.
+func (op *solveOp) solveInto(f Func, z0 []float64, cfg *config, out []float64) (Stats, error) {
+	p, err := planOf(cfg.method)
+	if err != nil {
+		return Stats{}, err
+	}
+	if err := checkArgs(f, z0, op.ts, p.tb, cfg); err != nil {
+		return Stats{}, err
+	}
+	n := len(z0)
+	ys := rowsOf(out, len(op.ts), n)
+	if len(op.ts) == 1 {
+		copy(ys[0], z0)
+		return Stats{}, nil
+	}
+	r := op.engines.get(p, f, n)
+	defer op.engines.put(r)
+	return r.run(z0, op.ts, ys, cfg)
 }
 
 // DiffWRT: the solve is differentiable with respect to every input.

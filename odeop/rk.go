@@ -92,6 +92,46 @@ func newRK(p *plan, f Func, n int) *rk {
 	return r
 }
 
+// rkPool keeps the engines of finished solves for reuse by later solves of the same plan
+// and size: a solve node runs its solves again on every run of its graph, and an engine
+// holds (DenseLen+4)*n floats (N2's adjoint: 4 MB), which would otherwise be allocated,
+// zeroed and collected every time. Safe for concurrent use.
+type rkPool struct {
+	mu   sync.Mutex
+	free []*rk
+}
+
+// maxPooledRK bounds the engines a pool keeps.
+const maxPooledRK = 4
+
+// get returns an engine for f, of the plan p and state dimension n.
+func (pl *rkPool) get(p *plan, f Func, n int) *rk {
+	pl.mu.Lock()
+	for i, r := range pl.free {
+		if r.plan == p && r.n == n {
+			last := len(pl.free) - 1
+			pl.free[i] = pl.free[last]
+			pl.free[last] = nil
+			pl.free = pl.free[:last]
+			pl.mu.Unlock()
+			r.f = f
+			return r
+		}
+	}
+	pl.mu.Unlock()
+	return newRK(p, f, n)
+}
+
+// put hands an engine back; it must not be used afterwards.
+func (pl *rkPool) put(r *rk) {
+	r.f = nil
+	pl.mu.Lock()
+	defer pl.mu.Unlock()
+	if len(pl.free) < maxPooledRK {
+		pl.free = append(pl.free, r)
+	}
+}
+
 // fuseMin is the vector length from which linear combinations take several terms per pass
 // (measured: 25% less CPU per step at n = 1024, 30% more at n = 2).
 const fuseMin = 32
