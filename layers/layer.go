@@ -115,7 +115,7 @@ type boundLayer struct {
 
 func newBoundLayer(d *layerDef, theta [][]float64, batch int) *boundLayer {
 	l := &boundLayer{layerDef: d, batch: batch}
-	l.w, l.b = theta[d.param], theta[d.param+1]
+	l.bind(theta)
 	n := batch * d.Out
 	l.uBuf = make([]float64, n)
 	if !d.ident {
@@ -125,7 +125,6 @@ func newBoundLayer(d *layerDef, theta [][]float64, batch int) *boundLayer {
 	case KindConcatLinear:
 		l.bias = make([]float64, d.Out)
 	case KindConcatSquash:
-		l.gw, l.gb, l.hw = theta[d.param+2], theta[d.param+3], theta[d.param+4]
 		l.u0 = make([]float64, n)
 		l.gate = make([]float64, d.Out)
 		l.gateQ = make([]float64, d.Out)
@@ -133,6 +132,15 @@ func newBoundLayer(d *layerDef, theta [][]float64, batch int) *boundLayer {
 		l.s2 = make([]float64, d.Out)
 	}
 	return l
+}
+
+// bind points the layer at its parameter values in theta (flat, in the order of Params).
+func (l *boundLayer) bind(theta [][]float64) {
+	d := l.layerDef
+	l.w, l.b = theta[d.param], theta[d.param+1]
+	if d.Kind == KindConcatSquash {
+		l.gw, l.gb, l.hw = theta[d.param+2], theta[d.param+3], theta[d.param+4]
+	}
 }
 
 // forward computes the layer on x (batch×in) at time t and writes its output to out

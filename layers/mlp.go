@@ -2,6 +2,7 @@ package layers
 
 import (
 	"fmt"
+	"sync"
 
 	"github.com/pkg/errors"
 	G "gorgonia.org/gorgonia"
@@ -41,6 +42,9 @@ type MLP struct {
 	defs   []layerDef
 	params G.Nodes
 	nparam int
+
+	mu   sync.Mutex
+	pool map[int][]*Net // released Nets of Bind, by batch size
 }
 
 var (
@@ -166,12 +170,55 @@ func (m *MLP) Check(batch, dim int) error {
 	return nil
 }
 
-// Bind implements odeop.Dynamics: it checks the shapes and returns a *Net bound to theta.
+// Bind implements odeop.Dynamics: it checks the shapes and returns a Net bound to theta.
+// The Evaluator also implements odeop.Releaser: the solve node hands it back when done,
+// and a later Bind of the same batch size reuses its memory (a solve node binds on every
+// run; N2's Nets hold 2 MB each).
 func (m *MLP) Bind(theta [][]float64, batch, dim int) (odeop.Evaluator, error) {
 	if err := m.Check(batch, dim); err != nil {
 		return nil, err
 	}
-	return m.NewNet(theta, batch)
+	if err := m.checkTheta(theta); err != nil {
+		return nil, err
+	}
+	m.mu.Lock()
+	var net *Net
+	if free := m.pool[batch]; len(free) > 0 {
+		net = free[len(free)-1]
+		free[len(free)-1] = nil
+		m.pool[batch] = free[:len(free)-1]
+	}
+	m.mu.Unlock()
+	if net == nil {
+		net = m.newNet(theta, batch)
+	} else {
+		for _, l := range net.ls {
+			l.bind(theta)
+		}
+	}
+	return pooledNet{net}, nil
+}
+
+// pooledNet is a Net given out by Bind, which goes back to its MLP's pool on Release.
+type pooledNet struct{ *Net }
+
+var _ odeop.Releaser = pooledNet{}
+
+// maxPooledNets bounds the released Nets an MLP keeps per batch size (a solve node binds
+// two when it splits the batch, and a forward and a backward solve may overlap).
+const maxPooledNets = 4
+
+// Release implements odeop.Releaser.
+func (p pooledNet) Release() {
+	m := p.mlp
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.pool == nil {
+		m.pool = map[int][]*Net{}
+	}
+	if len(m.pool[p.batch]) < maxPooledNets {
+		m.pool[p.batch] = append(m.pool[p.batch], p.Net)
+	}
 }
 
 // Values returns the current values of the parameter nodes, in the order of Params: the
@@ -216,14 +263,26 @@ func (m *MLP) NewNet(theta [][]float64, batch int) (*Net, error) {
 	if batch < 1 {
 		return nil, errors.Wrapf(ErrShape, "%s: batch size %d", m.name, batch)
 	}
+	if err := m.checkTheta(theta); err != nil {
+		return nil, err
+	}
+	return m.newNet(theta, batch), nil
+}
+
+// checkTheta checks the number and sizes of the parameter tensors.
+func (m *MLP) checkTheta(theta [][]float64) error {
 	if len(theta) != len(m.params) {
-		return nil, errors.Wrapf(ErrShape, "%s: %d parameter tensors, want %d", m.name, len(theta), len(m.params))
+		return errors.Wrapf(ErrShape, "%s: %d parameter tensors, want %d", m.name, len(theta), len(m.params))
 	}
 	for i, n := range m.params {
 		if want := n.Shape().TotalSize(); len(theta[i]) != want {
-			return nil, errors.Wrapf(ErrShape, "%s: parameter %s has %d values, want %d", m.name, n.Name(), len(theta[i]), want)
+			return errors.Wrapf(ErrShape, "%s: parameter %s has %d values, want %d", m.name, n.Name(), len(theta[i]), want)
 		}
 	}
+	return nil
+}
+
+func (m *MLP) newNet(theta [][]float64, batch int) *Net {
 	net := &Net{mlp: m, batch: batch, ls: make([]*boundLayer, len(m.defs))}
 	width := m.in
 	for i := range m.defs {
@@ -233,7 +292,7 @@ func (m *MLP) NewNet(theta [][]float64, batch int) (*Net, error) {
 	net.out = make([]float64, batch*m.Out())
 	net.ga = make([]float64, batch*width)
 	net.gb = make([]float64, batch*width)
-	return net, nil
+	return net
 }
 
 // Net is an MLP bound to parameter values and a batch size: the network as a function on
