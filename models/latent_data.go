@@ -623,3 +623,29 @@ func SegmentedCosine() *Series {
 	}
 	return s
 }
+
+// Join stacks the sequences of series on the same grid and of the same dimension.
+func Join(ss ...*Series) (*Series, error) {
+	if len(ss) == 0 {
+		return nil, errors.Wrap(ErrSeries, "join of no series")
+	}
+	n := 0
+	for i, s := range ss {
+		if s.D != ss[0].D || len(s.Times) != len(ss[0].Times) {
+			return nil, errors.Wrapf(ErrSeries, "join: series %d has dimension %d on %d times, series 0 %d on %d", i, s.D, len(s.Times), ss[0].D, len(ss[0].Times))
+		}
+		for k, t := range s.Times {
+			if t != ss[0].Times[k] {
+				return nil, errors.Wrapf(ErrSeries, "join: series %d has another grid", i)
+			}
+		}
+		n += s.N
+	}
+	out := NewSeries(ss[0].Times, n, ss[0].D)
+	out.Values, out.Mask = out.Values[:0], out.Mask[:0]
+	for _, s := range ss {
+		out.Values = append(out.Values, s.Values...)
+		out.Mask = append(out.Mask, s.Mask...)
+	}
+	return out, nil
+}

@@ -273,9 +273,6 @@ func runOne(cfg config, w io.Writer, data, task string, seed uint64, e *experime
 	if err != nil {
 		return r, nil, err
 	}
-	if pr, err = rnn.Predict(e.testIn, fine); err != nil {
-		return r, nil, err
-	}
 	path := filepath.Join(cfg.Out, fmt.Sprintf("latentode_%s_%s.png", data, task))
 	if err := drawPredictions(path, fmt.Sprintf("%s, %s", data, task), e, pl, band, pr); err != nil {
 		return r, nil, err

@@ -25,7 +25,8 @@ var (
 
 // drawPredictions draws the first three test sequences of e: what the models saw, the
 // held-out values, and the predictions at the times of mean, band and rnn (the latent
-// ODE's mean and 90% band, and RNN-Δt's prediction).
+// ODE's mean and 90% band on a fine grid, and RNN-Δt's prediction on the test grid: its
+// roll-out is a discrete recursion over the grid it is given).
 func drawPredictions(path, title string, e *experiment, mean, band, rnn *models.Predictive) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return errors.Wrap(err, "pictures")
@@ -57,8 +58,10 @@ func drawPredictions(path, title string, e *experiment, mean, band, rnn *models.
 		for k, t := range mean.Times {
 			j := mean.Index(n, k, 0)
 			lm = append(lm, plotter.XY{X: t, Y: mu[j]})
-			rm = append(rm, plotter.XY{X: t, Y: pr[j]})
 			poly = append(poly, plotter.XY{X: t, Y: hi[j]})
+		}
+		for k, t := range rnn.Times {
+			rm = append(rm, plotter.XY{X: t, Y: pr[rnn.Index(n, k, 0)]})
 		}
 		for k := len(mean.Times) - 1; k >= 0; k-- {
 			poly = append(poly, plotter.XY{X: mean.Times[k], Y: lo[band.Index(n, k, 0)]})
