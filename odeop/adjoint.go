@@ -54,6 +54,7 @@ func adjointBackward(op *solveOp, z0 []float64, theta [][]float64, zs, gzs []flo
 	// One engine and one output row for every interval: the solves allocate nothing.
 	r := op.engines.get(pl, rhs, len(aug))
 	defer op.engines.put(r)
+	r.groups = groups
 	ys := [][]float64{aug, make([]float64, len(aug))}
 	var st Stats
 	for i := T - 1; i >= 1; i-- {

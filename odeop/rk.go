@@ -22,6 +22,9 @@ type rk struct {
 	e   []float64   // error estimate, then scaled error (custom norm)
 	w   []float64   // dense weights
 	nfe int
+	// groups, when set, makes the error norm groupRMSMax(groups) (fused into one pass); it
+	// must then equal the config's norm.
+	groups []int
 	// hNext is the step magnitude proposed, at the end of the last adaptive solve, for a
 	// solve continuing from its end time (see solve.adaptive).
 	hNext float64
@@ -114,7 +117,7 @@ func (pl *rkPool) get(p *plan, f Func, n int) *rk {
 			pl.free[last] = nil
 			pl.free = pl.free[:last]
 			pl.mu.Unlock()
-			r.f = f
+			r.f, r.groups = f, nil
 			return r
 		}
 	}
@@ -245,23 +248,51 @@ func (r *rk) step(t0, h, t1 float64) bool {
 }
 
 // errNorm returns the norm of the scaled error estimate h*sum BErr_i K_i / (atol +
-// rtol*max(|y0|, |y1|)).
+// rtol*max(|y0|, |y1|)): the RMS norm when norm is nil, groupRMSMax(r.groups) when
+// r.groups is set (both in one pass, without storing the scaled error), norm otherwise.
+// y0 and y1 are finite.
 func (r *rk) errNorm(h, rtol, atol float64, norm Norm) float64 {
 	e := r.e
 	r.comb(e, nil, h, r.tb.BErr, r.eIdx)
 	y0, y1 := r.y0[:len(e)], r.y1[:len(e)]
 	if norm == nil {
-		sum := 0.0
-		for i, v := range e {
-			x := v / errScale(y0[i], y1[i], rtol, atol)
-			sum += x * x
+		return math.Sqrt(scaledSumSq(e, y0, y1, rtol, atol) / float64(len(e)))
+	}
+	if g := r.groups; g != nil {
+		// as groupRMSMax(g)(scaled e)
+		m := 0.0
+		for k := 0; k+1 < len(g); k++ {
+			lo, hi := g[k], g[k+1]
+			if hi <= lo {
+				continue
+			}
+			rms := math.Sqrt(scaledSumSq(e[lo:hi], y0[lo:hi], y1[lo:hi], rtol, atol) / float64(hi-lo))
+			if rms > m || math.IsNaN(rms) {
+				m = rms
+			}
 		}
-		return math.Sqrt(sum / float64(len(e)))
+		return m
 	}
 	for i, v := range e {
 		e[i] = v / errScale(y0[i], y1[i], rtol, atol)
 	}
 	return norm(e)
+}
+
+// scaledSumSq returns sum (e_i / (atol + rtol*max(|y0_i|, |y1_i|)))^2 in order; y0 and y1
+// are finite, so max needs none of math.Max's care for NaN and signed zeros.
+func scaledSumSq(e, y0, y1 []float64, rtol, atol float64) float64 {
+	y0, y1 = y0[:len(e)], y1[:len(e)]
+	sum := 0.0
+	for i, v := range e {
+		a, b := math.Abs(y0[i]), math.Abs(y1[i])
+		if b > a {
+			a = b
+		}
+		x := v / (atol + rtol*a)
+		sum += x * x
+	}
+	return sum
 }
 
 // dense writes y(t0 + theta*h) = y0 + h*sum w_i(theta) K_i into dst; k[last] must hold
@@ -301,51 +332,87 @@ func axpy(y []float64, a float64, x []float64) {
 }
 
 // lincomb sets dst = base + c[0]*x[0] + c[1]*x[1] + ... (base nil: 0; base may be dst),
-// adding the terms left to right, four at most per pass over the vectors.
+// adding the terms left to right, four at most per pass over the vectors; the first pass
+// reads base (or starts from its first term) and the later ones dst, so that no pass only
+// copies.
 func lincomb(dst, base []float64, c []float64, x [][]float64) {
 	n := len(dst)
+	var src []float64
 	if base == nil {
 		if len(c) == 0 {
-			for i := range dst {
-				dst[i] = 0
-			}
+			clear(dst)
 			return
 		}
 		// the first term starts the sum: 0 + c0*x0 = c0*x0 exactly
 		x0, c0 := x[0][:n], c[0]
-		for i, v := range x0 {
-			dst[i] = c0 * v
-		}
 		c, x = c[1:], x[1:]
-	} else if &base[0] != &dst[0] {
-		copy(dst, base[:n])
+		switch {
+		case len(c) >= 3:
+			x1, x2, x3 := x[0][:n], x[1][:n], x[2][:n]
+			c1, c2, c3 := c[0], c[1], c[2]
+			for i := range dst {
+				dst[i] = c0*x0[i] + c1*x1[i] + c2*x2[i] + c3*x3[i]
+			}
+			c, x = c[3:], x[3:]
+		case len(c) == 2:
+			x1, x2 := x[0][:n], x[1][:n]
+			c1, c2 := c[0], c[1]
+			for i := range dst {
+				dst[i] = c0*x0[i] + c1*x1[i] + c2*x2[i]
+			}
+			c, x = c[2:], x[2:]
+		case len(c) == 1:
+			x1, c1 := x[0][:n], c[0]
+			for i := range dst {
+				dst[i] = c0*x0[i] + c1*x1[i]
+			}
+			c, x = c[1:], x[1:]
+		default:
+			for i, v := range x0 {
+				dst[i] = c0 * v
+			}
+		}
+		src = dst
+	} else {
+		src = base[:n]
+		if len(c) == 0 {
+			if &src[0] != &dst[0] {
+				copy(dst, src)
+			}
+			return
+		}
 	}
 	for len(c) > 0 {
+		b := src[:n]
 		switch {
 		case len(c) >= 4:
 			x0, x1, x2, x3 := x[0][:n], x[1][:n], x[2][:n], x[3][:n]
 			c0, c1, c2, c3 := c[0], c[1], c[2], c[3]
 			for i := range dst {
-				dst[i] = dst[i] + c0*x0[i] + c1*x1[i] + c2*x2[i] + c3*x3[i]
+				dst[i] = b[i] + c0*x0[i] + c1*x1[i] + c2*x2[i] + c3*x3[i]
 			}
 			c, x = c[4:], x[4:]
 		case len(c) == 3:
 			x0, x1, x2 := x[0][:n], x[1][:n], x[2][:n]
 			c0, c1, c2 := c[0], c[1], c[2]
 			for i := range dst {
-				dst[i] = dst[i] + c0*x0[i] + c1*x1[i] + c2*x2[i]
+				dst[i] = b[i] + c0*x0[i] + c1*x1[i] + c2*x2[i]
 			}
 			c, x = c[3:], x[3:]
 		case len(c) == 2:
 			x0, x1 := x[0][:n], x[1][:n]
 			c0, c1 := c[0], c[1]
 			for i := range dst {
-				dst[i] = dst[i] + c0*x0[i] + c1*x1[i]
+				dst[i] = b[i] + c0*x0[i] + c1*x1[i]
 			}
 			c, x = c[2:], x[2:]
 		default:
-			axpy(dst, c[0], x[0])
+			x0, c0 := x[0][:n], c[0]
+			for i := range dst {
+				dst[i] = b[i] + c0*x0[i]
+			}
 			c, x = c[1:], x[1:]
 		}
+		src = dst
 	}
 }
