@@ -15,7 +15,7 @@ test-long:
 
 # The reference configurations of BENCHMARKS.md (N1, N2, N3, S1, S2), 5 runs each, then one
 # table of medians against the PyTorch figures. BENCH=. runs every benchmark instead.
-BENCH ?= '^Benchmark(N1|N2|N3|S1|S2)$$'
+BENCH ?= '^Benchmark(N1|N2|N3|S2|S1BrownianInterval(Forward|Reverse)|S1BrownianTree|S1NormalBaseline(Parallel)?)$$'
 bench:
 	$(GO) test -run '^$$' -bench $(BENCH) -benchmem -count 5 -timeout 60m $(PKGS) | tee bench.out
 	$(GO) run ./internal/benchtable < bench.out

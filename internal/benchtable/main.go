@@ -37,10 +37,11 @@ var reference = []struct {
 	{"BenchmarkN3/forward", "N3: CNF forward", 15.8},
 	{"BenchmarkN3/adjoint", "N3: CNF forward + adjoint", 56.6},
 	{"BenchmarkN3/seminorm", "N3: CNF forward + seminorm adjoint", 52.1},
-	{"BenchmarkS1/interval/forward", "S1: Brownian interval, 1000 queries in order", 1263},
-	{"BenchmarkS1/interval/reverse", "S1: Brownian interval, 1000 queries reversed", 1409},
-	{"BenchmarkS1/tree/forward", "S1: Brownian tree, 1000 queries in order", 8447},
-	{"BenchmarkS1/tree/reverse", "S1: Brownian tree, 1000 queries reversed", 8213},
+	{"BenchmarkS1BrownianIntervalForward", "S1: Brownian interval (dt told), 1000 queries in order", 1263},
+	{"BenchmarkS1BrownianIntervalReverse", "S1: Brownian interval (dt told), 1000 queries reversed", 1409},
+	{"BenchmarkS1BrownianTree", "S1: Brownian tree (tol 1e-5), 1000 queries in order", 8447},
+	{"BenchmarkS1NormalBaseline", "S1 baseline: drawing the same number of normals, 1 thread", 0},
+	{"BenchmarkS1NormalBaselineParallel", "S1 baseline: drawing the same number of normals, 2 threads", 0},
 	{"BenchmarkS2/ito_euler/forward", "S2 Ito euler: forward", 790},
 	{"BenchmarkS2/ito_euler/adjoint", "S2 Ito euler: forward + adjoint", 3375},
 	{"BenchmarkS2/ito_milstein/forward", "S2 Ito milstein: forward", 860},
@@ -69,6 +70,10 @@ func main() {
 			continue
 		}
 		m := median(ts) / 1e6
+		if r.ms == 0 {
+			fmt.Printf("| %s | %.3g | - | - |\n", r.what, m)
+			continue
+		}
 		fmt.Printf("| %s | %.3g | %g | %.1fx |\n", r.what, m, r.ms, r.ms/m)
 	}
 }
