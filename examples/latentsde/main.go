@@ -61,7 +61,7 @@ type config struct {
 func defaultConfig() config {
 	return config{
 		Problems: []string{"toy", "co2"},
-		ToyIters: 1000, CO2Iters: 1000, Paths: 64, Samples: 200, Seeds: 1, Batch: 50, Stride: 0.25, Split: "blocks",
+		ToyIters: 2500, CO2Iters: 800, Paths: 64, Samples: 200, Seeds: 1, Batch: 50, Stride: 0.1, Split: "blocks",
 		CO2: filepath.Join("testdata", "co2.csv"),
 		Out: "latentsde-out", Verbosity: 10,
 	}
@@ -244,7 +244,7 @@ func runCO2(cfg config, w io.Writer, seed uint64, pictures bool) (co2Result, []s
 	test, _ = test.Center(testIn, scale)
 	testIn = test.WithMask(testIn.Mask)
 	m, err := models.NewLatentSDE(models.LatentSDEConfig{Dim: 1, Latent: 8, Context: 8, Hidden: 16, Units: 32, ODEEncoder: true,
-		Period: 1, Sigma: 0.1, LearnSigma: true, ObsStd: 0.1, LearnStd: true, Step: 1.0 / 52, Seed: seed})
+		Period: 1, Sigma: 0.1, LearnSigma: true, ObsStd: 0.3, LearnStd: true, Step: 1.0 / 52, Seed: seed})
 	if err != nil {
 		return r, nil, err
 	}
