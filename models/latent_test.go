@@ -728,3 +728,42 @@ func TestLatentSaveLoad(t *testing.T) {
 		}
 	}
 }
+
+// TestLatentSample draws from the priors: the latent SDE with an Ornstein-Uhlenbeck prior
+// started in its stationary law stays there (variance sigma²/(2 theta)), and the latent
+// ODE's samples have the asked shape.
+func TestLatentSample(t *testing.T) {
+	m, err := NewLatentSDE(LatentSDEConfig{Dim: 1, Latent: 1, NoEncoder: true, OU: &OUPrior{Theta: 1, Mu: 0.5}, Sigma: 0.5, Identity: true, Step: 0.01})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 4000
+	s, err := m.Sample(n, []float64{0, 0.5, 1}, false, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k := range s.Times {
+		var mean, v float64
+		for b := 0; b < n; b++ {
+			mean += s.Values[s.Index(b, k, 0)] / n
+		}
+		for b := 0; b < n; b++ {
+			d := s.Values[s.Index(b, k, 0)] - mean
+			v += d * d / (n - 1)
+		}
+		if math.Abs(mean-0.5) > 0.03 || math.Abs(v-0.125) > 0.015 {
+			t.Errorf("t = %v: mean %.4f, variance %.4f; want 0.5 and 0.125", s.Times[k], mean, v)
+		}
+	}
+	l, err := NewLatentODE(LatentODEConfig{Dim: 2, Latent: 3, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	x, err := l.Sample(5, 0, []float64{0.5, 1, 2}, true, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if x.N != 5 || x.D != 2 || x.T() != 3 || x.Validate() != nil {
+		t.Fatalf("latent ODE sample: N %d, D %d, T %d, %v", x.N, x.D, x.T(), x.Validate())
+	}
+}

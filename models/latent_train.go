@@ -75,8 +75,8 @@ func checkPair(in, target *Series, d int) error {
 	return nil
 }
 
-// latRun resets and runs a machine, returning the error unwrapped of Gorgonia's wrappers
-// where it is one of odeop's.
+// latRun resets and runs a machine (Reset before every RunAll: Gorgonia's TapeMachine
+// keeps its program counter otherwise). odeop.Cause unwraps its errors for errors.Is.
 func latRun(m G.VM) error {
 	m.Reset()
 	return m.RunAll()
