@@ -10,19 +10,24 @@
 //     paths. The report gives the spread (90% band width) of the posterior paths on the
 //     observed segments, in the gap between them and beyond the data, and the picture
 //     latentsde_toy.png shows sample paths, the band and the data.
-//   - co2: Mauna Loa weekly CO2 (testdata/co2.csv) cut into windows of 2 years (training
-//     windows start every quarter from 1958 to 1989, test windows every half year from
-//     1991 to 2001), each week kept with probability 0.5, values centred on the mean of
-//     the first year and divided by 2 ppm. The model sees the first year (a GRU encoder
-//     gives the posterior drift its context) and predicts the second by sampling paths of
-//     the posterior SDE; the report gives the coverage of the held-out values by the 90%
-//     predictive band (paths plus the learned observation noise), its mean width, and
-//     the MSE of the predictive mean. The picture latentsde_co2.png shows three test
-//     windows.
+//   - co2: Mauna Loa weekly CO2 (testdata/co2.csv) cut into windows of 2 years, each
+//     week kept with probability 0.5 (on top of the record's gaps), values centred on the
+//     mean of the first year and divided by 2 ppm. Test windows start every half year in
+//     six 3-year blocks spread over the record (1961, 1969, 1977, 1985, 1993, 1999);
+//     training windows start every 0.1 year and overlap no test block (-split time
+//     instead trains on 1958-1989 and tests on 1991-2001). The model (an ODE-RNN encoder
+//     giving the posterior drift its context, a learned prior, a learned additive
+//     diffusion and observation noise) sees the first year and predicts the second by
+//     sampling paths of the posterior SDE; its likelihood scores the second year of the
+//     training windows (-fit-all: both years). The report gives the coverage of the
+//     held-out values by the 90% predictive band (200 paths plus the observation noise),
+//     on the test windows and on the training windows, the band's mean width and the MSE
+//     of the predictive mean. The picture latentsde_co2.png shows three test windows; the
+//     trained model is saved as latentsde_co2.ckpt (models.LoadLatentSDE reads it).
 //
 // Usage:
 //
-//	go run ./examples/latentsde [-problem toy,co2] [-iters 0] [-seeds 1] [-out latentsde-out] [-progress]
+//	go run ./examples/latentsde [-problem toy,co2] [-toy-iters 2500] [-co2-iters 800] [-seeds 1] [-split blocks] [-out latentsde-out] [-progress]
 package main
 
 import (
