@@ -55,6 +55,7 @@ func adjointBackward(op *solveOp, z0 []float64, theta [][]float64, zs, gzs []flo
 	r := op.engines.get(pl, rhs, len(aug))
 	defer op.engines.put(r)
 	r.groups = groups
+	r.argLen = 2 * n // rhs reads z and a, not a_theta
 	ys := [][]float64{aug, make([]float64, len(aug))}
 	var st Stats
 	for i := T - 1; i >= 1; i-- {

@@ -22,6 +22,10 @@ type rk struct {
 	e   []float64   // error estimate, then scaled error (custom norm)
 	w   []float64   // dense weights
 	nfe int
+	// argLen, when positive, says that f reads only y[:argLen] of its argument (the
+	// adjoint's f ignores the parameter adjoint): stage arguments other than y1 are then
+	// computed only that far.
+	argLen int
 	// groups, when set, makes the error norm groupRMSMax(groups) (fused into one pass); it
 	// must then equal the config's norm.
 	groups []int
@@ -117,7 +121,7 @@ func (pl *rkPool) get(p *plan, f Func, n int) *rk {
 			pl.free[last] = nil
 			pl.free = pl.free[:last]
 			pl.mu.Unlock()
-			r.f, r.groups = f, nil
+			r.f, r.groups, r.argLen = f, nil, 0
 			return r
 		}
 	}
@@ -225,10 +229,17 @@ func (r *rk) step(t0, h, t1 float64) bool {
 	y0 := r.y0
 	for i := 1; i < r.s; i++ {
 		yt := r.yt
-		if r.fsal && i == r.s-1 {
+		switch {
+		case r.fsal && i == r.s-1:
 			yt = r.y1 // the last stage's argument is y1
+			r.comb(yt, y0, h, tb.A[i], r.aIdx[i])
+		case r.argLen > 0:
+			// f reads only yt[:argLen]: the rest of the argument is never computed
+			m := r.argLen
+			r.comb(yt[:m], y0[:m], h, tb.A[i], r.aIdx[i])
+		default:
+			r.comb(yt, y0, h, tb.A[i], r.aIdx[i])
 		}
-		r.comb(yt, y0, h, tb.A[i], r.aIdx[i])
 		ti := t0 + tb.C[i]*h
 		if tb.C[i] == 1 {
 			ti = t1
