@@ -5,9 +5,17 @@ import (
 	"math"
 	"os"
 	"regexp"
+	"sort"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+
+	"github.com/continuum-ml/continuum/layers"
+	"github.com/continuum-ml/continuum/odeop"
 )
 
 // processCPU returns the CPU time (user + system) of the whole process in ns: every
@@ -54,6 +62,139 @@ func TestReferenceCPUTimes(t *testing.T) {
 				wall = math.Min(wall, float64(time.Since(w0).Nanoseconds())/float64(iters))
 			}
 			t.Logf("%-8s %-10s cpu %8.3f ms  wall %8.3f ms", c.rc.name, mode, cpu/1e6, wall/1e6)
+		}
+	}
+}
+
+// timedDynamics wraps a Dynamics and records the wall-clock intervals of every Eval and VJP
+// of its Evaluators, so that the solver's overhead (the time of a run outside the
+// evaluations, concurrent chunks counted once) can be measured.
+type timedDynamics struct {
+	odeop.Dynamics
+	mu    sync.Mutex
+	spans [][2]int64
+}
+
+type timedEval struct {
+	ev odeop.Evaluator
+	d  *timedDynamics
+}
+
+func (d *timedDynamics) Bind(theta [][]float64, batch, dim int) (odeop.Evaluator, error) {
+	ev, err := d.Dynamics.Bind(theta, batch, dim)
+	if err != nil {
+		return nil, err
+	}
+	return &timedEval{ev: ev, d: d}, nil
+}
+
+func (d *timedDynamics) record(t0 time.Time) {
+	t1 := time.Now()
+	d.mu.Lock()
+	d.spans = append(d.spans, [2]int64{t0.UnixNano(), t1.UnixNano()})
+	d.mu.Unlock()
+}
+
+// busy returns the length of the union of the recorded intervals and forgets them.
+func (d *timedDynamics) busy() time.Duration {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	s := d.spans
+	sort.Slice(s, func(i, j int) bool { return s[i][0] < s[j][0] })
+	var tot, end int64
+	for _, sp := range s {
+		if sp[0] > end {
+			tot += sp[1] - sp[0]
+			end = sp[1]
+		} else if sp[1] > end {
+			tot += sp[1] - end
+			end = sp[1]
+		}
+	}
+	d.spans = d.spans[:0]
+	return time.Duration(tot)
+}
+
+func (e *timedEval) Eval(dst []float64, t float64, z []float64) {
+	t0 := time.Now()
+	e.ev.Eval(dst, t, z)
+	e.d.record(t0)
+}
+
+func (e *timedEval) VJP(f, dz, dtheta []float64, t float64, z, a []float64) {
+	t0 := time.Now()
+	e.ev.VJP(f, dz, dtheta, t, z, a)
+	e.d.record(t0)
+}
+
+func (e *timedEval) Release() {
+	if r, ok := e.ev.(odeop.Releaser); ok {
+		r.Release()
+	}
+}
+
+// TestSolverOverhead reports, for each reference case, the share of a run's wall time
+// spent outside the evaluations of the dynamics (solver, Gorgonia, allocation), in the
+// fastest of 21 runs (the one least disturbed by other processes):
+//
+//	go test ./layers -run TestSolverOverhead -cputime -v
+func TestSolverOverhead(t *testing.T) {
+	if f := flag.Lookup("cputime"); f == nil || f.Value.String() != "true" {
+		t.Skip("measurement only; run with -cputime")
+	}
+	only := regexp.MustCompile(os.Getenv("REFCPU"))
+	for _, c := range []refCase{n1Single, n1Multiple, n2} {
+		for _, mode := range []string{"forward", "adjoint", "seminorm", "checkpoint"} {
+			if !only.MatchString(c.name + "/" + mode) {
+				continue
+			}
+			g := G.NewGraph()
+			m, err := layers.NewMLP(g, "f", layers.Spec{In: c.in, Layers: c.layers, Init: layers.ReferenceInit})
+			if err != nil {
+				t.Fatal(err)
+			}
+			f := &timedDynamics{Dynamics: m}
+			z0 := G.NewMatrix(g, tensor.Float64, G.WithShape(c.batch, c.in), G.WithName("y0"),
+				G.WithValue(tensor.New(tensor.WithShape(c.batch, c.in), tensor.WithBacking(refY0(c.batch, c.in)))))
+			opts := []odeop.Option{odeop.WithTol(c.rtol, c.atol)}
+			switch mode {
+			case "seminorm":
+				opts = append(opts, odeop.WithSeminorm(true))
+			case "checkpoint":
+				opts = append(opts, odeop.WithGradient(odeop.Checkpoint))
+			}
+			zs, err := odeop.Solve(z0, f, c.ts, opts...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out := zs
+			if c.lastOnly {
+				out = G.Must(G.Slice(zs, G.S(len(c.ts)-1)))
+			}
+			if c.square {
+				out = G.Must(G.Square(out))
+			}
+			loss := G.Must(G.Sum(out))
+			if mode != "forward" {
+				if _, err := G.Grad(loss, m.Params()[0]); err != nil {
+					t.Fatal(err)
+				}
+			}
+			vm := G.NewTapeMachine(g)
+			best, bestTot := 0.0, math.Inf(1)
+			for r := 0; r < 21; r++ {
+				vm.Reset()
+				f.busy()
+				w0 := time.Now()
+				if err := vm.RunAll(); err != nil {
+					t.Fatal(err)
+				}
+				tot := float64(time.Since(w0))
+				if o := 1 - float64(f.busy())/tot; tot < bestTot {
+					best, bestTot = o, tot
+				}
+			}
+			t.Logf("%-8s %-10s outside the dynamics %5.1f%% of %8.3f ms", c.name, mode, 100*best, bestTot/1e6)
 		}
 	}
 }
