@@ -141,6 +141,8 @@ type stepBackprop struct {
 	w     []float64
 	outs  []denseCot
 	ns, s int
+	lc    []float64   // scratch coefficients of a linear combination
+	lx    [][]float64 // scratch vectors of a linear combination
 }
 
 func newStepBackprop(tb *Tableau, n, p int) *stepBackprop {
@@ -163,6 +165,7 @@ func newStepBackprop(tb *Tableau, n, p int) *stepBackprop {
 		bp.Kbar = append(bp.Kbar, make([]float64, n))
 	}
 	bp.used = make([]bool, ns)
+	bp.lc, bp.lx = make([]float64, 0, ns), make([][]float64, 0, ns)
 	return bp
 }
 
@@ -176,18 +179,15 @@ func (bp *stepBackprop) step(ev *batchEval, t0, h float64, y0, ybar, dtheta []fl
 	}
 	// Forward: recompute stage inputs (and values where a later stage needs them).
 	for i := 0; i < ns; i++ {
+		// Yi = y0 + sum_j h*a_ij*K_j, the terms in order (as the forward step's sums)
 		Yi := bp.Y[i]
-		copy(Yi, y0)
+		c, x := bp.lc[:0], bp.lx[:0]
 		for j, aij := range bp.a[i] {
-			if aij == 0 {
-				continue
-			}
-			c := h * aij
-			Kj := bp.K[j]
-			for q := range Yi {
-				Yi[q] += c * Kj[q]
+			if aij != 0 {
+				c, x = append(c, h*aij), append(x, bp.K[j])
 			}
 		}
+		lincomb(Yi, y0, c, x)
 		if i < ns-1 {
 			ev.eval(t0+bp.c[i]*h, Yi, bp.K[i])
 			st.NFE++
