@@ -45,6 +45,12 @@ type LatentSDEConfig struct {
 	ObsStd     float64 // standard deviation of the Gaussian observation model (default 0.05)
 	LearnStd   bool    // learn the observation standard deviation per dimension, started at ObsStd
 	Step       float64 // the SDE's time step (default: 1/100 of the training grid's span)
+	// Adjoint computes the gradients of the SDE solve by the stochastic adjoint of Li et
+	// al. (2020): a backward Stratonovich solve on the replayed Brownian path, memory
+	// independent of the number of steps, gradients exact as dt -> 0. The default
+	// backpropagates through the stored midpoint steps (sdeop.Checkpoint): the exact
+	// gradient of the discrete solve, memory growing with the steps (a few MB here).
+	Adjoint bool
 	Samples    int     // sample paths per sequence in each training iteration (default 1)
 	Seed       uint64  // seeds the initial parameters
 }
@@ -105,7 +111,8 @@ func (c LatentSDEConfig) withDefaults() (LatentSDEConfig, error) {
 //     1/2 ∫ |(f - h)/sigma|² dt, accumulated along the solve by sdeop.SolveKL (the
 //     stochastic midpoint method with fixed steps; the noise is additive, so Ito and
 //     Stratonovich agree), and gradients flow through the SDE solve node by
-//     backpropagating through the steps on the replayed Brownian path (sdeop.Checkpoint);
+//     backpropagating through the steps on the replayed Brownian path (sdeop.Checkpoint,
+//     the default) or by the stochastic adjoint (LatentSDEConfig.Adjoint);
 //   - predictions are sample paths of the posterior SDE given the observations, read
 //     out with the Gaussian observation noise (Predictive: mean and quantile bands).
 type LatentSDE struct {
@@ -312,8 +319,12 @@ func (m *LatentSDE) sdeOpts(times []float64, seed uint64, resample bool) []sdeop
 	// on the fast rotations of the rotation bank: its growth factor per step is
 	// sqrt(1 + (w·dt)²), which over a hundred steps at w·dt = 0.4 multiplies the state
 	// by some 10^4 (we saw the loss explode); the midpoint method's is 1 + O((w·dt)⁴).
+	grad := sdeop.Checkpoint
+	if m.cfg.Adjoint {
+		grad = sdeop.Adjoint
+	}
 	return []sdeop.Option{sdeop.WithMethod(sdeop.Midpoint), sdeop.WithCalculus(sdeop.Stratonovich), sdeop.WithStep(dt),
-		sdeop.WithNoise(sdeop.Additive), sdeop.WithGradient(sdeop.Checkpoint), sdeop.WithSeed(seed), sdeop.WithResample(resample)}
+		sdeop.WithNoise(sdeop.Additive), sdeop.WithGradient(grad), sdeop.WithSeed(seed), sdeop.WithResample(resample)}
 }
 
 // latSDEEncoder is the encoder of a latent SDE on a graph: the context at every grid time

@@ -57,6 +57,7 @@ type config struct {
 	Stride    float64 // CO2: years between training windows
 	Split     string  // CO2: "blocks" or "time" (see co2Split)
 	FitAll    bool    // CO2: the likelihood scores both years of the training windows, not only the second
+	Adjoint   bool    // gradients of the SDE solves by the stochastic adjoint instead of backpropagation through the steps
 	CO2       string
 	Out       string
 	Progress  bool
@@ -160,7 +161,7 @@ func runToy(cfg config, w io.Writer, seed uint64, pictures bool) (toyResult, []s
 	data := models.SegmentedCosine()
 	m, err := models.NewLatentSDE(models.LatentSDEConfig{Dim: 1, Latent: 1, NoEncoder: true,
 		OU: &models.OUPrior{Theta: 1, Mu: 0}, Sigma: 0.5, Identity: true, ObsStd: 0.05,
-		Units: 64, Step: 0.01, Samples: cfg.Paths, Seed: seed})
+		Units: 64, Step: 0.01, Samples: cfg.Paths, Seed: seed, Adjoint: cfg.Adjoint})
 	if err != nil {
 		return r, nil, err
 	}
@@ -249,7 +250,7 @@ func runCO2(cfg config, w io.Writer, seed uint64, pictures bool) (co2Result, []s
 	test, _ = test.Center(testIn, scale)
 	testIn = test.WithMask(testIn.Mask)
 	m, err := models.NewLatentSDE(models.LatentSDEConfig{Dim: 1, Latent: 8, Context: 8, Hidden: 16, Units: 32, ODEEncoder: true,
-		Period: 1, Sigma: 0.1, LearnSigma: true, ObsStd: 0.3, LearnStd: true, Step: 1.0 / 52, Seed: seed})
+		Period: 1, Sigma: 0.1, LearnSigma: true, ObsStd: 0.3, LearnStd: true, Step: 1.0 / 52, Seed: seed, Adjoint: cfg.Adjoint})
 	if err != nil {
 		return r, nil, err
 	}
@@ -387,6 +388,7 @@ func main() {
 	flag.IntVar(&cfg.Seeds, "seeds", cfg.Seeds, "number of seeds (1..seeds)")
 	flag.StringVar(&cfg.CO2, "co2", cfg.CO2, "path of co2.csv")
 	flag.Float64Var(&cfg.Stride, "stride", cfg.Stride, "CO2: years between the starts of training windows")
+	flag.BoolVar(&cfg.Adjoint, "adjoint", false, "gradients by the stochastic adjoint (Li et al. 2020) instead of backpropagation through the steps")
 	flag.BoolVar(&cfg.FitAll, "fit-all", false, "CO2: score both years of the training windows in the likelihood")
 	flag.StringVar(&cfg.Split, "split", cfg.Split, "CO2 windows: blocks (test blocks spread over the record) or time (test after 1991)")
 	flag.StringVar(&cfg.Out, "out", cfg.Out, "directory of the pictures (empty: none)")
