@@ -51,8 +51,8 @@ type LatentSDEConfig struct {
 	// backpropagates through the stored midpoint steps (sdeop.Checkpoint): the exact
 	// gradient of the discrete solve, memory growing with the steps (a few MB here).
 	Adjoint bool
-	Samples    int     // sample paths per sequence in each training iteration (default 1)
-	Seed       uint64  // seeds the initial parameters
+	Samples int    // sample paths per sequence in each training iteration (default 1)
+	Seed    uint64 // seeds the initial parameters
 }
 
 func (c LatentSDEConfig) withDefaults() (LatentSDEConfig, error) {
