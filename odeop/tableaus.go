@@ -19,14 +19,14 @@ import (
 func TableauOf(m Method) (*Tableau, error) {
 	mk, ok := tableauMakers[m]
 	if !ok {
-		return nil, errors.Wrapf(ErrMethod, "method %q (want one of euler, midpoint, heun, rk4, adaptive_heun, fehlberg2, bosh3, dopri5, tsit5, dopri8)", string(m))
+		return nil, errors.Wrapf(ErrMethod, "method %q (want one of euler, midpoint, heun, rk4, adaptive_heun, fehlberg2, bosh3, dopri5, dopri5_shampine, tsit5, dopri8)", string(m))
 	}
 	return mk(), nil
 }
 
 // Methods lists every method, fixed-step ones first.
 func Methods() []Method {
-	return []Method{Euler, Midpoint, Heun, RK4, AdaptiveHeun, Fehlberg2, Bosh3, Dopri5, Tsit5, Dopri8}
+	return []Method{Euler, Midpoint, Heun, RK4, AdaptiveHeun, Fehlberg2, Bosh3, Dopri5, Dopri5Shampine, Tsit5, Dopri8}
 }
 
 var tableauMakers = map[Method]func() *Tableau{
@@ -38,8 +38,13 @@ var tableauMakers = map[Method]func() *Tableau{
 	Fehlberg2:    fehlberg2Tableau,
 	Bosh3:        bosh3Tableau,
 	Dopri5:       dopri5Tableau,
-	Tsit5:        tsit5Tableau,
-	Dopri8:       dopri8Tableau,
+	Dopri5Shampine: func() *Tableau {
+		tb := dopri5Tableau()
+		tb.Name, tb.BErr = string(Dopri5Shampine), clone(dp5EShampine)
+		return tb
+	},
+	Tsit5:  tsit5Tableau,
+	Dopri8: dopri8Tableau,
 }
 
 // Validate checks that the tableau is consistent: the shapes agree, every row of A sums to

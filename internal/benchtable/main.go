@@ -26,6 +26,8 @@ var reference = []struct {
 	{"BenchmarkN1/single/adjoint", "N1 single: forward + adjoint", 91.3},
 	{"BenchmarkN1/single/seminorm", "N1 single: forward + seminorm adjoint", 56.8},
 	{"BenchmarkN1/single/checkpoint", "N1 single: forward + backprop through solver", 18.2},
+	{"BenchmarkN1/single-default/forward", "N1 single: forward, our default dopri5 controller", 9.2},
+	{"BenchmarkN1/single-default/adjoint", "N1 single: forward + adjoint, our default dopri5 controller", 91.3},
 	{"BenchmarkN1/multiple/forward", "N1 multiple: forward", 10.9},
 	{"BenchmarkN1/multiple/adjoint", "N1 multiple: forward + adjoint", 541},
 	{"BenchmarkN1/multiple/seminorm", "N1 multiple: forward + seminorm adjoint", 531},
