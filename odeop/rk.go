@@ -3,6 +3,8 @@ package odeop
 import (
 	"math"
 	"sync"
+
+	"github.com/continuum-ml/continuum/internal/kernels"
 )
 
 // rk is the one Runge-Kutta engine: it takes a step of any Tableau, estimates its error
@@ -343,87 +345,9 @@ func axpy(y []float64, a float64, x []float64) {
 }
 
 // lincomb sets dst = base + c[0]*x[0] + c[1]*x[1] + ... (base nil: 0; base may be dst),
-// adding the terms left to right, four at most per pass over the vectors; the first pass
-// reads base (or starts from its first term) and the later ones dst, so that no pass only
-// copies.
+// adding the terms of each element left to right in one pass over the vectors
+// (kernels.Lincomb: AVX-512 or AVX2 where the CPU has them, the same bits as the portable
+// loop).
 func lincomb(dst, base []float64, c []float64, x [][]float64) {
-	n := len(dst)
-	var src []float64
-	if base == nil {
-		if len(c) == 0 {
-			clear(dst)
-			return
-		}
-		// the first term starts the sum: 0 + c0*x0 = c0*x0 exactly
-		x0, c0 := x[0][:n], c[0]
-		c, x = c[1:], x[1:]
-		switch {
-		case len(c) >= 3:
-			x1, x2, x3 := x[0][:n], x[1][:n], x[2][:n]
-			c1, c2, c3 := c[0], c[1], c[2]
-			for i := range dst {
-				dst[i] = c0*x0[i] + c1*x1[i] + c2*x2[i] + c3*x3[i]
-			}
-			c, x = c[3:], x[3:]
-		case len(c) == 2:
-			x1, x2 := x[0][:n], x[1][:n]
-			c1, c2 := c[0], c[1]
-			for i := range dst {
-				dst[i] = c0*x0[i] + c1*x1[i] + c2*x2[i]
-			}
-			c, x = c[2:], x[2:]
-		case len(c) == 1:
-			x1, c1 := x[0][:n], c[0]
-			for i := range dst {
-				dst[i] = c0*x0[i] + c1*x1[i]
-			}
-			c, x = c[1:], x[1:]
-		default:
-			for i, v := range x0 {
-				dst[i] = c0 * v
-			}
-		}
-		src = dst
-	} else {
-		src = base[:n]
-		if len(c) == 0 {
-			if &src[0] != &dst[0] {
-				copy(dst, src)
-			}
-			return
-		}
-	}
-	for len(c) > 0 {
-		b := src[:n]
-		switch {
-		case len(c) >= 4:
-			x0, x1, x2, x3 := x[0][:n], x[1][:n], x[2][:n], x[3][:n]
-			c0, c1, c2, c3 := c[0], c[1], c[2], c[3]
-			for i := range dst {
-				dst[i] = b[i] + c0*x0[i] + c1*x1[i] + c2*x2[i] + c3*x3[i]
-			}
-			c, x = c[4:], x[4:]
-		case len(c) == 3:
-			x0, x1, x2 := x[0][:n], x[1][:n], x[2][:n]
-			c0, c1, c2 := c[0], c[1], c[2]
-			for i := range dst {
-				dst[i] = b[i] + c0*x0[i] + c1*x1[i] + c2*x2[i]
-			}
-			c, x = c[3:], x[3:]
-		case len(c) == 2:
-			x0, x1 := x[0][:n], x[1][:n]
-			c0, c1 := c[0], c[1]
-			for i := range dst {
-				dst[i] = b[i] + c0*x0[i] + c1*x1[i]
-			}
-			c, x = c[2:], x[2:]
-		default:
-			x0, c0 := x[0][:n], c[0]
-			for i := range dst {
-				dst[i] = b[i] + c0*x0[i]
-			}
-			c, x = c[1:], x[1:]
-		}
-		src = dst
-	}
+	kernels.Lincomb(dst, base, c, x)
 }
