@@ -40,6 +40,9 @@ type refCase struct {
 	// controller) instead of torchdiffeq's algorithm (Shampine's estimate, its I-controller),
 	// which the reference figures measure and which the benchmarks use by default.
 	ours bool
+	// wrap, when set, wraps the network before the solve (the overhead measurement times
+	// the evaluations through it).
+	wrap func(odeop.Dynamics) odeop.Dynamics
 	// reference values (torchdiffeq, float64) and the relative tolerance we hold them to
 	loss, dW0Adjoint, dW0Backprop float64
 	nfeFwd, nfeAdj, nfeSemi       int
@@ -85,7 +88,11 @@ func refRun(tb testing.TB, c refCase, mode string) (run func() (loss, sumW0 floa
 	case "checkpoint":
 		opts = append(opts, odeop.WithGradient(odeop.Checkpoint))
 	}
-	zs, err = odeop.Solve(z0, f, c.ts, opts...)
+	var dyn odeop.Dynamics = f
+	if c.wrap != nil {
+		dyn = c.wrap(f)
+	}
+	zs, err = odeop.Solve(z0, dyn, c.ts, opts...)
 	if err != nil {
 		tb.Fatal(err)
 	}

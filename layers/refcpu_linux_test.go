@@ -11,10 +11,7 @@ import (
 	"testing"
 	"time"
 
-	G "gorgonia.org/gorgonia"
-	"gorgonia.org/tensor"
 
-	"github.com/continuum-ml/continuum/layers"
 	"github.com/continuum-ml/continuum/odeop"
 )
 
@@ -148,47 +145,15 @@ func TestSolverOverhead(t *testing.T) {
 			if !only.MatchString(c.name + "/" + mode) {
 				continue
 			}
-			g := G.NewGraph()
-			m, err := layers.NewMLP(g, "f", layers.Spec{In: c.in, Layers: c.layers, Init: layers.ReferenceInit})
-			if err != nil {
-				t.Fatal(err)
-			}
-			f := &timedDynamics{Dynamics: m}
-			z0 := G.NewMatrix(g, tensor.Float64, G.WithShape(c.batch, c.in), G.WithName("y0"),
-				G.WithValue(tensor.New(tensor.WithShape(c.batch, c.in), tensor.WithBacking(refY0(c.batch, c.in)))))
-			opts := []odeop.Option{odeop.WithTol(c.rtol, c.atol)}
-			switch mode {
-			case "seminorm":
-				opts = append(opts, odeop.WithSeminorm(true))
-			case "checkpoint":
-				opts = append(opts, odeop.WithGradient(odeop.Checkpoint))
-			}
-			zs, err := odeop.Solve(z0, f, c.ts, opts...)
-			if err != nil {
-				t.Fatal(err)
-			}
-			out := zs
-			if c.lastOnly {
-				out = G.Must(G.Slice(zs, G.S(len(c.ts)-1)))
-			}
-			if c.square {
-				out = G.Must(G.Square(out))
-			}
-			loss := G.Must(G.Sum(out))
-			if mode != "forward" {
-				if _, err := G.Grad(loss, m.Params()[0]); err != nil {
-					t.Fatal(err)
-				}
-			}
-			vm := G.NewTapeMachine(g)
+			f := &timedDynamics{}
+			rc := c
+			rc.wrap = func(d odeop.Dynamics) odeop.Dynamics { f.Dynamics = d; return f }
+			run, _ := refRun(t, rc, mode)
 			best, bestTot := 0.0, math.Inf(1)
 			for r := 0; r < 21; r++ {
-				vm.Reset()
 				f.busy()
 				w0 := time.Now()
-				if err := vm.RunAll(); err != nil {
-					t.Fatal(err)
-				}
+				run()
 				tot := float64(time.Since(w0))
 				if o := 1 - float64(f.busy())/tot; tot < bestTot {
 					best, bestTot = o, tot
