@@ -11,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-
 	"github.com/continuum-ml/continuum/odeop"
 )
 
