@@ -422,6 +422,13 @@ func (s *solve) initialStep(span float64) float64 {
 	}
 	y0, f0, sc := r.y0, r.k[0], r.e
 	scaled := func(x []float64) float64 {
+		if cfg.norm == nil {
+			if len(x) == 0 {
+				return 0
+			}
+			// the RMS norm of x / (atol + rtol*|y0|), in one vectorized pass
+			return math.Sqrt(scaledSumSq(x, y0, y0, cfg.rtol, cfg.atol) / float64(len(x)))
+		}
 		for i, v := range x {
 			sc[i] = v / (cfg.atol + cfg.rtol*math.Abs(y0[i]))
 		}

@@ -195,23 +195,8 @@ func (r *rk) markBad(t float64, v []float64, what string) {
 	r.badT, r.badI, r.badWhat = t, firstNonFinite(v), what
 }
 
-// finite reports whether every element is finite: x-x is 0 for finite x and NaN for
-// NaN and ±Inf, and any NaN makes a sum NaN (four sums, to run four chains at once).
-func finite(x []float64) bool {
-	var a0, a1, a2, a3 float64
-	i := 0
-	for ; i+4 <= len(x); i += 4 {
-		v := x[i : i+4 : i+4]
-		a0 += v[0] - v[0]
-		a1 += v[1] - v[1]
-		a2 += v[2] - v[2]
-		a3 += v[3] - v[3]
-	}
-	for ; i < len(x); i++ {
-		a0 += x[i] - x[i]
-	}
-	return a0+a1+a2+a3 == 0
-}
+// finite reports whether every element is finite (kernels.Finite: vectorized).
+func finite(x []float64) bool { return kernels.Finite(x) }
 
 func firstNonFinite(x []float64) int {
 	for i, v := range x {
@@ -292,20 +277,10 @@ func (r *rk) errNorm(h, rtol, atol float64, norm Norm) float64 {
 	return norm(e)
 }
 
-// scaledSumSq returns sum (e_i / (atol + rtol*max(|y0_i|, |y1_i|)))^2 in order; y0 and y1
-// are finite, so max needs none of math.Max's care for NaN and signed zeros.
+// scaledSumSq returns sum (e_i / (atol + rtol*max(|y0_i|, |y1_i|)))^2 (kernels.ScaledSumSq:
+// vectorized, in a fixed order of partial sums); y0 and y1 are finite.
 func scaledSumSq(e, y0, y1 []float64, rtol, atol float64) float64 {
-	y0, y1 = y0[:len(e)], y1[:len(e)]
-	sum := 0.0
-	for i, v := range e {
-		a, b := math.Abs(y0[i]), math.Abs(y1[i])
-		if b > a {
-			a = b
-		}
-		x := v / (atol + rtol*a)
-		sum += x * x
-	}
-	return sum
+	return kernels.ScaledSumSq(e, y0, y1, rtol, atol)
 }
 
 // dense writes y(t0 + theta*h) = y0 + h*sum w_i(theta) K_i into dst; k[last] must hold
