@@ -21,14 +21,14 @@ func adjointBackward(op *solveOp, z0 []float64, theta [][]float64, zs, gzs []flo
 	if err != nil {
 		return nil, Stats{}, err
 	}
-	defer ev.release()
-	p := ev.p
+	defer ev.Release()
+	p := ev.NumParams()
 	T := len(op.ts)
 	aug := make([]float64, 2*n+p)
 	copy(aug[:n], zs[(T-1)*n:T*n])
 	copy(aug[n:2*n], gzs[(T-1)*n:T*n])
 	rhs := func(t float64, y, dy []float64) {
-		ev.vjp(dy[:n], dy[n:2*n], dy[2*n:], t, y[:n], y[n:2*n])
+		ev.VJP(dy[:n], dy[n:2*n], dy[2*n:], t, y[:n], y[n:2*n])
 		for i := n; i < len(dy); i++ {
 			dy[i] = -dy[i]
 		}

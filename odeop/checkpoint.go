@@ -2,6 +2,8 @@ package odeop
 
 import (
 	"github.com/pkg/errors"
+
+	"github.com/continuum-ml/continuum/internal/graphop"
 )
 
 // checkpointTape holds the accepted steps of a forward solve: the start time, step and
@@ -32,27 +34,7 @@ func (tp *checkpointTape) record(t0, h float64, y0 []float64) {
 
 // matches reports whether the tape was recorded from these inputs.
 func (tp *checkpointTape) matches(z0 []float64, theta [][]float64) bool {
-	if tp == nil || !equalF64(tp.z0, z0) || len(tp.theta) != len(theta) {
-		return false
-	}
-	for i := range theta {
-		if !equalF64(tp.theta[i], theta[i]) {
-			return false
-		}
-	}
-	return true
-}
-
-func equalF64(a, b []float64) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
+	return tp != nil && graphop.SameInputs(tp.z0, tp.theta, z0, theta)
 }
 
 // checkpointBackward computes the exact gradient of the discrete forward solution
@@ -67,13 +49,13 @@ func checkpointBackward(op *solveOp, tape *checkpointTape, z0 []float64, theta [
 	if err != nil {
 		return nil, Stats{}, err
 	}
-	defer ev.release()
+	defer ev.Release()
 	var st Stats
 	if !tape.matches(z0, theta) {
 		tape = newCheckpointTape(op.cfg.method, z0, theta)
 		cfg := *op.cfg
 		cfg.onStep = tape.record
-		s, err := op.solveInto(ev.eval, z0, &cfg, make([]float64, len(op.ts)*n))
+		s, err := op.solveInto(ev.RHS, z0, &cfg, make([]float64, len(op.ts)*n))
 		if err != nil {
 			return nil, st, errors.Wrap(err, "checkpoint: re-running the forward solve")
 		}
@@ -83,7 +65,7 @@ func checkpointBackward(op *solveOp, tape *checkpointTape, z0 []float64, theta [
 	if err != nil {
 		return nil, st, err
 	}
-	bp := newStepBackprop(tb, n, ev.p)
+	bp := newStepBackprop(tb, n, ev.NumParams())
 	T := len(op.ts)
 	// Assign each output time (after the first) to the step that produced it.
 	stepOf := make([]int, T)
@@ -102,7 +84,7 @@ func checkpointBackward(op *solveOp, tape *checkpointTape, z0 []float64, theta [
 		stepOf[k] = j
 	}
 	ybar := make([]float64, n)
-	dtheta := make([]float64, ev.p)
+	dtheta := make([]float64, ev.NumParams())
 	k := T - 1
 	for j := len(tape.t0) - 1; j >= 0; j-- {
 		bp.outs = bp.outs[:0]
@@ -114,7 +96,7 @@ func checkpointBackward(op *solveOp, tape *checkpointTape, z0 []float64, theta [
 	for i, v := range gzs[:n] {
 		ybar[i] += v
 	}
-	out := make([]float64, n+ev.p)
+	out := make([]float64, n+ev.NumParams())
 	copy(out, ybar)
 	copy(out[n:], dtheta)
 	return out, st, nil
@@ -172,7 +154,7 @@ func newStepBackprop(tb *Tableau, n, p int) *stepBackprop {
 // step replaces ybar (the cotangent of the step's end state) by the cotangent of its start
 // state, adding the cotangents of the dense outputs in bp.outs, and adds the parameter
 // cotangent to dtheta.
-func (bp *stepBackprop) step(ev *batchEval, t0, h float64, y0, ybar, dtheta []float64, st *Stats) {
+func (bp *stepBackprop) step(ev *graphop.Batch, t0, h float64, y0, ybar, dtheta []float64, st *Stats) {
 	ns := bp.s
 	if len(bp.outs) > 0 {
 		ns = bp.ns // the extra stage f(t1, y1) enters only through the dense output
@@ -189,7 +171,7 @@ func (bp *stepBackprop) step(ev *batchEval, t0, h float64, y0, ybar, dtheta []fl
 		}
 		lincomb(Yi, y0, c, x)
 		if i < ns-1 {
-			ev.eval(t0+bp.c[i]*h, Yi, bp.K[i])
+			ev.RHS(t0+bp.c[i]*h, Yi, bp.K[i])
 			st.NFE++
 		}
 	}
@@ -231,7 +213,7 @@ func (bp *stepBackprop) step(ev *batchEval, t0, h float64, y0, ybar, dtheta []fl
 		if !bp.used[i] {
 			continue
 		}
-		ev.vjp(nil, bp.dY, bp.dth, t0+bp.c[i]*h, bp.Y[i], bp.Kbar[i])
+		ev.VJP(nil, bp.dY, bp.dth, t0+bp.c[i]*h, bp.Y[i], bp.Kbar[i])
 		st.NFE++
 		for q, v := range bp.dth {
 			dtheta[q] += v

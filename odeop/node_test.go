@@ -71,7 +71,7 @@ func forwardLoss(t testing.TB, f Dynamics, theta [][]float64, z0 []float64, batc
 	if err != nil {
 		t.Fatal(err)
 	}
-	sol, err := Integrate(ev.eval, z0, ts, opts...)
+	sol, err := Integrate(ev.RHS, z0, ts, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,6 +2,8 @@ package odeop
 
 import (
 	"github.com/pkg/errors"
+
+	"github.com/continuum-ml/continuum/internal/graphop"
 )
 
 // solveCheck validates the configuration and times of Solve before the graph is built.
@@ -10,7 +12,7 @@ func solveCheck(c *config, ts []float64) error {
 		return errors.Wrap(ErrTimes, "ts is empty; want at least one time")
 	}
 	for i, t := range ts {
-		if !isFinite(t) {
+		if !graphop.Finite(t) {
 			return errors.Wrapf(ErrTimes, "ts[%d] = %v; want a finite time", i, t)
 		}
 	}
@@ -25,10 +27,10 @@ func solveCheck(c *config, ts []float64) error {
 	if _, err := TableauOf(c.method); err != nil {
 		return err
 	}
-	if !(c.rtol > 0) || !(c.atol > 0) || !isFinite(c.rtol) || !isFinite(c.atol) {
+	if !(c.rtol > 0) || !(c.atol > 0) || !graphop.Finite(c.rtol) || !graphop.Finite(c.atol) {
 		return errors.Wrapf(ErrTolerance, "rtol = %v, atol = %v; want positive finite tolerances", c.rtol, c.atol)
 	}
-	if !(c.adjRtol > 0) || !(c.adjAtol > 0) || !isFinite(c.adjRtol) || !isFinite(c.adjAtol) {
+	if !(c.adjRtol > 0) || !(c.adjAtol > 0) || !graphop.Finite(c.adjRtol) || !graphop.Finite(c.adjAtol) {
 		return errors.Wrapf(ErrTolerance, "adjoint rtol = %v, atol = %v; want positive finite tolerances", c.adjRtol, c.adjAtol)
 	}
 	if c.grad != Adjoint && c.grad != Checkpoint {
