@@ -64,7 +64,7 @@ func (a *adjSys) driftInto(dst []float64, t float64, y []float64) {
 		s.vjp(a.fv, nil, dst[n:2*n], th, t, z, a.cf, nil, true)
 		copy(dst[:n], a.fv[:n])
 	} else {
-		s.f.vjp(dst[:n], dst[n:2*n], th[:pf], t, z, adj)
+		s.f.VJP(dst[:n], dst[n:2*n], th[:pf], t, z, adj)
 		s.st.NFE++
 		clear(th[pf:])
 	}
@@ -88,7 +88,7 @@ func (a *adjSys) noiseInto(dst []float64, t float64, y, dw []float64) {
 	pf, pg := s.pf, s.pg
 	th := dst[2*n:]
 	gz := dst[:n]
-	s.g.vjp(gz, dst[n:2*n], th[pf:pf+pg], t, z, a.aw)
+	s.g.VJP(gz, dst[n:2*n], th[pf:pf+pg], t, z, a.aw)
 	s.st.NFEDiffusion++
 	clear(th[:pf])
 	clear(th[pf+pg:])
@@ -107,7 +107,7 @@ func (r *nodeRun) adjointBackward(zs, gz, gL []float64) ([]float64, []float64, S
 		return nil, nil, Stats{}, errors.Wrapf(ErrUnsupported,
 			"the stochastic adjoint of an Ito SDE with diagonal noise needs the diffusion's Evaluator (%T) to implement sdeop.ItoCorrector; "+
 				"use WithCalculus(Stratonovich), WithNoise(Additive) if g does not depend on z, or WithGradient(Checkpoint) with Euler",
-			s.g.evs[0])
+			s.g.Evaluators()[0])
 	}
 	adj := newAdjSys(s, corr)
 	T := len(op.ts)

@@ -3,17 +3,19 @@ package sdeop
 import (
 	"fmt"
 	"hash"
-	"hash/fnv"
 
 	"github.com/chewxy/hm"
 	"github.com/pkg/errors"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	"github.com/continuum-ml/continuum/internal/graphop"
 )
 
 // klPartOp hands out one of the two outputs of a SolveKL op, whose raw output is
 // (T, batch, dim+1): part 0 is zs (T, batch, dim), part 1 is logqp (T, batch).
 type klPartOp struct {
+	graphop.Pure
 	op   *solveOp
 	part int
 }
@@ -31,15 +33,8 @@ func (p *klPartOp) Type() hm.Type {
 	return hm.NewFnType(G.TensorType{Dims: 3, Of: a}, G.TensorType{Dims: p.shape().Dims(), Of: a})
 }
 func (p *klPartOp) InferShape(...G.DimSizer) (tensor.Shape, error) { return p.shape(), nil }
-func (p *klPartOp) ReturnsPtr() bool                               { return false }
-func (p *klPartOp) CallsExtern() bool                              { return false }
-func (p *klPartOp) OverwritesInput() int                           { return -1 }
 func (p *klPartOp) WriteHash(h hash.Hash)                          { fmt.Fprintf(h, "sdeop.klpart#%d.%d", p.op.id, p.part) }
-func (p *klPartOp) Hashcode() uint32 {
-	h := fnv.New32a()
-	p.WriteHash(h)
-	return h.Sum32()
-}
+func (p *klPartOp) Hashcode() uint32                               { return graphop.Hashcode(p) }
 func (p *klPartOp) String() string {
 	if p.part == 0 {
 		return fmt.Sprintf("sdeZs#%d", p.op.id)
@@ -72,7 +67,7 @@ func (p *klPartOp) Do(vals ...G.Value) (G.Value, error) {
 		for r := 0; r < rows; r++ {
 			copy(out[r*w:(r+1)*w], d[r*cols+lo:r*cols+lo+w])
 		}
-		return shapedOf(out, p.shape()), nil
+		return graphop.Shaped(out, p.shape()), nil
 	case []float32:
 		if len(d) != rows*cols {
 			return nil, errors.Wrapf(ErrState, "%v: input has %d entries, want %d", p, len(d), rows*cols)
@@ -81,7 +76,7 @@ func (p *klPartOp) Do(vals ...G.Value) (G.Value, error) {
 		for r := 0; r < rows; r++ {
 			copy(out[r*w:(r+1)*w], d[r*cols+lo:r*cols+lo+w])
 		}
-		return shapedOf(out, p.shape()), nil
+		return graphop.Shaped(out, p.shape()), nil
 	}
 	return nil, errors.Wrapf(ErrState, "%v: unsupported value %T", p, vals[0].Data())
 }
@@ -101,7 +96,7 @@ func (p *klPartOp) DoDiff(ctx G.ExecutionContext, inputs G.Nodes, output *G.Node
 	if err != nil {
 		return errors.Wrapf(err, "%v: output has no gradient", p)
 	}
-	g, err := valueFloats(gv, p.shape().TotalSize())
+	g, err := graphop.Floats(gv, p.shape().TotalSize(), ErrState)
 	if err != nil {
 		return errors.Wrapf(err, "%v", p)
 	}
@@ -109,7 +104,7 @@ func (p *klPartOp) DoDiff(ctx G.ExecutionContext, inputs G.Nodes, output *G.Node
 	if err != nil {
 		return errors.Wrapf(err, "%v: input has no gradient slot", p)
 	}
-	return addGrad(dst, p.scatter(g))
+	return graphop.AddInto(dst, p.scatter(g), ErrState)
 }
 
 // scatter places the gradient of the part into a zero gradient of the raw output.
@@ -127,6 +122,7 @@ func (p *klPartOp) scatter(g []float64) []float64 {
 // klScatterOp is the gradient of a klPartOp: the part's gradient placed in the raw
 // output's shape, zero elsewhere.
 type klScatterOp struct {
+	graphop.Pure
 	part *klPartOp
 }
 
@@ -139,27 +135,20 @@ func (s *klScatterOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
 	op := s.part.op
 	return tensor.Shape{len(op.ts), op.batch, op.cols()}, nil
 }
-func (s *klScatterOp) ReturnsPtr() bool     { return false }
-func (s *klScatterOp) CallsExtern() bool    { return false }
-func (s *klScatterOp) OverwritesInput() int { return -1 }
 func (s *klScatterOp) WriteHash(h hash.Hash) {
 	fmt.Fprintf(h, "sdeop.klscatter#%d.%d", s.part.op.id, s.part.part)
 }
-func (s *klScatterOp) Hashcode() uint32 {
-	h := fnv.New32a()
-	s.WriteHash(h)
-	return h.Sum32()
-}
-func (s *klScatterOp) String() string { return fmt.Sprintf("grad(%v)", s.part) }
+func (s *klScatterOp) Hashcode() uint32 { return graphop.Hashcode(s) }
+func (s *klScatterOp) String() string   { return fmt.Sprintf("grad(%v)", s.part) }
 
 func (s *klScatterOp) Do(vals ...G.Value) (G.Value, error) {
 	if len(vals) != 1 {
 		return nil, errors.Wrapf(ErrState, "%v: got %d inputs, want 1", s, len(vals))
 	}
-	g, err := valueFloats(vals[0], s.part.shape().TotalSize())
+	g, err := graphop.Floats(vals[0], s.part.shape().TotalSize(), ErrState)
 	if err != nil {
 		return nil, errors.Wrapf(err, "%v", s)
 	}
 	op := s.part.op
-	return denseOf(op.dtype, s.part.scatter(g), len(op.ts), op.batch, op.cols()), nil
+	return graphop.Dense(op.dtype, s.part.scatter(g), len(op.ts), op.batch, op.cols()), nil
 }

@@ -3,7 +3,6 @@ package sdeop
 import (
 	"fmt"
 	"hash"
-	"hash/fnv"
 	"math"
 	"sync"
 	"sync/atomic"
@@ -13,6 +12,7 @@ import (
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 
+	"github.com/continuum-ml/continuum/internal/graphop"
 	"github.com/continuum-ml/continuum/internal/rng"
 	"github.com/continuum-ml/continuum/odeop"
 )
@@ -319,6 +319,7 @@ func BrownianOf(n *G.Node) (Brownian, uint64, error) {
 // solveOp is the forward solve: inputs z0 and the unique parameters, output z at ts
 // (and logqp as an extra last column with KL).
 type solveOp struct {
+	graphop.Pure
 	id         uint64
 	f, g, q    odeop.Dynamics
 	ts         []float64
@@ -357,27 +358,7 @@ type fwdMemo struct {
 }
 
 func (m *fwdMemo) matches(seed uint64, z0 []float64, theta [][]float64) bool {
-	if m == nil || m.seed != seed || !equalFloats(m.z0, z0) || len(m.theta) != len(theta) {
-		return false
-	}
-	for i := range theta {
-		if !equalFloats(m.theta[i], theta[i]) {
-			return false
-		}
-	}
-	return true
-}
-
-func equalFloats(a, b []float64) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
+	return m != nil && m.seed == seed && graphop.SameInputs(m.z0, m.theta, z0, theta)
 }
 
 func (op *solveOp) cols() int {
@@ -444,8 +425,8 @@ func (op *solveOp) newRun(theta [][]float64, seed uint64) (*nodeRun, error) {
 	}
 	if nodeTableaus[op.method] == nil && op.method != ReversibleHeun {
 		sde := SDE{
-			Drift:     func(t float64, y, out []float64) { f.eval(out, t, y) },
-			Diffusion: func(t float64, y, out []float64) { g.eval(out, t, y) },
+			Drift:     func(t float64, y, out []float64) { f.Eval(out, t, y) },
+			Diffusion: func(t float64, y, out []float64) { g.Eval(out, t, y) },
 			Noise:     op.noise,
 			Calculus:  op.calc,
 		}
@@ -460,54 +441,20 @@ func (op *solveOp) newRun(theta [][]float64, seed uint64) (*nodeRun, error) {
 
 func (op *solveOp) Arity() int { return 1 + len(op.pshape) }
 
-// Type builds a fresh type on every call (a cached hm type breaks a second ApplyOp).
-func (op *solveOp) Type() hm.Type {
-	a := hm.TypeVariable('a')
-	ts := make([]hm.Type, 0, op.Arity()+1)
-	ts = append(ts, G.TensorType{Dims: 2, Of: a})
-	for _, s := range op.pshape {
-		ts = append(ts, tensorTypeOf(s.Dims(), a))
-	}
-	ts = append(ts, G.TensorType{Dims: 3, Of: a})
-	return hm.NewFnType(ts...)
-}
+func (op *solveOp) Type() hm.Type { return graphop.SolveType(op.pshape) }
 
 func (op *solveOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
 	return tensor.Shape{len(op.ts), op.batch, op.cols()}, nil
 }
 
-func (op *solveOp) ReturnsPtr() bool      { return false }
-func (op *solveOp) CallsExtern() bool     { return false }
-func (op *solveOp) OverwritesInput() int  { return -1 }
 func (op *solveOp) WriteHash(h hash.Hash) { fmt.Fprintf(h, "sdeop.solve#%d", op.id) }
-func (op *solveOp) Hashcode() uint32 {
-	h := fnv.New32a()
-	op.WriteHash(h)
-	return h.Sum32()
-}
+func (op *solveOp) Hashcode() uint32      { return graphop.Hashcode(op) }
 func (op *solveOp) String() string {
 	kl := ""
 	if op.kl {
 		kl = "KL"
 	}
 	return fmt.Sprintf("sdeSolve%s#%d(%s, %v, %d steps)", kl, op.id, op.method, op.calc, len(op.times)-1)
-}
-
-// inputs converts the values handed to Do into float64 slices, checking shapes.
-func (op *solveOp) inputs(vals []G.Value) (z0 []float64, theta [][]float64, err error) {
-	if len(vals) < op.Arity() {
-		return nil, nil, errors.Wrapf(ErrState, "%v: got %d inputs, want %d", op, len(vals), op.Arity())
-	}
-	if z0, err = valueFloats(vals[0], op.batch*op.dim); err != nil {
-		return nil, nil, errors.Wrapf(err, "%v: z0", op)
-	}
-	theta = make([][]float64, len(op.pshape))
-	for i, s := range op.pshape {
-		if theta[i], err = valueFloats(vals[1+i], s.TotalSize()); err != nil {
-			return nil, nil, errors.Wrapf(err, "%v: parameter %d", op, i)
-		}
-	}
-	return z0, theta, nil
 }
 
 // needsMemo reports whether the gradient run uses what the forward run leaves.
@@ -517,14 +464,12 @@ func (op *solveOp) needsMemo() bool {
 
 func (op *solveOp) Do(vals ...G.Value) (retVal G.Value, err error) {
 	defer recoverDynamics(&err, op)
-	z0, theta, err := op.inputs(vals)
+	z0, theta, err := graphop.Inputs(op, vals, op.batch*op.dim, op.pshape, ErrState)
 	if err != nil {
 		return nil, err
 	}
-	for i, v := range z0 {
-		if !finite(v) {
-			return nil, errors.Wrapf(ErrState, "%v: z0[%d] = %v", op, i, v)
-		}
+	if i := graphop.NonFinite(z0); i >= 0 {
+		return nil, errors.Wrapf(ErrState, "%v: z0[%d] = %v", op, i, z0[i])
 	}
 	op.mu.Lock()
 	seed := op.seed
@@ -549,7 +494,7 @@ func (op *solveOp) Do(vals ...G.Value) (retVal G.Value, err error) {
 	op.fwd = res.st
 	op.memo = memo
 	op.mu.Unlock()
-	return denseOf(op.dtype, res.out, len(op.ts), op.batch, op.cols()), nil
+	return graphop.Dense(op.dtype, res.out, len(op.ts), op.batch, op.cols()), nil
 }
 
 func (op *solveOp) runForward(z0 []float64, theta [][]float64, seed uint64) (*fwdResult, error) {
@@ -566,67 +511,19 @@ func (op *solveOp) runForward(z0 []float64, theta [][]float64, seed uint64) (*fw
 }
 
 // DiffWRT: the solve is differentiable with respect to every input.
-func (op *solveOp) DiffWRT(inputs int) []bool {
-	r := make([]bool, inputs)
-	for i := range r {
-		r[i] = true
-	}
-	return r
-}
+func (op *solveOp) DiffWRT(inputs int) []bool { return graphop.DiffAll(inputs) }
 
 // SymDiff builds the gradient graph: one backward op computing every gradient in one
 // backward pass, and one extract op per input.
 func (op *solveOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
-	if len(inputs) != op.Arity() {
-		return nil, errors.Wrapf(ErrState, "%v: SymDiff got %d inputs, want %d", op, len(inputs), op.Arity())
-	}
-	children := append(append(G.Nodes{}, inputs...), output, grad)
-	flat, err := G.ApplyOp(&gradOp{fwd: op}, children...)
-	if err != nil {
-		return nil, errors.Wrapf(err, "%v: gradient op", op)
-	}
-	res := make(G.Nodes, len(inputs))
-	off := 0
-	for i, in := range inputs {
-		shape := in.Shape().Clone()
-		xop := &extractOp{parent: op.id, index: i, offset: off, shape: shape}
-		if res[i], err = G.ApplyOp(xop, flat); err != nil {
-			return nil, errors.Wrapf(err, "%v: extract gradient %d", op, i)
-		}
-		off += shape.TotalSize()
-	}
-	return res, nil
+	part := graphop.Extract{Name: "sde", Parent: op.id, Kind: ErrState}
+	return graphop.SymDiff(op, &gradOp{fwd: op}, part, inputs, output, grad)
 }
 
 // DoDiff is the LispMachine's path: compute every gradient and add it to the inputs'
 // gradients.
 func (op *solveOp) DoDiff(ctx G.ExecutionContext, inputs G.Nodes, output *G.Node) error {
-	gradV, err := output.Grad()
-	if err != nil {
-		return errors.Wrapf(err, "%v: output has no gradient", op)
-	}
-	vals := make([]G.Value, 0, len(inputs)+2)
-	for _, in := range inputs {
-		vals = append(vals, in.Value())
-	}
-	vals = append(vals, output.Value(), gradV)
-	flat, err := (&gradOp{fwd: op}).compute(vals)
-	if err != nil {
-		return err
-	}
-	off := 0
-	for i, in := range inputs {
-		size := in.Shape().TotalSize()
-		g, err := in.Grad()
-		if err != nil {
-			return errors.Wrapf(err, "%v: input %d has no gradient slot", op, i)
-		}
-		if err := addGrad(g, flat[off:off+size]); err != nil {
-			return errors.Wrapf(err, "%v: input %d", op, i)
-		}
-		off += size
-	}
-	return nil
+	return graphop.DoDiff(op, (&gradOp{fwd: op}).compute, inputs, output, ErrState)
 }
 
 // recoverDynamics turns a panic raised while evaluating the dynamics into an error of
@@ -644,42 +541,22 @@ func recoverDynamics(err *error, op fmt.Stringer) {
 // gradOp computes the gradients of every input of a solve in one backward pass. Inputs:
 // z0, params..., the forward output, its gradient. Output: flat [dz0 | dtheta_1 | ...].
 type gradOp struct {
+	graphop.Pure
 	fwd *solveOp
 }
 
 func (op *gradOp) Arity() int { return op.fwd.Arity() + 2 }
 
-func (op *gradOp) Type() hm.Type {
-	a := hm.TypeVariable('a')
-	ts := make([]hm.Type, 0, op.Arity()+1)
-	ts = append(ts, G.TensorType{Dims: 2, Of: a})
-	for _, s := range op.fwd.pshape {
-		ts = append(ts, tensorTypeOf(s.Dims(), a))
-	}
-	ts = append(ts, G.TensorType{Dims: 3, Of: a}, G.TensorType{Dims: 3, Of: a}, G.TensorType{Dims: 1, Of: a})
-	return hm.NewFnType(ts...)
-}
+func (op *gradOp) Type() hm.Type { return graphop.GradType(op.fwd.pshape) }
 
-func (op *gradOp) size() int {
-	n := op.fwd.batch * op.fwd.dim
-	for _, s := range op.fwd.pshape {
-		n += s.TotalSize()
-	}
-	return n
-}
+// size is the length of the flat gradient.
+func (op *gradOp) size() int { return graphop.FlatSize(op.fwd.batch*op.fwd.dim, op.fwd.pshape) }
 
 func (op *gradOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
 	return tensor.Shape{op.size()}, nil
 }
-func (op *gradOp) ReturnsPtr() bool      { return false }
-func (op *gradOp) CallsExtern() bool     { return false }
-func (op *gradOp) OverwritesInput() int  { return -1 }
 func (op *gradOp) WriteHash(h hash.Hash) { fmt.Fprintf(h, "sdeop.grad#%d", op.fwd.id) }
-func (op *gradOp) Hashcode() uint32 {
-	h := fnv.New32a()
-	op.WriteHash(h)
-	return h.Sum32()
-}
+func (op *gradOp) Hashcode() uint32      { return graphop.Hashcode(op) }
 func (op *gradOp) String() string {
 	f := op.fwd
 	if f.node.grad == Checkpoint {
@@ -693,34 +570,18 @@ func (op *gradOp) Do(vals ...G.Value) (G.Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	return denseOf(op.fwd.dtype, flat, len(flat)), nil
+	return graphop.Dense(op.fwd.dtype, flat, len(flat)), nil
 }
 
 // compute runs the backward pass and returns the flat gradient.
 func (op *gradOp) compute(vals []G.Value) (flat []float64, err error) {
 	defer recoverDynamics(&err, op)
 	f := op.fwd
-	if len(vals) != op.Arity() {
-		return nil, errors.Wrapf(ErrState, "%v: got %d inputs, want %d", op, len(vals), op.Arity())
-	}
-	z0, theta, err := f.inputs(vals[:f.Arity()])
-	if err != nil {
-		return nil, err
-	}
 	n := f.batch * f.dim
 	size := len(f.ts) * f.batch * f.cols()
-	out, err := valueFloats(vals[f.Arity()], size)
+	z0, theta, out, gout, err := graphop.GradArgs(op, f, vals, n, f.pshape, size, ErrState, ErrNonFinite)
 	if err != nil {
-		return nil, errors.Wrapf(err, "%v: forward output", op)
-	}
-	gout, err := valueFloats(vals[f.Arity()+1], size)
-	if err != nil {
-		return nil, errors.Wrapf(err, "%v: output gradient", op)
-	}
-	for i, v := range gout {
-		if !finite(v) {
-			return nil, errors.Wrapf(ErrNonFinite, "%v: incoming gradient [%d] = %v", op, i, v)
-		}
+		return nil, err
 	}
 	f.mu.Lock()
 	seed, ran, memo := f.lastSeed, f.ran, f.memo
@@ -766,10 +627,8 @@ func (op *gradOp) compute(vals []G.Value) (flat []float64, err error) {
 	flat = make([]float64, op.size())
 	copy(flat, dz0)
 	f.scatter(flat[n:], dth)
-	for i, v := range flat {
-		if !finite(v) {
-			return nil, errors.Wrapf(ErrNonFinite, "%v: gradient [%d] = %v", op, i, v)
-		}
+	if i := graphop.NonFinite(flat); i >= 0 {
+		return nil, errors.Wrapf(ErrNonFinite, "%v: gradient [%d] = %v", op, i, flat[i])
 	}
 	f.mu.Lock()
 	f.bwd = bst.Add(st)
@@ -792,51 +651,4 @@ func (op *solveOp) scatter(dst, dth []float64) {
 			off += size
 		}
 	}
-}
-
-// extractOp hands one input its part of the flat gradient.
-type extractOp struct {
-	parent uint64
-	index  int
-	offset int
-	shape  tensor.Shape
-}
-
-func (op *extractOp) Arity() int { return 1 }
-func (op *extractOp) Type() hm.Type {
-	a := hm.TypeVariable('a')
-	return hm.NewFnType(G.TensorType{Dims: 1, Of: a}, tensorTypeOf(op.shape.Dims(), a))
-}
-func (op *extractOp) InferShape(...G.DimSizer) (tensor.Shape, error) { return op.shape.Clone(), nil }
-func (op *extractOp) ReturnsPtr() bool                               { return false }
-func (op *extractOp) CallsExtern() bool                              { return false }
-func (op *extractOp) OverwritesInput() int                           { return -1 }
-func (op *extractOp) WriteHash(h hash.Hash) {
-	fmt.Fprintf(h, "sdeop.extract#%d.%d", op.parent, op.index)
-}
-func (op *extractOp) Hashcode() uint32 {
-	h := fnv.New32a()
-	op.WriteHash(h)
-	return h.Sum32()
-}
-func (op *extractOp) String() string { return fmt.Sprintf("sdeGradPart#%d[%d]", op.parent, op.index) }
-
-func (op *extractOp) Do(vals ...G.Value) (G.Value, error) {
-	if len(vals) != 1 {
-		return nil, errors.Wrapf(ErrState, "%v: got %d inputs, want 1", op, len(vals))
-	}
-	size := op.shape.TotalSize()
-	switch d := vals[0].Data().(type) {
-	case []float64:
-		if op.offset+size > len(d) {
-			return nil, errors.Wrapf(ErrState, "%v: flat gradient has %d entries, want at least %d", op, len(d), op.offset+size)
-		}
-		return shapedOf(append([]float64(nil), d[op.offset:op.offset+size]...), op.shape), nil
-	case []float32:
-		if op.offset+size > len(d) {
-			return nil, errors.Wrapf(ErrState, "%v: flat gradient has %d entries, want at least %d", op, len(d), op.offset+size)
-		}
-		return shapedOf(append([]float32(nil), d[op.offset:op.offset+size]...), op.shape), nil
-	}
-	return nil, errors.Wrapf(ErrState, "%v: unsupported value %T", op, vals[0].Data())
 }

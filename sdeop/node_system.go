@@ -27,10 +27,10 @@ type nodeSys struct {
 
 func newNodeSys(f, g, q *dynEval, batch, dim int) *nodeSys {
 	n := batch * dim
-	s := &nodeSys{f: f, g: g, q: q, batch: batch, dim: dim, n: n, m: n, pf: f.p, pg: g.p}
+	s := &nodeSys{f: f, g: g, q: q, batch: batch, dim: dim, n: n, m: n, pf: f.NumParams(), pg: g.NumParams()}
 	if q != nil {
 		s.kl = true
-		s.pq = q.p
+		s.pq = q.NumParams()
 		s.m = n + batch
 	}
 	s.P = s.pf + s.pg + s.pq
@@ -43,11 +43,11 @@ func newNodeSys(f, g, q *dynEval, batch, dim int) *nodeSys {
 
 // drift writes the drift at (t, z) into dst (m entries: f, then the KL drift).
 func (s *nodeSys) drift(dst []float64, t float64, z []float64) {
-	s.f.eval(dst[:s.n], t, z)
+	s.f.Eval(dst[:s.n], t, z)
 	s.st.NFE++
 	if s.kl {
-		s.q.eval(s.qv, t, z)
-		s.g.eval(s.gv, t, z)
+		s.q.Eval(s.qv, t, z)
+		s.g.Eval(s.gv, t, z)
 		s.st.NFE++
 		s.st.NFEDiffusion++
 		s.klDrift(dst[s.n:], dst[:s.n], s.qv, s.gv)
@@ -56,7 +56,7 @@ func (s *nodeSys) drift(dst []float64, t float64, z []float64) {
 
 // diffusion writes g(t, z) into dst (n entries).
 func (s *nodeSys) diffusion(dst []float64, t float64, z []float64) {
-	s.g.eval(dst, t, z)
+	s.g.Eval(dst, t, z)
 	s.st.NFEDiffusion++
 }
 
@@ -90,30 +90,30 @@ func (s *nodeSys) vjp(fOut, gOut, dz, dth []float64, t float64, z, cf, cg []floa
 	first := over
 	if cf != nil {
 		if first {
-			s.f.vjp(sub(fOut, 0, n), dz, s.thf, t, z, cf[:n])
+			s.f.VJP(sub(fOut, 0, n), dz, s.thf, t, z, cf[:n])
 			first = false
 		} else {
-			s.f.vjp(sub(fOut, 0, n), s.dz, s.thf, t, z, cf[:n])
+			s.f.VJP(sub(fOut, 0, n), s.dz, s.thf, t, z, cf[:n])
 			addTo(dz, s.dz)
 		}
 		s.st.NFE++
 		addTo(dth[:s.pf], s.thf)
 	} else if fOut != nil {
-		s.f.eval(fOut[:n], t, z)
+		s.f.Eval(fOut[:n], t, z)
 		s.st.NFE++
 	}
 	if cg != nil {
 		if first {
-			s.g.vjp(gOut, dz, s.thg, t, z, cg)
+			s.g.VJP(gOut, dz, s.thg, t, z, cg)
 			first = false
 		} else {
-			s.g.vjp(gOut, s.dz, s.thg, t, z, cg)
+			s.g.VJP(gOut, s.dz, s.thg, t, z, cg)
 			addTo(dz, s.dz)
 		}
 		s.st.NFEDiffusion++
 		addTo(dth[s.pf:s.pf+s.pg], s.thg)
 	} else if gOut != nil {
-		s.g.eval(gOut, t, z)
+		s.g.Eval(gOut, t, z)
 		s.st.NFEDiffusion++
 	}
 	if first {
@@ -130,8 +130,8 @@ func (s *nodeSys) vjpSplit(fOut, gOut, dz, dth []float64, t float64, z, cf, cg [
 		return nil
 	}
 	n := s.n
-	s.f.vjp(sub(fOut, 0, n), dz, s.thf, t, z, cf[:n])
-	s.g.vjp(gOut, s.dz, s.thg, t, z, cg)
+	s.f.VJP(sub(fOut, 0, n), dz, s.thf, t, z, cf[:n])
+	s.g.VJP(gOut, s.dz, s.thg, t, z, cg)
 	s.st.NFE++
 	s.st.NFEDiffusion++
 	addTo(dth[:s.pf], s.thf)
@@ -155,9 +155,9 @@ func (s *nodeSys) vjpKL(fOut, gOut, dz, dth []float64, t float64, z, cf, cg []fl
 		}
 	}
 	if anyL || fOut != nil {
-		s.f.eval(s.fv, t, z)
-		s.q.eval(s.qv, t, z)
-		s.g.eval(s.gv, t, z)
+		s.f.Eval(s.fv, t, z)
+		s.q.Eval(s.qv, t, z)
+		s.g.Eval(s.gv, t, z)
 		s.st.NFE++
 		s.st.NFEDiffusion++
 		if fOut != nil {
@@ -187,13 +187,13 @@ func (s *nodeSys) vjpKL(fOut, gOut, dz, dth []float64, t float64, z, cf, cg []fl
 				s.cG[i] = g0 - w*u
 			}
 		}
-		s.f.vjp(nil, s.dz, s.thf, t, z, s.cF)
+		s.f.VJP(nil, s.dz, s.thf, t, z, s.cF)
 		addTo(dz, s.dz)
 		addTo(dth[:s.pf], s.thf)
-		s.q.vjp(nil, s.dz, s.thq, t, z, s.cQ)
+		s.q.VJP(nil, s.dz, s.thq, t, z, s.cQ)
 		addTo(dz, s.dz)
 		addTo(dth[s.pf+s.pg:], s.thq)
-		s.g.vjp(gOut, s.dz, s.thg, t, z, s.cG)
+		s.g.VJP(gOut, s.dz, s.thg, t, z, s.cG)
 		addTo(dz, s.dz)
 		addTo(dth[s.pf:s.pf+s.pg], s.thg)
 		s.st.NFE++
@@ -201,18 +201,18 @@ func (s *nodeSys) vjpKL(fOut, gOut, dz, dth []float64, t float64, z, cf, cg []fl
 		return
 	}
 	if cf != nil {
-		s.f.vjp(nil, s.dz, s.thf, t, z, cf[:n])
+		s.f.VJP(nil, s.dz, s.thf, t, z, cf[:n])
 		s.st.NFE++
 		addTo(dz, s.dz)
 		addTo(dth[:s.pf], s.thf)
 	}
 	if cg != nil {
-		s.g.vjp(gOut, s.dz, s.thg, t, z, cg)
+		s.g.VJP(gOut, s.dz, s.thg, t, z, cg)
 		s.st.NFEDiffusion++
 		addTo(dz, s.dz)
 		addTo(dth[s.pf:s.pf+s.pg], s.thg)
 	} else if gOut != nil {
-		s.g.eval(gOut, t, z)
+		s.g.Eval(gOut, t, z)
 		s.st.NFEDiffusion++
 	}
 }

@@ -4,12 +4,14 @@ import (
 	"fmt"
 	"math"
 	"runtime"
+	"slices"
 	"testing"
 
 	"github.com/pkg/errors"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 
+	"github.com/continuum-ml/continuum/internal/graphop"
 	"github.com/continuum-ml/continuum/odeop"
 )
 
@@ -67,9 +69,9 @@ func TestDeterminism(t *testing.T) {
 	run := func(procs int) (float64, [][]float64) {
 		old := runtime.GOMAXPROCS(procs)
 		defer runtime.GOMAXPROCS(old)
-		// batch x parameters above nodeParallelWork: the evaluations are split in two.
+		// batch x parameters above graphop.ParallelWork: the evaluations are split in two.
 		p := newMLPSDE(t, 512, 4, 40, true, []float64{0, 0.5}, WithCalculus(Stratonovich), WithStep(0.05), WithSeed(8))
-		if 512*p.f.NumParams() < nodeParallelWork {
+		if 512*p.f.NumParams() < graphop.ParallelWork {
 			t.Fatalf("problem too small to split: %d", 512*p.f.NumParams())
 		}
 		return runGrads(t, p.loss, p.wrt, false)
@@ -128,7 +130,7 @@ func TestResampleAndSeeds(t *testing.T) {
 		}
 		return paths, errs
 	}
-	same := func(a, b []float64) bool { return equalFloats(a, b) }
+	same := slices.Equal[[]float64]
 
 	fixed := newGBM(t, batch, dim, batch*dim, T, false, WithCalculus(Stratonovich), WithStep(0.01), WithSeed(3))
 	paths, _ := runN(fixed, 2)
