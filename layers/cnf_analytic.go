@@ -79,9 +79,7 @@ func (a *cnfAnalytic) weights() {
 	A, W1, W2 := a.e.ls[0].w[:d*h1], a.e.ls[1].w[:h1*h2], a.e.ls[2].w[:h2*d]
 	kernels.Transpose(a.W2t, W2, h2, d)
 	kernels.MulTN(a.C, A, a.W2t, d, h1, h2, false) // C = Aᵀ·W₂ᵀ
-	for i, c := range a.C {
-		a.N[i] = W1[i] * c
-	}
+	kernels.MulAdd2(a.N, W1, a.C, nil, nil)        // N = W₁ ⊙ C
 }
 
 // trace writes tr J for the nb samples of the tile, after a forward pass of the layers
@@ -107,22 +105,11 @@ func (a *cnfAnalytic) backwardPrepare(nb int, params, first bool) {
 	h1, h2 := a.h1, a.h2
 	S1, S2 := a.e.ls[0].d1, a.e.ls[1].d1
 	kernels.MulNT(a.P, S2, a.N, nb, h2, h1, false)
-	for b := 0; b < nb; b++ {
-		c := a.c[b]
-		p, e0 := a.P[b*h1:b*h1+h1], a.ex[0][b*h1:b*h1+h1]
-		for i, v := range p {
-			e0[i] = c * v
-		}
-		q, e1 := a.Q[b*h2:b*h2+h2], a.ex[1][b*h2:b*h2+h2]
-		for j, v := range q {
-			e1[j] = c * v
-		}
-		if params {
-			s, sc := S1[b*h1:b*h1+h1], a.S1c[b*h1:b*h1+h1]
-			for i, v := range s {
-				sc[i] = c * v
-			}
-		}
+	c := a.c[:nb]
+	kernels.ScaleRows(a.ex[0], a.P, c, h1)
+	kernels.ScaleRows(a.ex[1], a.Q, c, h2)
+	if params {
+		kernels.ScaleRows(a.S1c, S1, c, h1)
 	}
 	if params {
 		kernels.MulTN(a.Nbar, a.S1c, S2, nb, h1, h2, !first)

@@ -154,18 +154,10 @@ func (l *cnfLayer) forward(t float64, x []float64, second bool) {
 	l.Act.Apply(hp, up)
 	if l.Act == Tanh {
 		// σ' = 1 - h², σ″ = -2h·σ', in one pass
-		d1 := l.d1[:len(hp)]
 		if second {
-			d2 := l.d2[:len(hp)]
-			for j, h := range hp {
-				d := 1 - h*h
-				d1[j] = d
-				d2[j] = -2 * h * d
-			}
+			kernels.TanhDerivs(l.d1[:len(hp)], l.d2[:len(hp)], hp)
 		} else {
-			for j, h := range hp {
-				d1[j] = 1 - h*h
-			}
+			kernels.TanhDerivs(l.d1[:len(hp)], nil, hp)
 		}
 	} else {
 		l.Act.Deriv(l.d1[:pb], up, hp)
@@ -282,6 +274,14 @@ func (l *cnfLayer) backwardElementwise(g, extra []float64) {
 		clear(l.s1)
 		gate, gsum, s1 = l.gate[:o], l.gsum[:o], l.s1[:o]
 	}
+	if !l.ident {
+		// the primal rows: ū = ḡ·σ' (+ extra·σ″), all rows in one pass
+		if extra != nil {
+			kernels.MulAdd2(g[:pb], g[:pb], l.d1[:pb], extra[:pb], l.d2[:pb])
+		} else {
+			kernels.MulAdd2(g[:pb], g[:pb], l.d1[:pb], nil, nil)
+		}
+	}
 	for b := 0; b < nb; b++ {
 		lo := b * o
 		gp := g[lo : lo+o]
@@ -289,17 +289,6 @@ func (l *cnfLayer) backwardElementwise(g, extra []float64) {
 			d1, d2 := l.d1[lo:lo+o], l.d2[lo:lo+o]
 			d1 = d1[:len(gp)]
 			d2 = d2[:len(gp)]
-			if extra != nil {
-				ex := extra[lo : lo+o]
-				ex = ex[:len(gp)]
-				for j, v := range gp {
-					gp[j] = v*d1[j] + ex[j]*d2[j]
-				}
-			} else {
-				for j, v := range gp {
-					gp[j] = v * d1[j]
-				}
-			}
 			for off := pb + lo; off < nr*o; off += pb {
 				gt, ut := g[off:off+o], l.u[off:off+o]
 				gt = gt[:len(gp)]
