@@ -27,11 +27,15 @@ func adjointBackward(op *solveOp, z0 []float64, theta [][]float64, zs, gzs []flo
 	aug := make([]float64, 2*n+p)
 	copy(aug[:n], zs[(T-1)*n:T*n])
 	copy(aug[n:2*n], gzs[(T-1)*n:T*n])
+	// The adjoint and parameter parts of the right-hand side are -a·∂f/∂z and -a·∂f/∂θ: the
+	// VJP with cotangent -a gives them directly (it is linear in the cotangent, and
+	// negation is exact), negating n values instead of n + p.
+	neg := make([]float64, n)
 	rhs := func(t float64, y, dy []float64) {
-		ev.VJP(dy[:n], dy[n:2*n], dy[2*n:], t, y[:n], y[n:2*n])
-		for i := n; i < len(dy); i++ {
-			dy[i] = -dy[i]
+		for i, v := range y[n : 2*n] {
+			neg[i] = -v
 		}
+		ev.VJP(dy[:n], dy[n:2*n], dy[2*n:], t, y[:n], neg)
 	}
 	groups := []int{0, n, 2 * n}
 	if !op.cfg.seminorm {

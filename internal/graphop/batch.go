@@ -5,6 +5,8 @@ import (
 	"sync"
 
 	"github.com/pkg/errors"
+
+	"github.com/continuum-ml/continuum/internal/kernels"
 )
 
 // ParallelWork is the estimated work of one evaluation (batch x max(parameters, dim),
@@ -38,7 +40,9 @@ type Batch struct {
 	evs    []Evaluator
 	p      int         // number of parameters
 	lo, hi []int       // flat index range of each chunk
-	parts  [][]float64 // per-chunk parameter gradients (more than one chunk)
+	parts  [][]float64 // per-chunk parameter gradients of chunks 1.. (made on first use)
+	one    [1]float64
+	add    [1][]float64
 	concur bool
 	wg     sync.WaitGroup
 }
@@ -76,9 +80,6 @@ func NewBatch(bind Binder, theta [][]float64, batch, dim int) (*Batch, error) {
 		b.lo = append(b.lo, rows*dim)
 		rows += nb
 		b.hi = append(b.hi, rows*dim)
-		if chunks > 1 {
-			b.parts = append(b.parts, make([]float64, p))
-		}
 	}
 	b.concur = chunks > 1 && runtime.GOMAXPROCS(0) > 1
 	return b, nil
@@ -142,20 +143,29 @@ func (b *Batch) Split(dtheta []float64, work func(ev Evaluator, lo, hi int, dth 
 		work(b.evs[0], b.lo[0], b.hi[0], dtheta)
 		return
 	}
+	if dtheta != nil && b.parts == nil {
+		// chunk 0 writes into dtheta itself; the others get buffers on the first use
+		b.parts = make([][]float64, len(b.evs))
+		for c := 1; c < len(b.evs); c++ {
+			b.parts[c] = make([]float64, b.p)
+		}
+	}
 	b.run(func(c int) {
 		var dth []float64
 		if dtheta != nil {
-			dth = b.parts[c]
+			dth = dtheta
+			if c > 0 {
+				dth = b.parts[c]
+			}
 		}
 		work(b.evs[c], b.lo[c], b.hi[c], dth)
 	})
 	if dtheta != nil {
-		copy(dtheta, b.parts[0])
 		for c := 1; c < len(b.parts); c++ {
-			for i, v := range b.parts[c] {
-				dtheta[i] += v
-			}
+			b.one[0], b.add[0] = 1, b.parts[c]
+			kernels.Lincomb(dtheta, dtheta, b.one[:], b.add[:]) // dtheta += parts[c]
 		}
+		b.add[0] = nil
 	}
 }
 
