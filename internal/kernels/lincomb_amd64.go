@@ -2,6 +2,8 @@
 
 package kernels
 
+//go:generate go run gen_simd.go
+
 // lincombZ and lincombY are Lincomb over the first n elements (n a multiple of 8 and 4):
 // xs points at the k slice headers of the vectors, base may be nil.
 //
