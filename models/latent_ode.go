@@ -31,8 +31,12 @@ type LatentODEConfig struct {
 	// Fourier series of base period Period whose coefficients z0 sets, which the training
 	// then bends. Fitting oscillations from a random network takes a long plateau (we
 	// measured 600-700 Adam steps on sines before the loss moves); the rotation bank
-	// removes most of it. Zero keeps the network alone, as Rubanova et al. Use the span
-	// of the training grid.
+	// removes most of it. Zero keeps the network alone, as Rubanova et al. Choose it with
+	// Latent so that the bank can represent the data: harmonics k/Period up to the data's
+	// highest frequency (Latent >= 2·fmax·Period), and, for signals that are not periodic
+	// on the training grid (sines of arbitrary frequency), a Period longer than the grid's
+	// span (1.5 times it), so that the series need not wrap around within the grid. For
+	// data with a known cycle (CO2's year), that cycle or a multiple of it.
 	Period float64
 	// Encoder are the solver options of the ODE-RNN's transitions between observation
 	// times. Default: odeop.RK4 with at most EncoderStep per step and Checkpoint gradients
