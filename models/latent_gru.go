@@ -13,6 +13,7 @@ import (
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 
+	"github.com/continuum-ml/continuum/internal/graphop"
 	"github.com/continuum-ml/continuum/layers"
 )
 
@@ -286,7 +287,7 @@ func (op *gruOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) 
 		if op.gated && i == 2 {
 			continue
 		}
-		xop := &latPartOp{tag: "gru", offset: off, shape: in.Shape().Clone()}
+		xop := &graphop.Extract{Name: "models.gru", Index: i, Offset: off, Shape: in.Shape().Clone(), Kind: ErrLatentConfig}
 		if res[i], err = G.ApplyOp(xop, flat); err != nil {
 			return nil, errors.Wrapf(err, "%v: gradient part %d", op, i)
 		}
@@ -394,48 +395,4 @@ func (op *gruGradOp) Do(vals ...G.Value) (G.Value, error) {
 		}
 	}
 	return tensor.New(tensor.WithShape(total), tensor.WithBacking(flat)), nil
-}
-
-// latPartOp hands one input its part of a flat gradient vector.
-type latPartOp struct {
-	tag    string
-	offset int
-	shape  tensor.Shape
-}
-
-func (op *latPartOp) Arity() int { return 1 }
-func (op *latPartOp) Type() hm.Type {
-	a := hm.TypeVariable('a')
-	var out hm.Type = a
-	if op.shape.Dims() > 0 {
-		out = G.TensorType{Dims: op.shape.Dims(), Of: a}
-	}
-	return hm.NewFnType(G.TensorType{Dims: 1, Of: a}, out)
-}
-func (op *latPartOp) InferShape(...G.DimSizer) (tensor.Shape, error) { return op.shape.Clone(), nil }
-func (op *latPartOp) ReturnsPtr() bool                               { return false }
-func (op *latPartOp) CallsExtern() bool                              { return false }
-func (op *latPartOp) OverwritesInput() int                           { return -1 }
-func (op *latPartOp) WriteHash(h hash.Hash) {
-	fmt.Fprintf(h, "models.part(%s,%d,%v)", op.tag, op.offset, op.shape)
-}
-func (op *latPartOp) Hashcode() uint32 { return latHash(op) }
-func (op *latPartOp) String() string {
-	return fmt.Sprintf("part(%s)[%d:]%v", op.tag, op.offset, op.shape)
-}
-
-func (op *latPartOp) Do(vals ...G.Value) (G.Value, error) {
-	if len(vals) != 1 {
-		return nil, errors.Wrapf(ErrLatentConfig, "%v: %d inputs", op, len(vals))
-	}
-	d, ok := vals[0].Data().([]float64)
-	n := op.shape.TotalSize()
-	if !ok || op.offset+n > len(d) {
-		return nil, errors.Wrapf(ErrLatentConfig, "%v: flat gradient of %d values", op, latLen(vals[0]))
-	}
-	out := append([]float64(nil), d[op.offset:op.offset+n]...)
-	if op.shape.Dims() == 0 || op.shape.IsScalar() {
-		return G.NewF64(out[0]), nil
-	}
-	return tensor.New(tensor.WithShape(op.shape.Clone()...), tensor.WithBacking(out)), nil
 }
