@@ -635,7 +635,9 @@ func (m *LatentSDE) Loss(in, target *Series, samples int, seed uint64) (float64,
 // Predict returns the predictive distribution at times (strictly increasing, not before
 // in.Times[0]) of every sequence of in: samples sample paths of the posterior SDE given
 // the observations of in (z0 from q(z0 | x), the Brownian paths from seed), read out,
-// with the observation noise.
+// with the observation noise. Above 4096 rows (sequences x samples) the sequences are
+// predicted in blocks, block k with the seed derived from seed and k, so that memory stays
+// bounded.
 func (m *LatentSDE) Predict(in *Series, times []float64, samples int, seed uint64) (*Predictive, error) {
 	if err := in.Validate(); err != nil {
 		return nil, errors.Wrap(err, "latent SDE predict")
@@ -646,8 +648,47 @@ func (m *LatentSDE) Predict(in *Series, times []float64, samples int, seed uint6
 	if _, _, err := latQueryTimes(in.Times[0], times); err != nil {
 		return nil, errors.Wrap(err, "latent SDE predict")
 	}
-	u, idx := regrid(in, times)
 	S := max(samples, 1)
+	if in.N*S > predictRows && in.N > 1 {
+		return m.predictChunks(in, times, S, seed)
+	}
+	return m.predict(in, times, S, seed)
+}
+
+// predictRows bounds the rows (sequences x samples) of one prediction graph: Gorgonia keeps
+// every intermediate value of a run, and 146 CO2 windows x 200 paths in one graph held
+// 8 GB. A variable so that the tests can make it small.
+var predictRows = 4096
+
+// predictChunks predicts blocks of sequences of at most predictRows rows in turn, block k
+// with the seed rng.Derive(seed, k), and gathers the samples.
+func (m *LatentSDE) predictChunks(in *Series, times []float64, S int, seed uint64) (*Predictive, error) {
+	per := max(1, predictRows/S)
+	D, T := m.cfg.Dim, len(times)
+	p := &Predictive{Times: append([]float64(nil), times...), N: in.N, D: D, Std: m.ObsStd()}
+	for s := 0; s < S; s++ {
+		p.Samples = append(p.Samples, make([]float64, in.N*T*D))
+	}
+	for k, lo := 0, 0; lo < in.N; k, lo = k+1, lo+per {
+		hi := min(lo+per, in.N)
+		idx := make([]int, hi-lo)
+		for i := range idx {
+			idx[i] = lo + i
+		}
+		sub, err := m.predict(in.Rows(idx), times, S, rng.Derive(seed, uint64(k)))
+		if err != nil {
+			return nil, errors.Wrapf(err, "sequences %d to %d", lo, hi-1)
+		}
+		for s := 0; s < S; s++ {
+			copy(p.Samples[s][lo*T*D:hi*T*D], sub.Samples[s])
+		}
+	}
+	return p, nil
+}
+
+// predict is Predict in one graph.
+func (m *LatentSDE) predict(in *Series, times []float64, S int, seed uint64) (*Predictive, error) {
+	u, idx := regrid(in, times)
 	R := in.N * S
 	q, err := m.build(R, u.Times, false, false, seed)
 	if err != nil {

@@ -1,6 +1,7 @@
 package models
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -11,6 +12,7 @@ import (
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 
+	"github.com/continuum-ml/continuum/internal/rng"
 	"github.com/continuum-ml/continuum/odeop"
 )
 
@@ -823,5 +825,39 @@ func TestLatentSDEAdjoint(t *testing.T) {
 	after, _ := m.Loss(in, target, 4, 9)
 	if !(after < 0.5*before) {
 		t.Fatalf("training with the adjoint: negative ELBO %.1f -> %.1f", before, after)
+	}
+}
+
+// TestLatentSDEPredictChunks checks that a prediction too large for one graph is made in
+// blocks of sequences, block k exactly the prediction of its sequences alone with the
+// seed rng.Derive(seed, k).
+func TestLatentSDEPredictChunks(t *testing.T) {
+	obs, _ := Spirals(SpiralConfig{N: 5, Total: 60, Sample: 12, Seed: 3})
+	in, _ := obs.HoldOut(0.4, 2)
+	m := latTestSDE(t, 2, false)
+	defer func(r int) { predictRows = r }(predictRows)
+	predictRows = 6 // 3 samples: blocks of 2 sequences
+	times := []float64{0.2, 0.9, 1.5}
+	p, err := m.Predict(in, times, 3, 7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.N != in.N || len(p.Samples) != 3 || len(p.Samples[0]) != in.N*len(times)*2 {
+		t.Fatalf("prediction of %d sequences, %d samples of %d values", p.N, len(p.Samples), len(p.Samples[0]))
+	}
+	predictRows = 1 << 30
+	for k, lo := 0, 0; lo < in.N; k, lo = k+1, lo+2 {
+		hi := min(lo+2, in.N)
+		var idx []int
+		for n := lo; n < hi; n++ {
+			idx = append(idx, n)
+		}
+		q, err := m.Predict(in.Rows(idx), times, 3, rng.Derive(7, uint64(k)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for s := range q.Samples {
+			sameSlices(t, fmt.Sprintf("block %d sample %d", k, s), p.Samples[s][lo*len(times)*2:hi*len(times)*2], q.Samples[s])
+		}
 	}
 }
