@@ -416,24 +416,9 @@ func (s *solve) boundStep(h float64) float64 {
 // at most the span, so the probe stays inside the interval. Returns a magnitude.
 func (s *solve) initialStep(span float64) float64 {
 	r, cfg := s.r, s.cfg
-	nrm := cfg.norm
-	if nrm == nil {
-		nrm = RMSNorm
-	}
-	y0, f0, sc := r.y0, r.k[0], r.e
-	scaled := func(x []float64) float64 {
-		if cfg.norm == nil {
-			if len(x) == 0 {
-				return 0
-			}
-			// the RMS norm of x / (atol + rtol*|y0|), in one vectorized pass
-			return math.Sqrt(scaledSumSq(x, y0, y0, cfg.rtol, cfg.atol) / float64(len(x)))
-		}
-		for i, v := range x {
-			sc[i] = v / (cfg.atol + cfg.rtol*math.Abs(y0[i]))
-		}
-		return nrm(sc)
-	}
+	y0, f0 := r.y0, r.k[0]
+	// the norm of x / (atol + rtol*|y0|)
+	scaled := func(x []float64) float64 { return r.scaledNorm(x, y0, y0, r.e, cfg.rtol, cfg.atol, cfg.norm) }
 	d0, d1 := scaled(y0), scaled(f0)
 	h0 := 1e-6
 	if d0 >= 1e-5 && d1 >= 1e-5 {

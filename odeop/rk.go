@@ -141,8 +141,10 @@ func (pl *rkPool) put(r *rk) {
 	}
 }
 
-// fuseMin is the vector length from which linear combinations take several terms per pass
-// (measured: 25% less CPU per step at n = 1024, 30% more at n = 2).
+// fuseMin is the vector length from which linear combinations go through lincomb (one
+// pass over the vectors, vector kernels); shorter ones take plain axpys, whose call
+// overhead is smaller (measured on a 2-d system: lincomb for every length made dopri5 45%
+// slower, BenchmarkIntegrateDopri5).
 const fuseMin = 32
 
 func nonzero(v []float64) []int {
@@ -156,8 +158,7 @@ func nonzero(v []float64) []int {
 }
 
 // comb sets dst = base + sum_j h*coef[j]*k[j] over j in idx (base nil: 0), adding the terms
-// in the order of idx, as many successive axpys would, but with up to four terms per pass
-// over the vectors.
+// in the order of idx, as successive axpys would, but in one pass over the vectors.
 func (r *rk) comb(dst, base []float64, h float64, coef []float64, idx []int) {
 	if len(dst) < fuseMin {
 		// short vectors: the loop overhead of plain axpys is smaller
@@ -246,35 +247,42 @@ func (r *rk) step(t0, h, t1 float64) bool {
 }
 
 // errNorm returns the norm of the scaled error estimate h*sum BErr_i K_i / (atol +
-// rtol*max(|y0|, |y1|)): the RMS norm when norm is nil, groupRMSMax(r.groups) when
-// r.groups is set (both in one pass, without storing the scaled error), norm otherwise.
-// y0 and y1 are finite.
+// rtol*max(|y0|, |y1|)) (scaledNorm). y0 and y1 are finite.
 func (r *rk) errNorm(h, rtol, atol float64, norm Norm) float64 {
 	e := r.e
 	r.comb(e, nil, h, r.tb.BErr, r.eIdx)
-	y0, y1 := r.y0[:len(e)], r.y1[:len(e)]
+	return r.scaledNorm(e, r.y0[:len(e)], r.y1[:len(e)], e, rtol, atol, norm)
+}
+
+// scaledNorm returns the norm of x_i / (atol + rtol*max(|a_i|, |b_i|)): the RMS norm when
+// norm is nil and groupRMSMax(r.groups) when r.groups is set (which must then be the
+// config's norm), both in one pass without storing the scaled vector; otherwise norm of
+// the scaled vector, written into scratch (which may be x). a and b are finite.
+func (r *rk) scaledNorm(x, a, b, scratch []float64, rtol, atol float64, norm Norm) float64 {
+	rms := func(lo, hi int) float64 {
+		if hi <= lo {
+			return 0
+		}
+		return math.Sqrt(scaledSumSq(x[lo:hi], a[lo:hi], b[lo:hi], rtol, atol) / float64(hi-lo))
+	}
 	if norm == nil {
-		return math.Sqrt(scaledSumSq(e, y0, y1, rtol, atol) / float64(len(e)))
+		return rms(0, len(x))
 	}
 	if g := r.groups; g != nil {
-		// as groupRMSMax(g)(scaled e)
+		// as groupRMSMax(g)
 		m := 0.0
 		for k := 0; k+1 < len(g); k++ {
-			lo, hi := g[k], g[k+1]
-			if hi <= lo {
-				continue
-			}
-			rms := math.Sqrt(scaledSumSq(e[lo:hi], y0[lo:hi], y1[lo:hi], rtol, atol) / float64(hi-lo))
-			if rms > m || math.IsNaN(rms) {
-				m = rms
+			if v := rms(g[k], g[k+1]); v > m || math.IsNaN(v) {
+				m = v
 			}
 		}
 		return m
 	}
-	for i, v := range e {
-		e[i] = v / errScale(y0[i], y1[i], rtol, atol)
+	scratch = scratch[:len(x)]
+	for i, v := range x {
+		scratch[i] = v / errScale(a[i], b[i], rtol, atol)
 	}
-	return norm(e)
+	return norm(scratch)
 }
 
 // scaledSumSq returns sum (e_i / (atol + rtol*max(|y0_i|, |y1_i|)))^2 (kernels.ScaledSumSq:
