@@ -41,8 +41,6 @@ type Batch struct {
 	p      int         // number of parameters
 	lo, hi []int       // flat index range of each chunk
 	parts  [][]float64 // per-chunk parameter gradients of chunks 1.. (made on first use)
-	one    [1]float64
-	add    [1][]float64
 	concur bool
 	wg     sync.WaitGroup
 }
@@ -161,11 +159,10 @@ func (b *Batch) Split(dtheta []float64, work func(ev Evaluator, lo, hi int, dth 
 		work(b.evs[c], b.lo[c], b.hi[c], dth)
 	})
 	if dtheta != nil {
+		one := []float64{1}
 		for c := 1; c < len(b.parts); c++ {
-			b.one[0], b.add[0] = 1, b.parts[c]
-			kernels.Lincomb(dtheta, dtheta, b.one[:], b.add[:]) // dtheta += parts[c]
+			kernels.Lincomb(dtheta, dtheta, one, b.parts[c:c+1]) // dtheta += parts[c]
 		}
-		b.add[0] = nil
 	}
 }
 
