@@ -56,18 +56,33 @@ func (f *file) write(name string) {
 	}
 }
 
+// text writes the header of function name with Go signature sig and loads the arguments:
+// each "param:reg" of args in the order of the parameters, 8 bytes each (ret: one more
+// for an int result); a vector register (Z or Y) gets the float64 broadcast, any other
+// register the 8 bytes.
+func (f *file) text(name, sig string, ret bool, args ...string) {
+	f.p("")
+	f.p("// func %s%s", name, sig)
+	size := 8 * len(args)
+	if ret {
+		size += 8
+	}
+	f.p("TEXT ·%s(SB), NOSPLIT, $0-%d", name, size)
+	for i, a := range args {
+		param, reg, _ := strings.Cut(a, ":")
+		if reg[0] == 'Z' || reg[0] == 'Y' {
+			f.p("\tVBROADCASTSD %s+%d(FP), %s", param, 8*i, reg)
+		} else {
+			f.p("\tMOVQ %s+%d(FP), %s", param, 8*i, reg)
+		}
+	}
+}
+
 // lincomb: dst = base + sum_j c[j]*x[j] (base nil: c[0]*x[0] + ...), j in order.
 func lincomb(f *file, s isa) {
 	name, R := "lincomb"+s.r, s.r
-	f.p("")
-	f.p("// func %s(dst, base *float64, xs *[]float64, c *float64, k, n int)", name)
-	f.p("TEXT ·%s(SB), NOSPLIT, $0-48", name)
-	f.p("\tMOVQ dst+0(FP), DI")
-	f.p("\tMOVQ base+8(FP), SI")
-	f.p("\tMOVQ xs+16(FP), R8")
-	f.p("\tMOVQ c+24(FP), R9")
-	f.p("\tMOVQ k+32(FP), R10")
-	f.p("\tMOVQ n+40(FP), CX")
+	f.text(name, "(dst, base *float64, xs *[]float64, c *float64, k, n int)", false,
+		"dst:DI", "base:SI", "xs:R8", "c:R9", "k:R10", "n:CX")
 	f.p("\tXORQ AX, AX")
 	f.p("%s_loop:", name)
 	f.p("\tCMPQ AX, CX")
@@ -117,13 +132,7 @@ func loop(f *file, s isa, label string, body func()) {
 // tanhDerivs: d1 = 1 - h*h, d2 = (-2*h)*d1 when d2 is not nil.
 func tanhDerivs(f *file, s isa) {
 	name, R := "tanhDerivs"+s.r, s.r
-	f.p("")
-	f.p("// func %s(d1, d2, h *float64, n int)", name)
-	f.p("TEXT ·%s(SB), NOSPLIT, $0-32", name)
-	f.p("\tMOVQ d1+0(FP), DI")
-	f.p("\tMOVQ d2+8(FP), DX")
-	f.p("\tMOVQ h+16(FP), SI")
-	f.p("\tMOVQ n+24(FP), CX")
+	f.text(name, "(d1, d2, h *float64, n int)", false, "d1:DI", "d2:DX", "h:SI", "n:CX")
 	f.p("\tVBROADCASTSD elemOne<>(SB), %s1", R)
 	f.p("\tVBROADCASTSD elemMinusTwo<>(SB), %s2", R)
 	f.p("\tXORQ AX, AX")
@@ -146,15 +155,7 @@ func tanhDerivs(f *file, s isa) {
 // mulAdd2: dst = a*b + c*d, or dst = a*b when c is nil.
 func mulAdd2(f *file, s isa) {
 	name, R := "mulAdd2"+s.r, s.r
-	f.p("")
-	f.p("// func %s(dst, a, b, c, d *float64, n int)", name)
-	f.p("TEXT ·%s(SB), NOSPLIT, $0-48", name)
-	f.p("\tMOVQ dst+0(FP), DI")
-	f.p("\tMOVQ a+8(FP), SI")
-	f.p("\tMOVQ b+16(FP), R8")
-	f.p("\tMOVQ c+24(FP), R9")
-	f.p("\tMOVQ d+32(FP), R10")
-	f.p("\tMOVQ n+40(FP), CX")
+	f.text(name, "(dst, a, b, c, d *float64, n int)", false, "dst:DI", "a:SI", "b:R8", "c:R9", "d:R10", "n:CX")
 	f.p("\tXORQ AX, AX")
 	f.p("\tTESTQ R9, R9")
 	f.p("\tJZ   %s_mul_loop", name)
@@ -180,13 +181,7 @@ func mulAdd2(f *file, s isa) {
 // scale: dst = c*src.
 func scale(f *file, s isa) {
 	name, R := "scale"+s.r, s.r
-	f.p("")
-	f.p("// func %s(dst, src *float64, c float64, n int)", name)
-	f.p("TEXT ·%s(SB), NOSPLIT, $0-32", name)
-	f.p("\tMOVQ dst+0(FP), DI")
-	f.p("\tMOVQ src+8(FP), SI")
-	f.p("\tVBROADCASTSD c+16(FP), %s1", R)
-	f.p("\tMOVQ n+24(FP), CX")
+	f.text(name, "(dst, src *float64, c float64, n int)", false, "dst:DI", "src:SI", "c:"+R+"1", "n:CX")
 	f.p("\tXORQ AX, AX")
 	loop(f, s, name, func() {
 		f.p("\tVMULPD (SI)(AX*8), %s1, %s0", R, R)
@@ -200,16 +195,8 @@ func scale(f *file, s isa) {
 // vector (Z), or of two vectors of 4 (Y), so that element i always goes to lane i mod 8.
 func scaledSumSq(f *file, s isa) {
 	name, R := "scaledSumSq"+s.r, s.r
-	f.p("")
-	f.p("// func %s(e, y0, y1 *float64, n int, rtol, atol float64, acc *[8]float64)", name)
-	f.p("TEXT ·%s(SB), NOSPLIT, $0-56", name)
-	f.p("\tMOVQ e+0(FP), SI")
-	f.p("\tMOVQ y0+8(FP), R8")
-	f.p("\tMOVQ y1+16(FP), R9")
-	f.p("\tMOVQ n+24(FP), CX")
-	f.p("\tVBROADCASTSD rtol+32(FP), %s1", R)
-	f.p("\tVBROADCASTSD atol+40(FP), %s2", R)
-	f.p("\tMOVQ acc+48(FP), DI")
+	f.text(name, "(e, y0, y1 *float64, n int, rtol, atol float64, acc *[8]float64)", false,
+		"e:SI", "y0:R8", "y1:R9", "n:CX", "rtol:"+R+"1", "atol:"+R+"2", "acc:DI")
 	f.p("\tVBROADCASTSD normAbs<>(SB), %s3", R)
 	accs := []string{R + "0"}
 	if s.w == 4 {
@@ -250,11 +237,7 @@ func scaledSumSq(f *file, s isa) {
 // finite returns a nonzero mask when a sum of x - x over the vectors is NaN.
 func finite(f *file, s isa) {
 	name, R := "finite"+s.r, s.r
-	f.p("")
-	f.p("// func %s(x *float64, n int) int", name)
-	f.p("TEXT ·%s(SB), NOSPLIT, $0-24", name)
-	f.p("\tMOVQ x+0(FP), SI")
-	f.p("\tMOVQ n+8(FP), CX")
+	f.text(name, "(x *float64, n int) int", true, "x:SI", "n:CX")
 	f.p("\tVXORPD %s0, %s0, %s0", R, R, R)
 	f.p("\tXORQ AX, AX")
 	loop(f, s, name, func() {
