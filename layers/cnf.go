@@ -3,12 +3,12 @@ package layers
 import (
 	"fmt"
 	"math"
-	"sync"
 
 	"github.com/pkg/errors"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 
+	"github.com/continuum-ml/continuum/internal/graphop"
 	"github.com/continuum-ml/continuum/internal/rng"
 	"github.com/continuum-ml/continuum/odeop"
 )
@@ -156,8 +156,7 @@ type CNF struct {
 	sqrtT  *G.Node
 	params G.Nodes
 
-	mu   sync.Mutex
-	pool map[int][]*cnfEval // released evaluators by batch size
+	pool graphop.Pool[int, *cnfEval] // released evaluators by batch size (Max set by NewCNF)
 }
 
 var _ odeop.Dynamics = (*CNF)(nil)
@@ -183,6 +182,7 @@ func NewCNF(f *MLP, cfg CNFConfig) (*CNF, error) {
 		return nil, errors.Wrapf(ErrSpec, "cnf: regularizer weights %g, %g", cfg.KineticWeight, cfg.JacobianWeight)
 	}
 	c := &CNF{f: f, cfg: cfg, d: d, colK: -1, colJ: -1, colE: -1}
+	c.pool.Max = maxPooled
 	switch cfg.Trace {
 	case TraceAuto:
 		c.trace = TraceExact

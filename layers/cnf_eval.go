@@ -397,33 +397,14 @@ func (e *cnfEval) bind(theta [][]float64) {
 
 // Release implements odeop.Releaser: the evaluator goes back to its CNF's pool, for the
 // next Bind of the same batch size.
-func (e *cnfEval) Release() {
-	c := e.c
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.pool == nil {
-		c.pool = map[int][]*cnfEval{}
-	}
-	if len(c.pool[e.nb]) < maxPooled {
-		c.pool[e.nb] = append(c.pool[e.nb], e)
-	}
-}
-
-// maxPooled bounds the evaluators a CNF keeps per batch size (two per concurrent solve
-// chunk is what the solve node uses).
-const maxPooled = 4
+func (e *cnfEval) Release() { e.c.pool.Put(e.nb, e) }
 
 // getCNFEval returns a pooled evaluator for the batch size, bound to theta, or a new one.
 func getCNFEval(c *CNF, theta [][]float64, batch int) *cnfEval {
-	c.mu.Lock()
-	if evs := c.pool[batch]; len(evs) > 0 {
-		e := evs[len(evs)-1]
-		c.pool[batch] = evs[:len(evs)-1]
-		c.mu.Unlock()
+	if e, ok := c.pool.Get(batch); ok {
 		e.bind(theta)
 		return e
 	}
-	c.mu.Unlock()
 	return newCNFEval(c, theta, batch)
 }
 

@@ -2,12 +2,12 @@ package layers
 
 import (
 	"fmt"
-	"sync"
 
 	"github.com/pkg/errors"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 
+	"github.com/continuum-ml/continuum/internal/graphop"
 	"github.com/continuum-ml/continuum/odeop"
 )
 
@@ -43,8 +43,7 @@ type MLP struct {
 	params G.Nodes
 	nparam int
 
-	mu   sync.Mutex
-	pool map[int][]*Net // released Nets of Bind, by batch size
+	pool graphop.Pool[int, *Net] // released Nets of Bind, by batch size (Max set by NewMLP)
 }
 
 var (
@@ -70,6 +69,7 @@ func NewMLP(g *G.ExprGraph, name string, spec Spec) (*MLP, error) {
 		return nil, errors.Wrapf(ErrSpec, "%s: no layers", name)
 	}
 	m := &MLP{name: name, in: spec.In, defs: make([]layerDef, len(spec.Layers))}
+	m.pool.Max = maxPooled
 	in := spec.In
 	for i, ly := range spec.Layers {
 		if ly.Out < 1 {
@@ -181,15 +181,8 @@ func (m *MLP) Bind(theta [][]float64, batch, dim int) (odeop.Evaluator, error) {
 	if err := m.checkTheta(theta); err != nil {
 		return nil, err
 	}
-	m.mu.Lock()
-	var net *Net
-	if free := m.pool[batch]; len(free) > 0 {
-		net = free[len(free)-1]
-		free[len(free)-1] = nil
-		m.pool[batch] = free[:len(free)-1]
-	}
-	m.mu.Unlock()
-	if net == nil {
+	net, ok := m.pool.Get(batch)
+	if !ok {
 		net = m.newNet(theta, batch)
 	} else {
 		for _, l := range net.ls {
@@ -204,22 +197,12 @@ type pooledNet struct{ *Net }
 
 var _ odeop.Releaser = pooledNet{}
 
-// maxPooledNets bounds the released Nets an MLP keeps per batch size (a solve node binds
-// two when it splits the batch, and a forward and a backward solve may overlap).
-const maxPooledNets = 4
+// maxPooled bounds the released evaluators an MLP or a CNF keeps per batch size (a solve
+// node binds two when it splits the batch, and a forward and a backward solve may overlap).
+const maxPooled = 4
 
 // Release implements odeop.Releaser.
-func (p pooledNet) Release() {
-	m := p.mlp
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.pool == nil {
-		m.pool = map[int][]*Net{}
-	}
-	if len(m.pool[p.batch]) < maxPooledNets {
-		m.pool[p.batch] = append(m.pool[p.batch], p.Net)
-	}
-}
+func (p pooledNet) Release() { p.mlp.pool.Put(p.batch, p.Net) }
 
 // Values returns the current values of the parameter nodes, in the order of Params: the
 // nodes' own backing slices, not copies.

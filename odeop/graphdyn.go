@@ -2,11 +2,12 @@ package odeop
 
 import (
 	"fmt"
-	"sync"
 
 	"github.com/pkg/errors"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	"github.com/continuum-ml/continuum/internal/graphop"
 )
 
 // Releaser is implemented by Evaluators that hold resources worth reusing; the solve node
@@ -24,14 +25,13 @@ type Releaser interface {
 // batch shape and reused. This is the general path; the native networks of package layers
 // do the same work several times faster.
 func NewGraphDynamics(params G.Nodes, build func(t, z *G.Node, params G.Nodes) (*G.Node, error)) Dynamics {
-	return &graphDynamics{params: params, build: build, pool: map[[2]int][]*graphEvaluator{}}
+	return &graphDynamics{params: params, build: build}
 }
 
 type graphDynamics struct {
 	params G.Nodes
 	build  func(t, z *G.Node, params G.Nodes) (*G.Node, error)
-	mu     sync.Mutex
-	pool   map[[2]int][]*graphEvaluator
+	pool   graphop.Pool[[2]int, *graphEvaluator] // released evaluators by (batch, dim)
 }
 
 func (d *graphDynamics) Params() G.Nodes { return d.params }
@@ -65,24 +65,13 @@ func (d *graphDynamics) Bind(theta [][]float64, batch, dim int) (Evaluator, erro
 }
 
 func (d *graphDynamics) get(batch, dim int) (*graphEvaluator, error) {
-	key := [2]int{batch, dim}
-	d.mu.Lock()
-	if free := d.pool[key]; len(free) > 0 {
-		ev := free[len(free)-1]
-		d.pool[key] = free[:len(free)-1]
-		d.mu.Unlock()
+	if ev, ok := d.pool.Get([2]int{batch, dim}); ok {
 		return ev, nil
 	}
-	d.mu.Unlock()
 	return d.newEvaluator(batch, dim)
 }
 
-func (d *graphDynamics) put(ev *graphEvaluator) {
-	d.mu.Lock()
-	key := [2]int{ev.batch, ev.dim}
-	d.pool[key] = append(d.pool[key], ev)
-	d.mu.Unlock()
-}
+func (d *graphDynamics) put(ev *graphEvaluator) { d.pool.Put([2]int{ev.batch, ev.dim}, ev) }
 
 // graphHalf is one private graph: the forward graph, or the forward graph plus the VJP.
 type graphHalf struct {

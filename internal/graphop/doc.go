@@ -14,6 +14,8 @@
 //     rows into two chunks evaluated on two goroutines above a work threshold. The split
 //     depends on the problem size only and parameter gradients are summed over the
 //     chunks in a fixed order, so results are bit-identical on any number of CPUs.
+//   - Pools (pool.go): released Evaluators kept by batch size for the next Bind, used by
+//     odeop's graph dynamics and the native networks of layers.
 //
 // Errors: the functions that check a value take kind, the calling package's sentinel
 // (odeop.ErrShape, sdeop.ErrState), and wrap it, so that errors.Is keeps matching the
