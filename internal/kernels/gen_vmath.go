@@ -52,13 +52,15 @@ var consts = []struct {
 	{"eq8", math.Float64bits(2.7620088445409746e-07)},
 	{"eq9", math.Float64bits(2.510038549551032e-08)},
 	{"lw0", math.Float64bits(0.6666666666666666)},
-	{"lw1", math.Float64bits(0.4000000000000794)},
-	{"lw2", math.Float64bits(0.28571428567275936)},
-	{"lw3", math.Float64bits(0.2222222304835159)},
-	{"lw4", math.Float64bits(0.18181737626302938)},
-	{"lw5", math.Float64bits(0.15388867805613718)},
-	{"lw6", math.Float64bits(0.13209708242059462)},
-	{"lw7", math.Float64bits(0.13609030262858499)},
+	{"lw1", math.Float64bits(0.40000000000014585)},
+	{"lw2", math.Float64bits(0.2857142856710876)},
+	{"lw3", math.Float64bits(0.22222222717427864)},
+	{"lw4", math.Float64bits(0.18181789436132859)},
+	{"lw5", math.Float64bits(0.15385570064958623)},
+	{"lw6", math.Float64bits(0.13314144209654935)},
+	{"lw7", math.Float64bits(0.12001072809590713)},
+	{"lw8", math.Float64bits(0.08800738486144674)},
+	{"lw9", math.Float64bits(0.1616404561194353)},
 }
 
 // regConst maps the constants that the AVX-512 function being written keeps in registers
@@ -216,65 +218,38 @@ func (g gen) sigmoid2() {
 	p("\tVDIVPD %s, %s, %s", v(5), v(1), v(1))
 }
 
-// softplus1 is the first stage of softplus: t = e^-|x| into V5.
+// softplus1 is the first stage of softplus: t = e^-|x| into V5. Arguments above expMax
+// need no clamp: their garbage t is replaced by x (x > 20) at the end.
 func (g gen) softplus1() {
 	v := g.v
 	g.bail(cmpNGE, v(0), c("negExpMax"))
-	g.and(c("absMask"), v(0), v(8))
-	p("\tVMINPD %s, %s, %s", c("expMax"), v(8), v(8))
-	g.xor(c("signMask"), v(8), v(8))
+	g.or(c("signMask"), v(0), v(8))
 	g.expFast(v(8)) // t = e^-|x| in V5
 }
 
-// softplus2 is the second stage of softplus: from x in V0 and t = e^-|x| in V5.
+// softplus2 is the second stage of softplus: from x in V0 and t = e^-|x| in V5,
+// log1p(t) = t - (t²/2 - s·(t²/2 + z·w(z))), s = t/(2+t), z = s² (log1pUnit).
 func (g gen) softplus2() {
 	v := g.v
-	// log1pUnit(t): f (V10), hi (V11), lo (V12).
-	p("\tVSUBPD %s, %s, %s", c("one"), v(5), v(6))
-	p("\tVMULPD %s, %s, %s", c("half"), v(6), v(6))
-	if g.zmm {
-		p("\tVCMPPD $%d, %s, %s, K2", cmpGE, c("half"), v(5))
-		p("\tVMOVAPD %s, %s", v(5), v(10))
-		p("\tVMOVAPD %s, K2, %s", v(6), v(10))
-	} else {
-		p("\tVCMPPD $%d, %s, %s, %s", cmpGE, c("half"), v(5), v(9))
-		p("\tVBLENDVPD %s, %s, %s, %s", v(9), v(6), v(5), v(10))
-	}
-	p("\tVADDPD %s, %s, %s", c("two"), v(10), v(4))
-	p("\tVDIVPD %s, %s, %s", v(4), v(10), v(4)) // s = f/(2+f)
-}
-
-// softplus3 follows softplus2: from x in V0, t in V5, s in V4 and f in V10.
-func (g gen) softplus3() {
-	v := g.v
-	if g.zmm {
-		p("\tVCMPPD $%d, %s, %s, K2", cmpGE, c("half"), v(5))
-		p("\tVMOVUPD.Z %s, K2, %s", c("ln2Hi"), v(11))
-		p("\tVMOVUPD.Z %s, K2, %s", c("ln2Lo"), v(12))
-	} else {
-		p("\tVCMPPD $%d, %s, %s, %s", cmpGE, c("half"), v(5), v(9))
-		p("\tVANDPD %s, %s, %s", c("ln2Hi"), v(9), v(11))
-		p("\tVANDPD %s, %s, %s", c("ln2Lo"), v(9), v(12))
-	}
-	p("\tVMULPD %s, %s, %s", v(4), v(4), v(6)) // z
-	// w(z) by Estrin's scheme, then r = z·w.
-	p("\tVMULPD %s, %s, %s", v(6), v(6), v(7)) // z²
-	p("\tVMULPD %s, %s, %s", v(7), v(7), v(8)) // z⁴
-	for i, dst := range []int{1, 2, 3, 5} {    // a_i = lw(2i+1)·z + lw(2i)
+	p("\tVADDPD %s, %s, %s", c("two"), v(5), v(4))
+	p("\tVDIVPD %s, %s, %s", v(4), v(5), v(4))   // s = t/(2+t)
+	p("\tVMULPD %s, %s, %s", v(4), v(4), v(6))   // z
+	p("\tVMULPD %s, %s, %s", v(6), v(6), v(7))   // z²
+	p("\tVMULPD %s, %s, %s", v(7), v(7), v(8))   // z⁴
+	p("\tVMULPD %s, %s, %s", v(8), v(8), v(9))   // z⁸
+	for i, dst := range []int{1, 2, 3, 10, 11} { // a_i = lw(2i+1)·z + lw(2i)
 		p("\tVMOVUPD %s, %s", c(fmt.Sprintf("lw%d", 2*i+1)), v(dst))
 		p("\tVFMADD213PD %s, %s, %s", c(fmt.Sprintf("lw%d", 2*i)), v(6), v(dst))
 	}
 	p("\tVFMADD231PD %s, %s, %s", v(2), v(7), v(1))  // b0 = z²·a1 + a0
-	p("\tVFMADD231PD %s, %s, %s", v(5), v(7), v(3))  // b1 = z²·a3 + a2
-	p("\tVFMADD231PD %s, %s, %s", v(3), v(8), v(1))  // w = z⁴·b1 + b0
-	p("\tVMULPD %s, %s, %s", v(1), v(6), v(7))       // r = z·w
-	p("\tVMULPD %s, %s, %s", c("half"), v(10), v(3)) // f/2
-	p("\tVMULPD %s, %s, %s", v(10), v(3), v(3))      // hfsq
-	p("\tVADDPD %s, %s, %s", v(7), v(3), v(7))       // hfsq + r
-	p("\tVFMADD213PD %s, %s, %s", v(12), v(4), v(7)) // t2 = s·(hfsq + r) + lo
-	p("\tVSUBPD %s, %s, %s", v(7), v(3), v(3))       // hfsq - t2
-	p("\tVSUBPD %s, %s, %s", v(10), v(3), v(3))      // - f
-	p("\tVSUBPD %s, %s, %s", v(3), v(11), v(11))     // hi - ...
+	p("\tVFMADD231PD %s, %s, %s", v(10), v(7), v(3)) // b1 = z²·a3 + a2
+	p("\tVFMADD231PD %s, %s, %s", v(3), v(8), v(1))  // c0 = z⁴·b1 + b0
+	p("\tVFMADD231PD %s, %s, %s", v(11), v(9), v(1)) // w = z⁸·a4 + c0
+	p("\tVMULPD %s, %s, %s", c("half"), v(5), v(3))  // t/2
+	p("\tVMULPD %s, %s, %s", v(5), v(3), v(3))       // h = t²/2
+	p("\tVFMADD213PD %s, %s, %s", v(3), v(6), v(1))  // u = z·w + h
+	p("\tVFNMADD213PD %s, %s, %s", v(3), v(4), v(1)) // h - s·u
+	p("\tVSUBPD %s, %s, %s", v(1), v(5), v(11))      // t - (h - s·u)
 	p("\tVMAXPD %s, %s, %s", c("zero"), v(0), v(6))
 	p("\tVADDPD %s, %s, %s", v(11), v(6), v(1))
 	if g.zmm {
@@ -484,7 +459,7 @@ func main() {
 		g.fn("tanh", func() { g.tanh1(); g.tanh2() })
 		g.fn("sigmoid", func() { g.sigmoid1(); g.sigmoid2() })
 		// Two stages: e^-|x|, then log1p; a third stage after the division gains nothing.
-		g.fnStages("softplus", []func(){g.softplus1, func() { g.softplus2(); g.softplus3() }}, [][]int{{5}})
+		g.fnStages("softplus", []func(){g.softplus1, g.softplus2}, [][]int{{5}})
 	}
 	if err := os.WriteFile("vmath_amd64.s", out.Bytes(), 0o644); err != nil {
 		fmt.Fprintln(os.Stderr, err)

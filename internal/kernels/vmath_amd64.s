@@ -196,63 +196,79 @@ DATA vconst<>+1504(SB)/8, $0x3fe5555555555555 // lw0
 DATA vconst<>+1512(SB)/8, $0x3fe5555555555555 // lw0
 DATA vconst<>+1520(SB)/8, $0x3fe5555555555555 // lw0
 DATA vconst<>+1528(SB)/8, $0x3fe5555555555555 // lw0
-DATA vconst<>+1536(SB)/8, $0x3fd9999999999f30 // lw1
-DATA vconst<>+1544(SB)/8, $0x3fd9999999999f30 // lw1
-DATA vconst<>+1552(SB)/8, $0x3fd9999999999f30 // lw1
-DATA vconst<>+1560(SB)/8, $0x3fd9999999999f30 // lw1
-DATA vconst<>+1568(SB)/8, $0x3fd9999999999f30 // lw1
-DATA vconst<>+1576(SB)/8, $0x3fd9999999999f30 // lw1
-DATA vconst<>+1584(SB)/8, $0x3fd9999999999f30 // lw1
-DATA vconst<>+1592(SB)/8, $0x3fd9999999999f30 // lw1
-DATA vconst<>+1600(SB)/8, $0x3fd24924923dba6a // lw2
-DATA vconst<>+1608(SB)/8, $0x3fd24924923dba6a // lw2
-DATA vconst<>+1616(SB)/8, $0x3fd24924923dba6a // lw2
-DATA vconst<>+1624(SB)/8, $0x3fd24924923dba6a // lw2
-DATA vconst<>+1632(SB)/8, $0x3fd24924923dba6a // lw2
-DATA vconst<>+1640(SB)/8, $0x3fd24924923dba6a // lw2
-DATA vconst<>+1648(SB)/8, $0x3fd24924923dba6a // lw2
-DATA vconst<>+1656(SB)/8, $0x3fd24924923dba6a // lw2
-DATA vconst<>+1664(SB)/8, $0x3fcc71c72e2f78d5 // lw3
-DATA vconst<>+1672(SB)/8, $0x3fcc71c72e2f78d5 // lw3
-DATA vconst<>+1680(SB)/8, $0x3fcc71c72e2f78d5 // lw3
-DATA vconst<>+1688(SB)/8, $0x3fcc71c72e2f78d5 // lw3
-DATA vconst<>+1696(SB)/8, $0x3fcc71c72e2f78d5 // lw3
-DATA vconst<>+1704(SB)/8, $0x3fcc71c72e2f78d5 // lw3
-DATA vconst<>+1712(SB)/8, $0x3fcc71c72e2f78d5 // lw3
-DATA vconst<>+1720(SB)/8, $0x3fcc71c72e2f78d5 // lw3
-DATA vconst<>+1728(SB)/8, $0x3fc745cab2727663 // lw4
-DATA vconst<>+1736(SB)/8, $0x3fc745cab2727663 // lw4
-DATA vconst<>+1744(SB)/8, $0x3fc745cab2727663 // lw4
-DATA vconst<>+1752(SB)/8, $0x3fc745cab2727663 // lw4
-DATA vconst<>+1760(SB)/8, $0x3fc745cab2727663 // lw4
-DATA vconst<>+1768(SB)/8, $0x3fc745cab2727663 // lw4
-DATA vconst<>+1776(SB)/8, $0x3fc745cab2727663 // lw4
-DATA vconst<>+1784(SB)/8, $0x3fc745cab2727663 // lw4
-DATA vconst<>+1792(SB)/8, $0x3fc3b29fcbbce66d // lw5
-DATA vconst<>+1800(SB)/8, $0x3fc3b29fcbbce66d // lw5
-DATA vconst<>+1808(SB)/8, $0x3fc3b29fcbbce66d // lw5
-DATA vconst<>+1816(SB)/8, $0x3fc3b29fcbbce66d // lw5
-DATA vconst<>+1824(SB)/8, $0x3fc3b29fcbbce66d // lw5
-DATA vconst<>+1832(SB)/8, $0x3fc3b29fcbbce66d // lw5
-DATA vconst<>+1840(SB)/8, $0x3fc3b29fcbbce66d // lw5
-DATA vconst<>+1848(SB)/8, $0x3fc3b29fcbbce66d // lw5
-DATA vconst<>+1856(SB)/8, $0x3fc0e88ea4725d3d // lw6
-DATA vconst<>+1864(SB)/8, $0x3fc0e88ea4725d3d // lw6
-DATA vconst<>+1872(SB)/8, $0x3fc0e88ea4725d3d // lw6
-DATA vconst<>+1880(SB)/8, $0x3fc0e88ea4725d3d // lw6
-DATA vconst<>+1888(SB)/8, $0x3fc0e88ea4725d3d // lw6
-DATA vconst<>+1896(SB)/8, $0x3fc0e88ea4725d3d // lw6
-DATA vconst<>+1904(SB)/8, $0x3fc0e88ea4725d3d // lw6
-DATA vconst<>+1912(SB)/8, $0x3fc0e88ea4725d3d // lw6
-DATA vconst<>+1920(SB)/8, $0x3fc16b68338bd78b // lw7
-DATA vconst<>+1928(SB)/8, $0x3fc16b68338bd78b // lw7
-DATA vconst<>+1936(SB)/8, $0x3fc16b68338bd78b // lw7
-DATA vconst<>+1944(SB)/8, $0x3fc16b68338bd78b // lw7
-DATA vconst<>+1952(SB)/8, $0x3fc16b68338bd78b // lw7
-DATA vconst<>+1960(SB)/8, $0x3fc16b68338bd78b // lw7
-DATA vconst<>+1968(SB)/8, $0x3fc16b68338bd78b // lw7
-DATA vconst<>+1976(SB)/8, $0x3fc16b68338bd78b // lw7
-GLOBL vconst<>(SB), RODATA|NOPTR, $1984
+DATA vconst<>+1536(SB)/8, $0x3fd999999999a3dd // lw1
+DATA vconst<>+1544(SB)/8, $0x3fd999999999a3dd // lw1
+DATA vconst<>+1552(SB)/8, $0x3fd999999999a3dd // lw1
+DATA vconst<>+1560(SB)/8, $0x3fd999999999a3dd // lw1
+DATA vconst<>+1568(SB)/8, $0x3fd999999999a3dd // lw1
+DATA vconst<>+1576(SB)/8, $0x3fd999999999a3dd // lw1
+DATA vconst<>+1584(SB)/8, $0x3fd999999999a3dd // lw1
+DATA vconst<>+1592(SB)/8, $0x3fd999999999a3dd // lw1
+DATA vconst<>+1600(SB)/8, $0x3fd24924923d44c6 // lw2
+DATA vconst<>+1608(SB)/8, $0x3fd24924923d44c6 // lw2
+DATA vconst<>+1616(SB)/8, $0x3fd24924923d44c6 // lw2
+DATA vconst<>+1624(SB)/8, $0x3fd24924923d44c6 // lw2
+DATA vconst<>+1632(SB)/8, $0x3fd24924923d44c6 // lw2
+DATA vconst<>+1640(SB)/8, $0x3fd24924923d44c6 // lw2
+DATA vconst<>+1648(SB)/8, $0x3fd24924923d44c6 // lw2
+DATA vconst<>+1656(SB)/8, $0x3fd24924923d44c6 // lw2
+DATA vconst<>+1664(SB)/8, $0x3fcc71c727143318 // lw3
+DATA vconst<>+1672(SB)/8, $0x3fcc71c727143318 // lw3
+DATA vconst<>+1680(SB)/8, $0x3fcc71c727143318 // lw3
+DATA vconst<>+1688(SB)/8, $0x3fcc71c727143318 // lw3
+DATA vconst<>+1696(SB)/8, $0x3fcc71c727143318 // lw3
+DATA vconst<>+1704(SB)/8, $0x3fcc71c727143318 // lw3
+DATA vconst<>+1712(SB)/8, $0x3fcc71c727143318 // lw3
+DATA vconst<>+1720(SB)/8, $0x3fcc71c727143318 // lw3
+DATA vconst<>+1728(SB)/8, $0x3fc745cf0b0e03bd // lw4
+DATA vconst<>+1736(SB)/8, $0x3fc745cf0b0e03bd // lw4
+DATA vconst<>+1744(SB)/8, $0x3fc745cf0b0e03bd // lw4
+DATA vconst<>+1752(SB)/8, $0x3fc745cf0b0e03bd // lw4
+DATA vconst<>+1760(SB)/8, $0x3fc745cf0b0e03bd // lw4
+DATA vconst<>+1768(SB)/8, $0x3fc745cf0b0e03bd // lw4
+DATA vconst<>+1776(SB)/8, $0x3fc745cf0b0e03bd // lw4
+DATA vconst<>+1784(SB)/8, $0x3fc745cf0b0e03bd // lw4
+DATA vconst<>+1792(SB)/8, $0x3fc3b18b294bebf9 // lw5
+DATA vconst<>+1800(SB)/8, $0x3fc3b18b294bebf9 // lw5
+DATA vconst<>+1808(SB)/8, $0x3fc3b18b294bebf9 // lw5
+DATA vconst<>+1816(SB)/8, $0x3fc3b18b294bebf9 // lw5
+DATA vconst<>+1824(SB)/8, $0x3fc3b18b294bebf9 // lw5
+DATA vconst<>+1832(SB)/8, $0x3fc3b18b294bebf9 // lw5
+DATA vconst<>+1840(SB)/8, $0x3fc3b18b294bebf9 // lw5
+DATA vconst<>+1848(SB)/8, $0x3fc3b18b294bebf9 // lw5
+DATA vconst<>+1856(SB)/8, $0x3fc10ac75dc602b1 // lw6
+DATA vconst<>+1864(SB)/8, $0x3fc10ac75dc602b1 // lw6
+DATA vconst<>+1872(SB)/8, $0x3fc10ac75dc602b1 // lw6
+DATA vconst<>+1880(SB)/8, $0x3fc10ac75dc602b1 // lw6
+DATA vconst<>+1888(SB)/8, $0x3fc10ac75dc602b1 // lw6
+DATA vconst<>+1896(SB)/8, $0x3fc10ac75dc602b1 // lw6
+DATA vconst<>+1904(SB)/8, $0x3fc10ac75dc602b1 // lw6
+DATA vconst<>+1912(SB)/8, $0x3fc10ac75dc602b1 // lw6
+DATA vconst<>+1920(SB)/8, $0x3fbeb905e8575054 // lw7
+DATA vconst<>+1928(SB)/8, $0x3fbeb905e8575054 // lw7
+DATA vconst<>+1936(SB)/8, $0x3fbeb905e8575054 // lw7
+DATA vconst<>+1944(SB)/8, $0x3fbeb905e8575054 // lw7
+DATA vconst<>+1952(SB)/8, $0x3fbeb905e8575054 // lw7
+DATA vconst<>+1960(SB)/8, $0x3fbeb905e8575054 // lw7
+DATA vconst<>+1968(SB)/8, $0x3fbeb905e8575054 // lw7
+DATA vconst<>+1976(SB)/8, $0x3fbeb905e8575054 // lw7
+DATA vconst<>+1984(SB)/8, $0x3fb687a6e7c95176 // lw8
+DATA vconst<>+1992(SB)/8, $0x3fb687a6e7c95176 // lw8
+DATA vconst<>+2000(SB)/8, $0x3fb687a6e7c95176 // lw8
+DATA vconst<>+2008(SB)/8, $0x3fb687a6e7c95176 // lw8
+DATA vconst<>+2016(SB)/8, $0x3fb687a6e7c95176 // lw8
+DATA vconst<>+2024(SB)/8, $0x3fb687a6e7c95176 // lw8
+DATA vconst<>+2032(SB)/8, $0x3fb687a6e7c95176 // lw8
+DATA vconst<>+2040(SB)/8, $0x3fb687a6e7c95176 // lw8
+DATA vconst<>+2048(SB)/8, $0x3fc4b0a26c5f2aef // lw9
+DATA vconst<>+2056(SB)/8, $0x3fc4b0a26c5f2aef // lw9
+DATA vconst<>+2064(SB)/8, $0x3fc4b0a26c5f2aef // lw9
+DATA vconst<>+2072(SB)/8, $0x3fc4b0a26c5f2aef // lw9
+DATA vconst<>+2080(SB)/8, $0x3fc4b0a26c5f2aef // lw9
+DATA vconst<>+2088(SB)/8, $0x3fc4b0a26c5f2aef // lw9
+DATA vconst<>+2096(SB)/8, $0x3fc4b0a26c5f2aef // lw9
+DATA vconst<>+2104(SB)/8, $0x3fc4b0a26c5f2aef // lw9
+GLOBL vconst<>(SB), RODATA|NOPTR, $2112
 
 // func expZ(y, x *float64, n int) int
 TEXT ·expZ(SB), NOSPLIT, $0-32
@@ -475,24 +491,24 @@ TEXT ·softplusZ(SB), $512-32
 	MOVQ n+16(FP), CX
 	XORQ AX, AX
 	VMOVUPD vconst<>+320(SB), Z13
-	VMOVUPD vconst<>+384(SB), Z14
-	VMOVUPD vconst<>+256(SB), Z15
-	VMOVUPD vconst<>+448(SB), Z16
-	VMOVUPD vconst<>+576(SB), Z17
-	VMOVUPD vconst<>+640(SB), Z18
-	VMOVUPD vconst<>+704(SB), Z19
-	VMOVUPD vconst<>+768(SB), Z20
-	VMOVUPD vconst<>+896(SB), Z21
-	VMOVUPD vconst<>+832(SB), Z22
-	VMOVUPD vconst<>+1024(SB), Z23
-	VMOVUPD vconst<>+960(SB), Z24
-	VMOVUPD vconst<>+1152(SB), Z25
-	VMOVUPD vconst<>+1088(SB), Z26
-	VMOVUPD vconst<>+1280(SB), Z27
-	VMOVUPD vconst<>+1216(SB), Z28
-	VMOVUPD vconst<>+1408(SB), Z29
-	VMOVUPD vconst<>+1344(SB), Z30
-	VMOVUPD vconst<>+0(SB), Z31
+	VMOVUPD vconst<>+448(SB), Z14
+	VMOVUPD vconst<>+576(SB), Z15
+	VMOVUPD vconst<>+640(SB), Z16
+	VMOVUPD vconst<>+704(SB), Z17
+	VMOVUPD vconst<>+768(SB), Z18
+	VMOVUPD vconst<>+896(SB), Z19
+	VMOVUPD vconst<>+832(SB), Z20
+	VMOVUPD vconst<>+1024(SB), Z21
+	VMOVUPD vconst<>+960(SB), Z22
+	VMOVUPD vconst<>+1152(SB), Z23
+	VMOVUPD vconst<>+1088(SB), Z24
+	VMOVUPD vconst<>+1280(SB), Z25
+	VMOVUPD vconst<>+1216(SB), Z26
+	VMOVUPD vconst<>+1408(SB), Z27
+	VMOVUPD vconst<>+1344(SB), Z28
+	VMOVUPD vconst<>+0(SB), Z29
+	VMOVUPD vconst<>+64(SB), Z30
+	VMOVUPD vconst<>+1536(SB), Z31
 block:
 	CMPQ AX, CX
 	JGE  done
@@ -510,35 +526,33 @@ stage0:
 	VCMPPD $9, Z13, Z0, K1
 	KORTESTW K1, K1
 	JNZ  cut
-	VPANDQ Z14, Z0, Z8
-	VMINPD Z15, Z8, Z8
-	VPXORQ Z16, Z8, Z8
-	VMOVUPD Z17, Z2
-	VFMADD213PD Z18, Z8, Z2
+	VPORQ Z14, Z0, Z8
+	VMOVUPD Z15, Z2
+	VFMADD213PD Z16, Z8, Z2
 	VPSLLQ $52, Z2, Z3
-	VSUBPD Z18, Z2, Z2
+	VSUBPD Z16, Z2, Z2
 	VMOVAPD Z8, Z4
-	VFNMADD231PD Z19, Z2, Z4
-	VFNMADD231PD Z20, Z2, Z4
+	VFNMADD231PD Z17, Z2, Z4
+	VFNMADD231PD Z18, Z2, Z4
 	VMULPD Z4, Z4, Z6
 	VMULPD Z6, Z6, Z12
 	VMULPD Z12, Z12, Z1
-	VMOVUPD Z21, Z5
-	VFMADD213PD Z22, Z4, Z5
-	VMOVUPD Z23, Z7
-	VFMADD213PD Z24, Z4, Z7
-	VMOVUPD Z25, Z9
-	VFMADD213PD Z26, Z4, Z9
-	VMOVUPD Z27, Z10
-	VFMADD213PD Z28, Z4, Z10
-	VMOVUPD Z29, Z11
-	VFMADD213PD Z30, Z4, Z11
+	VMOVUPD Z19, Z5
+	VFMADD213PD Z20, Z4, Z5
+	VMOVUPD Z21, Z7
+	VFMADD213PD Z22, Z4, Z7
+	VMOVUPD Z23, Z9
+	VFMADD213PD Z24, Z4, Z9
+	VMOVUPD Z25, Z10
+	VFMADD213PD Z26, Z4, Z10
+	VMOVUPD Z27, Z11
+	VFMADD213PD Z28, Z4, Z11
 	VFMADD231PD Z7, Z6, Z5
 	VFMADD231PD Z10, Z6, Z9
 	VFMADD231PD Z9, Z12, Z5
 	VFMADD231PD Z11, Z1, Z5
 	VFMADD213PD Z4, Z6, Z5
-	VADDPD Z31, Z5, Z5
+	VADDPD Z29, Z5, Z5
 	VPADDQ Z3, Z5, Z5
 	VMOVUPD Z5, 0(SP)(BX*8)
 	ADDQ $8, BX
@@ -556,38 +570,31 @@ stage1:
 	LEAQ (AX)(BX*1), R10
 	VMOVUPD (SI)(R10*8), Z0
 	VMOVUPD 0(SP)(BX*8), Z5
-	VSUBPD Z31, Z5, Z6
-	VMULPD vconst<>+128(SB), Z6, Z6
-	VCMPPD $29, vconst<>+128(SB), Z5, K2
-	VMOVAPD Z5, Z10
-	VMOVAPD Z6, K2, Z10
-	VADDPD vconst<>+64(SB), Z10, Z4
-	VDIVPD Z4, Z10, Z4
-	VCMPPD $29, vconst<>+128(SB), Z5, K2
-	VMOVUPD.Z Z19, K2, Z11
-	VMOVUPD.Z Z20, K2, Z12
+	VADDPD Z30, Z5, Z4
+	VDIVPD Z4, Z5, Z4
 	VMULPD Z4, Z4, Z6
 	VMULPD Z6, Z6, Z7
 	VMULPD Z7, Z7, Z8
-	VMOVUPD vconst<>+1536(SB), Z1
+	VMULPD Z8, Z8, Z9
+	VMOVUPD Z31, Z1
 	VFMADD213PD vconst<>+1472(SB), Z6, Z1
 	VMOVUPD vconst<>+1664(SB), Z2
 	VFMADD213PD vconst<>+1600(SB), Z6, Z2
 	VMOVUPD vconst<>+1792(SB), Z3
 	VFMADD213PD vconst<>+1728(SB), Z6, Z3
-	VMOVUPD vconst<>+1920(SB), Z5
-	VFMADD213PD vconst<>+1856(SB), Z6, Z5
+	VMOVUPD vconst<>+1920(SB), Z10
+	VFMADD213PD vconst<>+1856(SB), Z6, Z10
+	VMOVUPD vconst<>+2048(SB), Z11
+	VFMADD213PD vconst<>+1984(SB), Z6, Z11
 	VFMADD231PD Z2, Z7, Z1
-	VFMADD231PD Z5, Z7, Z3
+	VFMADD231PD Z10, Z7, Z3
 	VFMADD231PD Z3, Z8, Z1
-	VMULPD Z1, Z6, Z7
-	VMULPD vconst<>+128(SB), Z10, Z3
-	VMULPD Z10, Z3, Z3
-	VADDPD Z7, Z3, Z7
-	VFMADD213PD Z12, Z4, Z7
-	VSUBPD Z7, Z3, Z3
-	VSUBPD Z10, Z3, Z3
-	VSUBPD Z3, Z11, Z11
+	VFMADD231PD Z11, Z9, Z1
+	VMULPD vconst<>+128(SB), Z5, Z3
+	VMULPD Z5, Z3, Z3
+	VFMADD213PD Z3, Z6, Z1
+	VFNMADD213PD Z3, Z4, Z1
+	VSUBPD Z1, Z5, Z11
 	VMAXPD vconst<>+512(SB), Z0, Z6
 	VADDPD Z11, Z6, Z1
 	VCMPPD $30, vconst<>+192(SB), Z0, K3
@@ -792,9 +799,7 @@ stage0:
 	VMOVMSKPD Y15, DX
 	TESTQ DX, DX
 	JNZ  cut
-	VANDPD vconst<>+384(SB), Y0, Y8
-	VMINPD vconst<>+256(SB), Y8, Y8
-	VXORPD vconst<>+448(SB), Y8, Y8
+	VORPD vconst<>+448(SB), Y0, Y8
 	VMOVUPD vconst<>+576(SB), Y2
 	VFMADD213PD vconst<>+640(SB), Y8, Y2
 	VPSLLQ $52, Y2, Y3
@@ -838,37 +843,31 @@ stage1:
 	LEAQ (AX)(BX*1), R10
 	VMOVUPD (SI)(R10*8), Y0
 	VMOVUPD 0(SP)(BX*8), Y5
-	VSUBPD vconst<>+0(SB), Y5, Y6
-	VMULPD vconst<>+128(SB), Y6, Y6
-	VCMPPD $29, vconst<>+128(SB), Y5, Y9
-	VBLENDVPD Y9, Y6, Y5, Y10
-	VADDPD vconst<>+64(SB), Y10, Y4
-	VDIVPD Y4, Y10, Y4
-	VCMPPD $29, vconst<>+128(SB), Y5, Y9
-	VANDPD vconst<>+704(SB), Y9, Y11
-	VANDPD vconst<>+768(SB), Y9, Y12
+	VADDPD vconst<>+64(SB), Y5, Y4
+	VDIVPD Y4, Y5, Y4
 	VMULPD Y4, Y4, Y6
 	VMULPD Y6, Y6, Y7
 	VMULPD Y7, Y7, Y8
+	VMULPD Y8, Y8, Y9
 	VMOVUPD vconst<>+1536(SB), Y1
 	VFMADD213PD vconst<>+1472(SB), Y6, Y1
 	VMOVUPD vconst<>+1664(SB), Y2
 	VFMADD213PD vconst<>+1600(SB), Y6, Y2
 	VMOVUPD vconst<>+1792(SB), Y3
 	VFMADD213PD vconst<>+1728(SB), Y6, Y3
-	VMOVUPD vconst<>+1920(SB), Y5
-	VFMADD213PD vconst<>+1856(SB), Y6, Y5
+	VMOVUPD vconst<>+1920(SB), Y10
+	VFMADD213PD vconst<>+1856(SB), Y6, Y10
+	VMOVUPD vconst<>+2048(SB), Y11
+	VFMADD213PD vconst<>+1984(SB), Y6, Y11
 	VFMADD231PD Y2, Y7, Y1
-	VFMADD231PD Y5, Y7, Y3
+	VFMADD231PD Y10, Y7, Y3
 	VFMADD231PD Y3, Y8, Y1
-	VMULPD Y1, Y6, Y7
-	VMULPD vconst<>+128(SB), Y10, Y3
-	VMULPD Y10, Y3, Y3
-	VADDPD Y7, Y3, Y7
-	VFMADD213PD Y12, Y4, Y7
-	VSUBPD Y7, Y3, Y3
-	VSUBPD Y10, Y3, Y3
-	VSUBPD Y3, Y11, Y11
+	VFMADD231PD Y11, Y9, Y1
+	VMULPD vconst<>+128(SB), Y5, Y3
+	VMULPD Y5, Y3, Y3
+	VFMADD213PD Y3, Y6, Y1
+	VFNMADD213PD Y3, Y4, Y1
+	VSUBPD Y1, Y5, Y11
 	VMAXPD vconst<>+512(SB), Y0, Y6
 	VADDPD Y11, Y6, Y1
 	VCMPPD $30, vconst<>+192(SB), Y0, Y9
