@@ -24,17 +24,27 @@ func adjointBackward(op *solveOp, z0 []float64, theta [][]float64, zs, gzs []flo
 	defer ev.Release()
 	p := ev.NumParams()
 	T := len(op.ts)
-	aug := make([]float64, 2*n+p)
+	// The augmented state, the interval-end row and the negated adjoint come from the
+	// op's scratch pool (1.2 MB for N2, otherwise allocated and zeroed on every run).
+	m := 2*n + p
+	buf, _ := op.adjScratch.Get().(*[]float64)
+	if buf == nil || len(*buf) != 2*m+n {
+		b := make([]float64, 2*m+n)
+		buf = &b
+	}
+	defer op.adjScratch.Put(buf)
+	aug, end, neg := (*buf)[:m:m], (*buf)[m:2*m:2*m], (*buf)[2*m:]
 	copy(aug[:n], zs[(T-1)*n:T*n])
 	copy(aug[n:2*n], gzs[(T-1)*n:T*n])
+	clear(aug[2*n:])
 	// The adjoint and parameter parts of the right-hand side are -a·∂f/∂z and -a·∂f/∂θ: the
 	// VJP with cotangent -a gives them directly (it is linear in the cotangent, and
 	// negation is exact), negating n values instead of n + p.
-	neg := make([]float64, n)
+	// The negation runs through kernels.Lincomb (-1·a: exactly -a, vectorized).
+	negC, negX := []float64{-1}, [][]float64{nil}
 	rhs := func(t float64, y, dy []float64) {
-		for i, v := range y[n : 2*n] {
-			neg[i] = -v
-		}
+		negX[0] = y[n : 2*n]
+		lincomb(neg, nil, negC, negX)
 		ev.VJP(dy[:n], dy[n:2*n], dy[2*n:], t, y[:n], neg)
 	}
 	groups := []int{0, n, 2 * n}
@@ -60,7 +70,7 @@ func adjointBackward(op *solveOp, z0 []float64, theta [][]float64, zs, gzs []flo
 	defer op.engines.put(r)
 	r.groups = groups
 	r.argLen = 2 * n // rhs reads z and a, not a_theta
-	ys := [][]float64{aug, make([]float64, len(aug))}
+	ys := [][]float64{aug, end}
 	var st Stats
 	for i := T - 1; i >= 1; i-- {
 		ts := []float64{op.ts[i], op.ts[i-1]}

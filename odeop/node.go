@@ -116,7 +116,8 @@ type solveOp struct {
 	bwd  Stats
 	ckpt *checkpointTape // steps of the last forward solve (Checkpoint only)
 
-	engines rkPool // Runge-Kutta engines of earlier runs, forward and backward
+	engines    rkPool    // Runge-Kutta engines of earlier runs, forward and backward
+	adjScratch sync.Pool // *[]float64: the buffers of an adjoint backward pass
 }
 
 func (op *solveOp) Arity() int { return 1 + len(op.pshape) }

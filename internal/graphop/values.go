@@ -8,6 +8,8 @@ import (
 	"github.com/pkg/errors"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	"github.com/continuum-ml/continuum/internal/kernels"
 )
 
 // Finite reports whether v is neither NaN nor infinite.
@@ -15,6 +17,9 @@ func Finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
 
 // NonFinite returns the index of the first entry of v that is NaN or infinite, or -1.
 func NonFinite(v []float64) int {
+	if kernels.Finite(v) { // vectorized; the loop below only finds the place
+		return -1
+	}
 	for i, x := range v {
 		if !Finite(x) {
 			return i
