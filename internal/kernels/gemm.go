@@ -98,6 +98,9 @@ func mulNN(c, a, b, bias []float64, m, k, n, mode int) {
 		initRows(c, bias, m, n, mode)
 		return
 	}
+	if n == 4 && dot4(c, n, a, k, b, bias, m, k, mode) {
+		return
+	}
 	if gemmAsm(c, n, a, k, 1, b, n, bias, m, k, n, mode) {
 		return
 	}

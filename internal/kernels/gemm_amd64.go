@@ -153,3 +153,6 @@ func packT(p, b []float64, ldb, l0, kb, w, pw int) {
 		}
 	}
 }
+
+//go:noescape
+func dot4Z(c, a, bt, bias *float64, m, k, ldc, lda, mode int)
