@@ -38,7 +38,7 @@
 // instructions: exp(x) = 2^k·p(r) with x = k·ln2 + r, |r| ≤ ln2/2 and p a polynomial of
 // degree 11 close to the minimax one; tanh is expm1(2|x|)/(expm1(2|x|) + 2) with the sign
 // of x, softplus is max(x, 0) + log1p(e^-|x|) (and x itself above 20, as PyTorch has it)
-// with log1p in the form of fdlibm, and sigmoid is 1/(1 + e^-x). Arguments outside the
+// with log1p in fdlibm's form but without its argument reduction (e^-|x| lies in [0, 1]), and sigmoid is 1/(1 + e^-x). Arguments outside the
 // range the vector code covers (NaN, and the few where exp overflows or underflows to
 // subnormals) send their vector to the scalar code, which executes the same operations
 // (so that a result never depends on the path that computed it) and scales the
