@@ -338,7 +338,8 @@ done:
 	RET
 
 // func tanhZ(y, x *float64, n int) int
-TEXT ·tanhZ(SB), NOSPLIT, $0-32
+// 2 stages over blocks of 64 arguments, the intermediate results on the stack.
+TEXT ·tanhZ(SB), $512-32
 	MOVQ y+0(FP), DI
 	MOVQ x+8(FP), SI
 	MOVQ n+16(FP), CX
@@ -362,13 +363,23 @@ TEXT ·tanhZ(SB), NOSPLIT, $0-32
 	VMOVUPD vconst<>+0(SB), Z29
 	VMOVUPD vconst<>+64(SB), Z30
 	VMOVUPD vconst<>+448(SB), Z31
-loop:
+block:
 	CMPQ AX, CX
 	JGE  done
-	VMOVUPD (SI)(AX*8), Z0
+	MOVQ CX, R8
+	SUBQ AX, R8
+	CMPQ R8, $64
+	JLE  sized
+	MOVQ $64, R8
+sized:
+	XORQ R9, R9
+	XORQ BX, BX
+stage0:
+	LEAQ (AX)(BX*1), R10
+	VMOVUPD (SI)(R10*8), Z0
 	VCMPPD $3, Z0, Z0, K1
 	KORTESTW K1, K1
-	JNZ  done
+	JNZ  cut
 	VPANDQ Z13, Z0, Z8
 	VMINPD Z14, Z8, Z8
 	VADDPD Z8, Z8, Z8
@@ -400,13 +411,34 @@ loop:
 	VPADDQ Z29, Z3, Z6
 	VSUBPD Z29, Z6, Z4
 	VFMADD213PD Z4, Z6, Z5
+	VMOVUPD Z5, 0(SP)(BX*8)
+	ADDQ $8, BX
+	CMPQ BX, R8
+	JLT  stage0
+	JMP  stage0done
+cut:
+	MOVQ BX, R8
+	MOVQ $1, R9
+stage0done:
+	XORQ BX, BX
+	TESTQ R8, R8
+	JZ   next
+stage1:
+	LEAQ (AX)(BX*1), R10
+	VMOVUPD (SI)(R10*8), Z0
+	VMOVUPD 0(SP)(BX*8), Z5
 	VADDPD Z30, Z5, Z4
 	VDIVPD Z4, Z5, Z5
 	VPANDQ Z31, Z0, Z7
 	VPORQ Z7, Z5, Z1
-	VMOVUPD Z1, (DI)(AX*8)
-	ADDQ $8, AX
-	JMP  loop
+	VMOVUPD Z1, (DI)(R10*8)
+	ADDQ $8, BX
+	CMPQ BX, R8
+	JLT  stage1
+next:
+	ADDQ R8, AX
+	TESTQ R9, R9
+	JZ   block
 done:
 	MOVQ AX, ret+24(FP)
 	VZEROUPPER
@@ -664,19 +696,30 @@ done:
 	RET
 
 // func tanhY(y, x *float64, n int) int
-TEXT ·tanhY(SB), NOSPLIT, $0-32
+// 2 stages over blocks of 64 arguments, the intermediate results on the stack.
+TEXT ·tanhY(SB), $512-32
 	MOVQ y+0(FP), DI
 	MOVQ x+8(FP), SI
 	MOVQ n+16(FP), CX
 	XORQ AX, AX
-loop:
+block:
 	CMPQ AX, CX
 	JGE  done
-	VMOVUPD (SI)(AX*8), Y0
+	MOVQ CX, R8
+	SUBQ AX, R8
+	CMPQ R8, $64
+	JLE  sized
+	MOVQ $64, R8
+sized:
+	XORQ R9, R9
+	XORQ BX, BX
+stage0:
+	LEAQ (AX)(BX*1), R10
+	VMOVUPD (SI)(R10*8), Y0
 	VCMPPD $3, Y0, Y0, Y15
 	VMOVMSKPD Y15, DX
 	TESTQ DX, DX
-	JNZ  done
+	JNZ  cut
 	VANDPD vconst<>+384(SB), Y0, Y8
 	VMINPD vconst<>+192(SB), Y8, Y8
 	VADDPD Y8, Y8, Y8
@@ -708,13 +751,34 @@ loop:
 	VPADDQ vconst<>+0(SB), Y3, Y6
 	VSUBPD vconst<>+0(SB), Y6, Y4
 	VFMADD213PD Y4, Y6, Y5
+	VMOVUPD Y5, 0(SP)(BX*8)
+	ADDQ $4, BX
+	CMPQ BX, R8
+	JLT  stage0
+	JMP  stage0done
+cut:
+	MOVQ BX, R8
+	MOVQ $1, R9
+stage0done:
+	XORQ BX, BX
+	TESTQ R8, R8
+	JZ   next
+stage1:
+	LEAQ (AX)(BX*1), R10
+	VMOVUPD (SI)(R10*8), Y0
+	VMOVUPD 0(SP)(BX*8), Y5
 	VADDPD vconst<>+64(SB), Y5, Y4
 	VDIVPD Y4, Y5, Y5
 	VANDPD vconst<>+448(SB), Y0, Y7
 	VORPD Y7, Y5, Y1
-	VMOVUPD Y1, (DI)(AX*8)
-	ADDQ $4, AX
-	JMP  loop
+	VMOVUPD Y1, (DI)(R10*8)
+	ADDQ $4, BX
+	CMPQ BX, R8
+	JLT  stage1
+next:
+	ADDQ R8, AX
+	TESTQ R9, R9
+	JZ   block
 done:
 	MOVQ AX, ret+24(FP)
 	VZEROUPPER
