@@ -78,12 +78,64 @@ func (f *file) text(name, sig string, ret bool, args ...string) {
 	}
 }
 
-// lincomb: dst = base + sum_j c[j]*x[j] (base nil: c[0]*x[0] + ...), j in order.
+// lincombPtrs are the registers that hold the vectors' addresses in the unrolled loops of
+// lincomb (R8, which holds xs, last).
+var lincombPtrs = []string{"BX", "DX", "R11", "R12", "R13", "R14", "R15", "R8"}
+
+// lincomb: dst = base + sum_j c[j]*x[j] (base nil: c[0]*x[0] + ...), j in order. Up to 8
+// terms take a loop unrolled over the terms, with the addresses in registers and the
+// coefficients broadcast once (two instructions a term and vector); more take the
+// general loop, which reloads both for every vector.
 func lincomb(f *file, s isa) {
 	name, R := "lincomb"+s.r, s.r
 	f.text(name, "(dst, base *float64, xs *[]float64, c *float64, k, n int)", false,
 		"dst:DI", "base:SI", "xs:R8", "c:R9", "k:R10", "n:CX")
 	f.p("\tXORQ AX, AX")
+	creg := func(j int) string { // the broadcast of c[j]
+		if R == "Z" {
+			return fmt.Sprintf("Z%d", 16+j)
+		}
+		return fmt.Sprintf("Y%d", 8+j)
+	}
+	f.p("\tCMPQ R10, $%d", len(lincombPtrs))
+	f.p("\tJGT  %s_loop", name)
+	for k := 1; k <= len(lincombPtrs); k++ {
+		// on k terms: broadcast the k coefficients, load the k addresses, then pick the
+		// loop with or without base
+		f.p("\tCMPQ R10, $%d", k)
+		f.p("\tJNE  %s_not%d", name, k)
+		for j := 0; j < k; j++ {
+			f.p("\tVBROADCASTSD %d(R9), %s", 8*j, creg(j))
+		}
+		for j := 0; j < k; j++ {
+			f.p("\tMOVQ %d(R8), %s", 24*j, lincombPtrs[j])
+		}
+		f.p("\tTESTQ SI, SI")
+		f.p("\tJZ   %s_k%d_nobase_loop", name, k)
+		for _, withBase := range []bool{true, false} {
+			label := fmt.Sprintf("%s_k%d_base", name, k)
+			if !withBase {
+				label = fmt.Sprintf("%s_k%d_nobase", name, k)
+			}
+			loop(f, s, label, func() {
+				j0 := 0
+				if withBase {
+					f.p("\tVMOVUPD (SI)(AX*8), %s0", R)
+				} else {
+					f.p("\tVMULPD (%s)(AX*8), %s, %s0", lincombPtrs[0], creg(0), R)
+					j0 = 1
+				}
+				for j := j0; j < k; j++ {
+					f.p("\tVMULPD (%s)(AX*8), %s, %s%d", lincombPtrs[j], creg(j), R, 1+j%4)
+					f.p("\tVADDPD %s%d, %s0, %s0", R, 1+j%4, R, R)
+				}
+				f.p("\tVMOVUPD %s0, (DI)(AX*8)", R)
+			})
+			f.p("\tVZEROUPPER")
+			f.p("\tRET")
+		}
+		f.p("%s_not%d:", name, k)
+	}
 	f.p("%s_loop:", name)
 	f.p("\tCMPQ AX, CX")
 	f.p("\tJGE  %s_done", name)

@@ -18,6 +18,408 @@ TEXT ·lincombZ(SB), NOSPLIT, $0-48
 	MOVQ k+32(FP), R10
 	MOVQ n+40(FP), CX
 	XORQ AX, AX
+	CMPQ R10, $8
+	JGT  lincombZ_loop
+	CMPQ R10, $1
+	JNE  lincombZ_not1
+	VBROADCASTSD 0(R9), Z16
+	MOVQ 0(R8), BX
+	TESTQ SI, SI
+	JZ   lincombZ_k1_nobase_loop
+lincombZ_k1_base_loop:
+	CMPQ AX, CX
+	JGE  lincombZ_k1_base_done
+	VMOVUPD (SI)(AX*8), Z0
+	VMULPD (BX)(AX*8), Z16, Z1
+	VADDPD Z1, Z0, Z0
+	VMOVUPD Z0, (DI)(AX*8)
+	ADDQ $8, AX
+	JMP  lincombZ_k1_base_loop
+lincombZ_k1_base_done:
+	VZEROUPPER
+	RET
+lincombZ_k1_nobase_loop:
+	CMPQ AX, CX
+	JGE  lincombZ_k1_nobase_done
+	VMULPD (BX)(AX*8), Z16, Z0
+	VMOVUPD Z0, (DI)(AX*8)
+	ADDQ $8, AX
+	JMP  lincombZ_k1_nobase_loop
+lincombZ_k1_nobase_done:
+	VZEROUPPER
+	RET
+lincombZ_not1:
+	CMPQ R10, $2
+	JNE  lincombZ_not2
+	VBROADCASTSD 0(R9), Z16
+	VBROADCASTSD 8(R9), Z17
+	MOVQ 0(R8), BX
+	MOVQ 24(R8), DX
+	TESTQ SI, SI
+	JZ   lincombZ_k2_nobase_loop
+lincombZ_k2_base_loop:
+	CMPQ AX, CX
+	JGE  lincombZ_k2_base_done
+	VMOVUPD (SI)(AX*8), Z0
+	VMULPD (BX)(AX*8), Z16, Z1
+	VADDPD Z1, Z0, Z0
+	VMULPD (DX)(AX*8), Z17, Z2
+	VADDPD Z2, Z0, Z0
+	VMOVUPD Z0, (DI)(AX*8)
+	ADDQ $8, AX
+	JMP  lincombZ_k2_base_loop
+lincombZ_k2_base_done:
+	VZEROUPPER
+	RET
+lincombZ_k2_nobase_loop:
+	CMPQ AX, CX
+	JGE  lincombZ_k2_nobase_done
+	VMULPD (BX)(AX*8), Z16, Z0
+	VMULPD (DX)(AX*8), Z17, Z2
+	VADDPD Z2, Z0, Z0
+	VMOVUPD Z0, (DI)(AX*8)
+	ADDQ $8, AX
+	JMP  lincombZ_k2_nobase_loop
+lincombZ_k2_nobase_done:
+	VZEROUPPER
+	RET
+lincombZ_not2:
+	CMPQ R10, $3
+	JNE  lincombZ_not3
+	VBROADCASTSD 0(R9), Z16
+	VBROADCASTSD 8(R9), Z17
+	VBROADCASTSD 16(R9), Z18
+	MOVQ 0(R8), BX
+	MOVQ 24(R8), DX
+	MOVQ 48(R8), R11
+	TESTQ SI, SI
+	JZ   lincombZ_k3_nobase_loop
+lincombZ_k3_base_loop:
+	CMPQ AX, CX
+	JGE  lincombZ_k3_base_done
+	VMOVUPD (SI)(AX*8), Z0
+	VMULPD (BX)(AX*8), Z16, Z1
+	VADDPD Z1, Z0, Z0
+	VMULPD (DX)(AX*8), Z17, Z2
+	VADDPD Z2, Z0, Z0
+	VMULPD (R11)(AX*8), Z18, Z3
+	VADDPD Z3, Z0, Z0
+	VMOVUPD Z0, (DI)(AX*8)
+	ADDQ $8, AX
+	JMP  lincombZ_k3_base_loop
+lincombZ_k3_base_done:
+	VZEROUPPER
+	RET
+lincombZ_k3_nobase_loop:
+	CMPQ AX, CX
+	JGE  lincombZ_k3_nobase_done
+	VMULPD (BX)(AX*8), Z16, Z0
+	VMULPD (DX)(AX*8), Z17, Z2
+	VADDPD Z2, Z0, Z0
+	VMULPD (R11)(AX*8), Z18, Z3
+	VADDPD Z3, Z0, Z0
+	VMOVUPD Z0, (DI)(AX*8)
+	ADDQ $8, AX
+	JMP  lincombZ_k3_nobase_loop
+lincombZ_k3_nobase_done:
+	VZEROUPPER
+	RET
+lincombZ_not3:
+	CMPQ R10, $4
+	JNE  lincombZ_not4
+	VBROADCASTSD 0(R9), Z16
+	VBROADCASTSD 8(R9), Z17
+	VBROADCASTSD 16(R9), Z18
+	VBROADCASTSD 24(R9), Z19
+	MOVQ 0(R8), BX
+	MOVQ 24(R8), DX
+	MOVQ 48(R8), R11
+	MOVQ 72(R8), R12
+	TESTQ SI, SI
+	JZ   lincombZ_k4_nobase_loop
+lincombZ_k4_base_loop:
+	CMPQ AX, CX
+	JGE  lincombZ_k4_base_done
+	VMOVUPD (SI)(AX*8), Z0
+	VMULPD (BX)(AX*8), Z16, Z1
+	VADDPD Z1, Z0, Z0
+	VMULPD (DX)(AX*8), Z17, Z2
+	VADDPD Z2, Z0, Z0
+	VMULPD (R11)(AX*8), Z18, Z3
+	VADDPD Z3, Z0, Z0
+	VMULPD (R12)(AX*8), Z19, Z4
+	VADDPD Z4, Z0, Z0
+	VMOVUPD Z0, (DI)(AX*8)
+	ADDQ $8, AX
+	JMP  lincombZ_k4_base_loop
+lincombZ_k4_base_done:
+	VZEROUPPER
+	RET
+lincombZ_k4_nobase_loop:
+	CMPQ AX, CX
+	JGE  lincombZ_k4_nobase_done
+	VMULPD (BX)(AX*8), Z16, Z0
+	VMULPD (DX)(AX*8), Z17, Z2
+	VADDPD Z2, Z0, Z0
+	VMULPD (R11)(AX*8), Z18, Z3
+	VADDPD Z3, Z0, Z0
+	VMULPD (R12)(AX*8), Z19, Z4
+	VADDPD Z4, Z0, Z0
+	VMOVUPD Z0, (DI)(AX*8)
+	ADDQ $8, AX
+	JMP  lincombZ_k4_nobase_loop
+lincombZ_k4_nobase_done:
+	VZEROUPPER
+	RET
+lincombZ_not4:
+	CMPQ R10, $5
+	JNE  lincombZ_not5
+	VBROADCASTSD 0(R9), Z16
+	VBROADCASTSD 8(R9), Z17
+	VBROADCASTSD 16(R9), Z18
+	VBROADCASTSD 24(R9), Z19
+	VBROADCASTSD 32(R9), Z20
+	MOVQ 0(R8), BX
+	MOVQ 24(R8), DX
+	MOVQ 48(R8), R11
+	MOVQ 72(R8), R12
+	MOVQ 96(R8), R13
+	TESTQ SI, SI
+	JZ   lincombZ_k5_nobase_loop
+lincombZ_k5_base_loop:
+	CMPQ AX, CX
+	JGE  lincombZ_k5_base_done
+	VMOVUPD (SI)(AX*8), Z0
+	VMULPD (BX)(AX*8), Z16, Z1
+	VADDPD Z1, Z0, Z0
+	VMULPD (DX)(AX*8), Z17, Z2
+	VADDPD Z2, Z0, Z0
+	VMULPD (R11)(AX*8), Z18, Z3
+	VADDPD Z3, Z0, Z0
+	VMULPD (R12)(AX*8), Z19, Z4
+	VADDPD Z4, Z0, Z0
+	VMULPD (R13)(AX*8), Z20, Z1
+	VADDPD Z1, Z0, Z0
+	VMOVUPD Z0, (DI)(AX*8)
+	ADDQ $8, AX
+	JMP  lincombZ_k5_base_loop
+lincombZ_k5_base_done:
+	VZEROUPPER
+	RET
+lincombZ_k5_nobase_loop:
+	CMPQ AX, CX
+	JGE  lincombZ_k5_nobase_done
+	VMULPD (BX)(AX*8), Z16, Z0
+	VMULPD (DX)(AX*8), Z17, Z2
+	VADDPD Z2, Z0, Z0
+	VMULPD (R11)(AX*8), Z18, Z3
+	VADDPD Z3, Z0, Z0
+	VMULPD (R12)(AX*8), Z19, Z4
+	VADDPD Z4, Z0, Z0
+	VMULPD (R13)(AX*8), Z20, Z1
+	VADDPD Z1, Z0, Z0
+	VMOVUPD Z0, (DI)(AX*8)
+	ADDQ $8, AX
+	JMP  lincombZ_k5_nobase_loop
+lincombZ_k5_nobase_done:
+	VZEROUPPER
+	RET
+lincombZ_not5:
+	CMPQ R10, $6
+	JNE  lincombZ_not6
+	VBROADCASTSD 0(R9), Z16
+	VBROADCASTSD 8(R9), Z17
+	VBROADCASTSD 16(R9), Z18
+	VBROADCASTSD 24(R9), Z19
+	VBROADCASTSD 32(R9), Z20
+	VBROADCASTSD 40(R9), Z21
+	MOVQ 0(R8), BX
+	MOVQ 24(R8), DX
+	MOVQ 48(R8), R11
+	MOVQ 72(R8), R12
+	MOVQ 96(R8), R13
+	MOVQ 120(R8), R14
+	TESTQ SI, SI
+	JZ   lincombZ_k6_nobase_loop
+lincombZ_k6_base_loop:
+	CMPQ AX, CX
+	JGE  lincombZ_k6_base_done
+	VMOVUPD (SI)(AX*8), Z0
+	VMULPD (BX)(AX*8), Z16, Z1
+	VADDPD Z1, Z0, Z0
+	VMULPD (DX)(AX*8), Z17, Z2
+	VADDPD Z2, Z0, Z0
+	VMULPD (R11)(AX*8), Z18, Z3
+	VADDPD Z3, Z0, Z0
+	VMULPD (R12)(AX*8), Z19, Z4
+	VADDPD Z4, Z0, Z0
+	VMULPD (R13)(AX*8), Z20, Z1
+	VADDPD Z1, Z0, Z0
+	VMULPD (R14)(AX*8), Z21, Z2
+	VADDPD Z2, Z0, Z0
+	VMOVUPD Z0, (DI)(AX*8)
+	ADDQ $8, AX
+	JMP  lincombZ_k6_base_loop
+lincombZ_k6_base_done:
+	VZEROUPPER
+	RET
+lincombZ_k6_nobase_loop:
+	CMPQ AX, CX
+	JGE  lincombZ_k6_nobase_done
+	VMULPD (BX)(AX*8), Z16, Z0
+	VMULPD (DX)(AX*8), Z17, Z2
+	VADDPD Z2, Z0, Z0
+	VMULPD (R11)(AX*8), Z18, Z3
+	VADDPD Z3, Z0, Z0
+	VMULPD (R12)(AX*8), Z19, Z4
+	VADDPD Z4, Z0, Z0
+	VMULPD (R13)(AX*8), Z20, Z1
+	VADDPD Z1, Z0, Z0
+	VMULPD (R14)(AX*8), Z21, Z2
+	VADDPD Z2, Z0, Z0
+	VMOVUPD Z0, (DI)(AX*8)
+	ADDQ $8, AX
+	JMP  lincombZ_k6_nobase_loop
+lincombZ_k6_nobase_done:
+	VZEROUPPER
+	RET
+lincombZ_not6:
+	CMPQ R10, $7
+	JNE  lincombZ_not7
+	VBROADCASTSD 0(R9), Z16
+	VBROADCASTSD 8(R9), Z17
+	VBROADCASTSD 16(R9), Z18
+	VBROADCASTSD 24(R9), Z19
+	VBROADCASTSD 32(R9), Z20
+	VBROADCASTSD 40(R9), Z21
+	VBROADCASTSD 48(R9), Z22
+	MOVQ 0(R8), BX
+	MOVQ 24(R8), DX
+	MOVQ 48(R8), R11
+	MOVQ 72(R8), R12
+	MOVQ 96(R8), R13
+	MOVQ 120(R8), R14
+	MOVQ 144(R8), R15
+	TESTQ SI, SI
+	JZ   lincombZ_k7_nobase_loop
+lincombZ_k7_base_loop:
+	CMPQ AX, CX
+	JGE  lincombZ_k7_base_done
+	VMOVUPD (SI)(AX*8), Z0
+	VMULPD (BX)(AX*8), Z16, Z1
+	VADDPD Z1, Z0, Z0
+	VMULPD (DX)(AX*8), Z17, Z2
+	VADDPD Z2, Z0, Z0
+	VMULPD (R11)(AX*8), Z18, Z3
+	VADDPD Z3, Z0, Z0
+	VMULPD (R12)(AX*8), Z19, Z4
+	VADDPD Z4, Z0, Z0
+	VMULPD (R13)(AX*8), Z20, Z1
+	VADDPD Z1, Z0, Z0
+	VMULPD (R14)(AX*8), Z21, Z2
+	VADDPD Z2, Z0, Z0
+	VMULPD (R15)(AX*8), Z22, Z3
+	VADDPD Z3, Z0, Z0
+	VMOVUPD Z0, (DI)(AX*8)
+	ADDQ $8, AX
+	JMP  lincombZ_k7_base_loop
+lincombZ_k7_base_done:
+	VZEROUPPER
+	RET
+lincombZ_k7_nobase_loop:
+	CMPQ AX, CX
+	JGE  lincombZ_k7_nobase_done
+	VMULPD (BX)(AX*8), Z16, Z0
+	VMULPD (DX)(AX*8), Z17, Z2
+	VADDPD Z2, Z0, Z0
+	VMULPD (R11)(AX*8), Z18, Z3
+	VADDPD Z3, Z0, Z0
+	VMULPD (R12)(AX*8), Z19, Z4
+	VADDPD Z4, Z0, Z0
+	VMULPD (R13)(AX*8), Z20, Z1
+	VADDPD Z1, Z0, Z0
+	VMULPD (R14)(AX*8), Z21, Z2
+	VADDPD Z2, Z0, Z0
+	VMULPD (R15)(AX*8), Z22, Z3
+	VADDPD Z3, Z0, Z0
+	VMOVUPD Z0, (DI)(AX*8)
+	ADDQ $8, AX
+	JMP  lincombZ_k7_nobase_loop
+lincombZ_k7_nobase_done:
+	VZEROUPPER
+	RET
+lincombZ_not7:
+	CMPQ R10, $8
+	JNE  lincombZ_not8
+	VBROADCASTSD 0(R9), Z16
+	VBROADCASTSD 8(R9), Z17
+	VBROADCASTSD 16(R9), Z18
+	VBROADCASTSD 24(R9), Z19
+	VBROADCASTSD 32(R9), Z20
+	VBROADCASTSD 40(R9), Z21
+	VBROADCASTSD 48(R9), Z22
+	VBROADCASTSD 56(R9), Z23
+	MOVQ 0(R8), BX
+	MOVQ 24(R8), DX
+	MOVQ 48(R8), R11
+	MOVQ 72(R8), R12
+	MOVQ 96(R8), R13
+	MOVQ 120(R8), R14
+	MOVQ 144(R8), R15
+	MOVQ 168(R8), R8
+	TESTQ SI, SI
+	JZ   lincombZ_k8_nobase_loop
+lincombZ_k8_base_loop:
+	CMPQ AX, CX
+	JGE  lincombZ_k8_base_done
+	VMOVUPD (SI)(AX*8), Z0
+	VMULPD (BX)(AX*8), Z16, Z1
+	VADDPD Z1, Z0, Z0
+	VMULPD (DX)(AX*8), Z17, Z2
+	VADDPD Z2, Z0, Z0
+	VMULPD (R11)(AX*8), Z18, Z3
+	VADDPD Z3, Z0, Z0
+	VMULPD (R12)(AX*8), Z19, Z4
+	VADDPD Z4, Z0, Z0
+	VMULPD (R13)(AX*8), Z20, Z1
+	VADDPD Z1, Z0, Z0
+	VMULPD (R14)(AX*8), Z21, Z2
+	VADDPD Z2, Z0, Z0
+	VMULPD (R15)(AX*8), Z22, Z3
+	VADDPD Z3, Z0, Z0
+	VMULPD (R8)(AX*8), Z23, Z4
+	VADDPD Z4, Z0, Z0
+	VMOVUPD Z0, (DI)(AX*8)
+	ADDQ $8, AX
+	JMP  lincombZ_k8_base_loop
+lincombZ_k8_base_done:
+	VZEROUPPER
+	RET
+lincombZ_k8_nobase_loop:
+	CMPQ AX, CX
+	JGE  lincombZ_k8_nobase_done
+	VMULPD (BX)(AX*8), Z16, Z0
+	VMULPD (DX)(AX*8), Z17, Z2
+	VADDPD Z2, Z0, Z0
+	VMULPD (R11)(AX*8), Z18, Z3
+	VADDPD Z3, Z0, Z0
+	VMULPD (R12)(AX*8), Z19, Z4
+	VADDPD Z4, Z0, Z0
+	VMULPD (R13)(AX*8), Z20, Z1
+	VADDPD Z1, Z0, Z0
+	VMULPD (R14)(AX*8), Z21, Z2
+	VADDPD Z2, Z0, Z0
+	VMULPD (R15)(AX*8), Z22, Z3
+	VADDPD Z3, Z0, Z0
+	VMULPD (R8)(AX*8), Z23, Z4
+	VADDPD Z4, Z0, Z0
+	VMOVUPD Z0, (DI)(AX*8)
+	ADDQ $8, AX
+	JMP  lincombZ_k8_nobase_loop
+lincombZ_k8_nobase_done:
+	VZEROUPPER
+	RET
+lincombZ_not8:
 lincombZ_loop:
 	CMPQ AX, CX
 	JGE  lincombZ_done
@@ -60,6 +462,408 @@ TEXT ·lincombY(SB), NOSPLIT, $0-48
 	MOVQ k+32(FP), R10
 	MOVQ n+40(FP), CX
 	XORQ AX, AX
+	CMPQ R10, $8
+	JGT  lincombY_loop
+	CMPQ R10, $1
+	JNE  lincombY_not1
+	VBROADCASTSD 0(R9), Y8
+	MOVQ 0(R8), BX
+	TESTQ SI, SI
+	JZ   lincombY_k1_nobase_loop
+lincombY_k1_base_loop:
+	CMPQ AX, CX
+	JGE  lincombY_k1_base_done
+	VMOVUPD (SI)(AX*8), Y0
+	VMULPD (BX)(AX*8), Y8, Y1
+	VADDPD Y1, Y0, Y0
+	VMOVUPD Y0, (DI)(AX*8)
+	ADDQ $4, AX
+	JMP  lincombY_k1_base_loop
+lincombY_k1_base_done:
+	VZEROUPPER
+	RET
+lincombY_k1_nobase_loop:
+	CMPQ AX, CX
+	JGE  lincombY_k1_nobase_done
+	VMULPD (BX)(AX*8), Y8, Y0
+	VMOVUPD Y0, (DI)(AX*8)
+	ADDQ $4, AX
+	JMP  lincombY_k1_nobase_loop
+lincombY_k1_nobase_done:
+	VZEROUPPER
+	RET
+lincombY_not1:
+	CMPQ R10, $2
+	JNE  lincombY_not2
+	VBROADCASTSD 0(R9), Y8
+	VBROADCASTSD 8(R9), Y9
+	MOVQ 0(R8), BX
+	MOVQ 24(R8), DX
+	TESTQ SI, SI
+	JZ   lincombY_k2_nobase_loop
+lincombY_k2_base_loop:
+	CMPQ AX, CX
+	JGE  lincombY_k2_base_done
+	VMOVUPD (SI)(AX*8), Y0
+	VMULPD (BX)(AX*8), Y8, Y1
+	VADDPD Y1, Y0, Y0
+	VMULPD (DX)(AX*8), Y9, Y2
+	VADDPD Y2, Y0, Y0
+	VMOVUPD Y0, (DI)(AX*8)
+	ADDQ $4, AX
+	JMP  lincombY_k2_base_loop
+lincombY_k2_base_done:
+	VZEROUPPER
+	RET
+lincombY_k2_nobase_loop:
+	CMPQ AX, CX
+	JGE  lincombY_k2_nobase_done
+	VMULPD (BX)(AX*8), Y8, Y0
+	VMULPD (DX)(AX*8), Y9, Y2
+	VADDPD Y2, Y0, Y0
+	VMOVUPD Y0, (DI)(AX*8)
+	ADDQ $4, AX
+	JMP  lincombY_k2_nobase_loop
+lincombY_k2_nobase_done:
+	VZEROUPPER
+	RET
+lincombY_not2:
+	CMPQ R10, $3
+	JNE  lincombY_not3
+	VBROADCASTSD 0(R9), Y8
+	VBROADCASTSD 8(R9), Y9
+	VBROADCASTSD 16(R9), Y10
+	MOVQ 0(R8), BX
+	MOVQ 24(R8), DX
+	MOVQ 48(R8), R11
+	TESTQ SI, SI
+	JZ   lincombY_k3_nobase_loop
+lincombY_k3_base_loop:
+	CMPQ AX, CX
+	JGE  lincombY_k3_base_done
+	VMOVUPD (SI)(AX*8), Y0
+	VMULPD (BX)(AX*8), Y8, Y1
+	VADDPD Y1, Y0, Y0
+	VMULPD (DX)(AX*8), Y9, Y2
+	VADDPD Y2, Y0, Y0
+	VMULPD (R11)(AX*8), Y10, Y3
+	VADDPD Y3, Y0, Y0
+	VMOVUPD Y0, (DI)(AX*8)
+	ADDQ $4, AX
+	JMP  lincombY_k3_base_loop
+lincombY_k3_base_done:
+	VZEROUPPER
+	RET
+lincombY_k3_nobase_loop:
+	CMPQ AX, CX
+	JGE  lincombY_k3_nobase_done
+	VMULPD (BX)(AX*8), Y8, Y0
+	VMULPD (DX)(AX*8), Y9, Y2
+	VADDPD Y2, Y0, Y0
+	VMULPD (R11)(AX*8), Y10, Y3
+	VADDPD Y3, Y0, Y0
+	VMOVUPD Y0, (DI)(AX*8)
+	ADDQ $4, AX
+	JMP  lincombY_k3_nobase_loop
+lincombY_k3_nobase_done:
+	VZEROUPPER
+	RET
+lincombY_not3:
+	CMPQ R10, $4
+	JNE  lincombY_not4
+	VBROADCASTSD 0(R9), Y8
+	VBROADCASTSD 8(R9), Y9
+	VBROADCASTSD 16(R9), Y10
+	VBROADCASTSD 24(R9), Y11
+	MOVQ 0(R8), BX
+	MOVQ 24(R8), DX
+	MOVQ 48(R8), R11
+	MOVQ 72(R8), R12
+	TESTQ SI, SI
+	JZ   lincombY_k4_nobase_loop
+lincombY_k4_base_loop:
+	CMPQ AX, CX
+	JGE  lincombY_k4_base_done
+	VMOVUPD (SI)(AX*8), Y0
+	VMULPD (BX)(AX*8), Y8, Y1
+	VADDPD Y1, Y0, Y0
+	VMULPD (DX)(AX*8), Y9, Y2
+	VADDPD Y2, Y0, Y0
+	VMULPD (R11)(AX*8), Y10, Y3
+	VADDPD Y3, Y0, Y0
+	VMULPD (R12)(AX*8), Y11, Y4
+	VADDPD Y4, Y0, Y0
+	VMOVUPD Y0, (DI)(AX*8)
+	ADDQ $4, AX
+	JMP  lincombY_k4_base_loop
+lincombY_k4_base_done:
+	VZEROUPPER
+	RET
+lincombY_k4_nobase_loop:
+	CMPQ AX, CX
+	JGE  lincombY_k4_nobase_done
+	VMULPD (BX)(AX*8), Y8, Y0
+	VMULPD (DX)(AX*8), Y9, Y2
+	VADDPD Y2, Y0, Y0
+	VMULPD (R11)(AX*8), Y10, Y3
+	VADDPD Y3, Y0, Y0
+	VMULPD (R12)(AX*8), Y11, Y4
+	VADDPD Y4, Y0, Y0
+	VMOVUPD Y0, (DI)(AX*8)
+	ADDQ $4, AX
+	JMP  lincombY_k4_nobase_loop
+lincombY_k4_nobase_done:
+	VZEROUPPER
+	RET
+lincombY_not4:
+	CMPQ R10, $5
+	JNE  lincombY_not5
+	VBROADCASTSD 0(R9), Y8
+	VBROADCASTSD 8(R9), Y9
+	VBROADCASTSD 16(R9), Y10
+	VBROADCASTSD 24(R9), Y11
+	VBROADCASTSD 32(R9), Y12
+	MOVQ 0(R8), BX
+	MOVQ 24(R8), DX
+	MOVQ 48(R8), R11
+	MOVQ 72(R8), R12
+	MOVQ 96(R8), R13
+	TESTQ SI, SI
+	JZ   lincombY_k5_nobase_loop
+lincombY_k5_base_loop:
+	CMPQ AX, CX
+	JGE  lincombY_k5_base_done
+	VMOVUPD (SI)(AX*8), Y0
+	VMULPD (BX)(AX*8), Y8, Y1
+	VADDPD Y1, Y0, Y0
+	VMULPD (DX)(AX*8), Y9, Y2
+	VADDPD Y2, Y0, Y0
+	VMULPD (R11)(AX*8), Y10, Y3
+	VADDPD Y3, Y0, Y0
+	VMULPD (R12)(AX*8), Y11, Y4
+	VADDPD Y4, Y0, Y0
+	VMULPD (R13)(AX*8), Y12, Y1
+	VADDPD Y1, Y0, Y0
+	VMOVUPD Y0, (DI)(AX*8)
+	ADDQ $4, AX
+	JMP  lincombY_k5_base_loop
+lincombY_k5_base_done:
+	VZEROUPPER
+	RET
+lincombY_k5_nobase_loop:
+	CMPQ AX, CX
+	JGE  lincombY_k5_nobase_done
+	VMULPD (BX)(AX*8), Y8, Y0
+	VMULPD (DX)(AX*8), Y9, Y2
+	VADDPD Y2, Y0, Y0
+	VMULPD (R11)(AX*8), Y10, Y3
+	VADDPD Y3, Y0, Y0
+	VMULPD (R12)(AX*8), Y11, Y4
+	VADDPD Y4, Y0, Y0
+	VMULPD (R13)(AX*8), Y12, Y1
+	VADDPD Y1, Y0, Y0
+	VMOVUPD Y0, (DI)(AX*8)
+	ADDQ $4, AX
+	JMP  lincombY_k5_nobase_loop
+lincombY_k5_nobase_done:
+	VZEROUPPER
+	RET
+lincombY_not5:
+	CMPQ R10, $6
+	JNE  lincombY_not6
+	VBROADCASTSD 0(R9), Y8
+	VBROADCASTSD 8(R9), Y9
+	VBROADCASTSD 16(R9), Y10
+	VBROADCASTSD 24(R9), Y11
+	VBROADCASTSD 32(R9), Y12
+	VBROADCASTSD 40(R9), Y13
+	MOVQ 0(R8), BX
+	MOVQ 24(R8), DX
+	MOVQ 48(R8), R11
+	MOVQ 72(R8), R12
+	MOVQ 96(R8), R13
+	MOVQ 120(R8), R14
+	TESTQ SI, SI
+	JZ   lincombY_k6_nobase_loop
+lincombY_k6_base_loop:
+	CMPQ AX, CX
+	JGE  lincombY_k6_base_done
+	VMOVUPD (SI)(AX*8), Y0
+	VMULPD (BX)(AX*8), Y8, Y1
+	VADDPD Y1, Y0, Y0
+	VMULPD (DX)(AX*8), Y9, Y2
+	VADDPD Y2, Y0, Y0
+	VMULPD (R11)(AX*8), Y10, Y3
+	VADDPD Y3, Y0, Y0
+	VMULPD (R12)(AX*8), Y11, Y4
+	VADDPD Y4, Y0, Y0
+	VMULPD (R13)(AX*8), Y12, Y1
+	VADDPD Y1, Y0, Y0
+	VMULPD (R14)(AX*8), Y13, Y2
+	VADDPD Y2, Y0, Y0
+	VMOVUPD Y0, (DI)(AX*8)
+	ADDQ $4, AX
+	JMP  lincombY_k6_base_loop
+lincombY_k6_base_done:
+	VZEROUPPER
+	RET
+lincombY_k6_nobase_loop:
+	CMPQ AX, CX
+	JGE  lincombY_k6_nobase_done
+	VMULPD (BX)(AX*8), Y8, Y0
+	VMULPD (DX)(AX*8), Y9, Y2
+	VADDPD Y2, Y0, Y0
+	VMULPD (R11)(AX*8), Y10, Y3
+	VADDPD Y3, Y0, Y0
+	VMULPD (R12)(AX*8), Y11, Y4
+	VADDPD Y4, Y0, Y0
+	VMULPD (R13)(AX*8), Y12, Y1
+	VADDPD Y1, Y0, Y0
+	VMULPD (R14)(AX*8), Y13, Y2
+	VADDPD Y2, Y0, Y0
+	VMOVUPD Y0, (DI)(AX*8)
+	ADDQ $4, AX
+	JMP  lincombY_k6_nobase_loop
+lincombY_k6_nobase_done:
+	VZEROUPPER
+	RET
+lincombY_not6:
+	CMPQ R10, $7
+	JNE  lincombY_not7
+	VBROADCASTSD 0(R9), Y8
+	VBROADCASTSD 8(R9), Y9
+	VBROADCASTSD 16(R9), Y10
+	VBROADCASTSD 24(R9), Y11
+	VBROADCASTSD 32(R9), Y12
+	VBROADCASTSD 40(R9), Y13
+	VBROADCASTSD 48(R9), Y14
+	MOVQ 0(R8), BX
+	MOVQ 24(R8), DX
+	MOVQ 48(R8), R11
+	MOVQ 72(R8), R12
+	MOVQ 96(R8), R13
+	MOVQ 120(R8), R14
+	MOVQ 144(R8), R15
+	TESTQ SI, SI
+	JZ   lincombY_k7_nobase_loop
+lincombY_k7_base_loop:
+	CMPQ AX, CX
+	JGE  lincombY_k7_base_done
+	VMOVUPD (SI)(AX*8), Y0
+	VMULPD (BX)(AX*8), Y8, Y1
+	VADDPD Y1, Y0, Y0
+	VMULPD (DX)(AX*8), Y9, Y2
+	VADDPD Y2, Y0, Y0
+	VMULPD (R11)(AX*8), Y10, Y3
+	VADDPD Y3, Y0, Y0
+	VMULPD (R12)(AX*8), Y11, Y4
+	VADDPD Y4, Y0, Y0
+	VMULPD (R13)(AX*8), Y12, Y1
+	VADDPD Y1, Y0, Y0
+	VMULPD (R14)(AX*8), Y13, Y2
+	VADDPD Y2, Y0, Y0
+	VMULPD (R15)(AX*8), Y14, Y3
+	VADDPD Y3, Y0, Y0
+	VMOVUPD Y0, (DI)(AX*8)
+	ADDQ $4, AX
+	JMP  lincombY_k7_base_loop
+lincombY_k7_base_done:
+	VZEROUPPER
+	RET
+lincombY_k7_nobase_loop:
+	CMPQ AX, CX
+	JGE  lincombY_k7_nobase_done
+	VMULPD (BX)(AX*8), Y8, Y0
+	VMULPD (DX)(AX*8), Y9, Y2
+	VADDPD Y2, Y0, Y0
+	VMULPD (R11)(AX*8), Y10, Y3
+	VADDPD Y3, Y0, Y0
+	VMULPD (R12)(AX*8), Y11, Y4
+	VADDPD Y4, Y0, Y0
+	VMULPD (R13)(AX*8), Y12, Y1
+	VADDPD Y1, Y0, Y0
+	VMULPD (R14)(AX*8), Y13, Y2
+	VADDPD Y2, Y0, Y0
+	VMULPD (R15)(AX*8), Y14, Y3
+	VADDPD Y3, Y0, Y0
+	VMOVUPD Y0, (DI)(AX*8)
+	ADDQ $4, AX
+	JMP  lincombY_k7_nobase_loop
+lincombY_k7_nobase_done:
+	VZEROUPPER
+	RET
+lincombY_not7:
+	CMPQ R10, $8
+	JNE  lincombY_not8
+	VBROADCASTSD 0(R9), Y8
+	VBROADCASTSD 8(R9), Y9
+	VBROADCASTSD 16(R9), Y10
+	VBROADCASTSD 24(R9), Y11
+	VBROADCASTSD 32(R9), Y12
+	VBROADCASTSD 40(R9), Y13
+	VBROADCASTSD 48(R9), Y14
+	VBROADCASTSD 56(R9), Y15
+	MOVQ 0(R8), BX
+	MOVQ 24(R8), DX
+	MOVQ 48(R8), R11
+	MOVQ 72(R8), R12
+	MOVQ 96(R8), R13
+	MOVQ 120(R8), R14
+	MOVQ 144(R8), R15
+	MOVQ 168(R8), R8
+	TESTQ SI, SI
+	JZ   lincombY_k8_nobase_loop
+lincombY_k8_base_loop:
+	CMPQ AX, CX
+	JGE  lincombY_k8_base_done
+	VMOVUPD (SI)(AX*8), Y0
+	VMULPD (BX)(AX*8), Y8, Y1
+	VADDPD Y1, Y0, Y0
+	VMULPD (DX)(AX*8), Y9, Y2
+	VADDPD Y2, Y0, Y0
+	VMULPD (R11)(AX*8), Y10, Y3
+	VADDPD Y3, Y0, Y0
+	VMULPD (R12)(AX*8), Y11, Y4
+	VADDPD Y4, Y0, Y0
+	VMULPD (R13)(AX*8), Y12, Y1
+	VADDPD Y1, Y0, Y0
+	VMULPD (R14)(AX*8), Y13, Y2
+	VADDPD Y2, Y0, Y0
+	VMULPD (R15)(AX*8), Y14, Y3
+	VADDPD Y3, Y0, Y0
+	VMULPD (R8)(AX*8), Y15, Y4
+	VADDPD Y4, Y0, Y0
+	VMOVUPD Y0, (DI)(AX*8)
+	ADDQ $4, AX
+	JMP  lincombY_k8_base_loop
+lincombY_k8_base_done:
+	VZEROUPPER
+	RET
+lincombY_k8_nobase_loop:
+	CMPQ AX, CX
+	JGE  lincombY_k8_nobase_done
+	VMULPD (BX)(AX*8), Y8, Y0
+	VMULPD (DX)(AX*8), Y9, Y2
+	VADDPD Y2, Y0, Y0
+	VMULPD (R11)(AX*8), Y10, Y3
+	VADDPD Y3, Y0, Y0
+	VMULPD (R12)(AX*8), Y11, Y4
+	VADDPD Y4, Y0, Y0
+	VMULPD (R13)(AX*8), Y12, Y1
+	VADDPD Y1, Y0, Y0
+	VMULPD (R14)(AX*8), Y13, Y2
+	VADDPD Y2, Y0, Y0
+	VMULPD (R15)(AX*8), Y14, Y3
+	VADDPD Y3, Y0, Y0
+	VMULPD (R8)(AX*8), Y15, Y4
+	VADDPD Y4, Y0, Y0
+	VMOVUPD Y0, (DI)(AX*8)
+	ADDQ $4, AX
+	JMP  lincombY_k8_nobase_loop
+lincombY_k8_nobase_done:
+	VZEROUPPER
+	RET
+lincombY_not8:
 lincombY_loop:
 	CMPQ AX, CX
 	JGE  lincombY_done
