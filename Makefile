@@ -15,10 +15,16 @@ test-long:
 
 # The reference configurations of BENCHMARKS.md (N1, N2, N3, S1, S2), 5 runs each with GOMAXPROCS 1
 # and 2 (the reference figures are the best of their thread settings; so are ours), then one
-# table of medians against the PyTorch figures. BENCH=. runs every benchmark instead.
+# table of medians against the PyTorch figures. The 5 runs are 5 rounds over all the
+# benchmarks, so that a slow spell of the machine (a shared VM's speed drifts by 10-30% for
+# a minute at a time) costs every configuration one run rather than one configuration all
+# of its runs. BENCH=. runs every benchmark instead.
 BENCH ?= '^Benchmark(N1|N2|N3|S2|S1BrownianInterval(Forward|Reverse)|S1BrownianTree|S1NormalBaseline(Parallel)?)$$'
 bench:
-	$(GO) test -run '^$$' -bench $(BENCH) -benchmem -cpu 1,2 -count 5 -timeout 90m $(PKGS) | tee bench.out
+	rm -f bench.out
+	for round in 1 2 3 4 5; do \
+		$(GO) test -run '^$$' -bench $(BENCH) -benchmem -cpu 1,2 -count 1 -timeout 90m $(PKGS) | tee -a bench.out || exit 1; \
+	done
 	$(GO) run ./internal/benchtable < bench.out
 
 demo:
