@@ -223,8 +223,7 @@ func (s *solve) emit(t, h, t1 float64) error {
 		} else {
 			th := (tn - t) / h
 			th = math.Max(0, math.Min(1, th))
-			s.r.dense(y, h, th)
-			if !finite(y) {
+			if !s.r.dense(y, h, th) {
 				s.r.markBad(tn, y, "dense output")
 				return s.nonFinite()
 			}

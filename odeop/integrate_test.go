@@ -507,6 +507,20 @@ func TestErrors(t *testing.T) {
 		}
 	}
 	nanAlways := func(_ float64, y, dy []float64) { dy[0] = 1; dy[1] = inf }
+	// 40 components: the stage combinations take the vector kernels, whose sums report
+	// the non-finite derivatives they read (step checks no derivative on its own).
+	nanAfterWide := func(t float64, y, dy []float64) {
+		for i, v := range y {
+			dy[i] = -v
+		}
+		if t > 0.5 {
+			dy[37] = inf
+		}
+	}
+	wide := make([]float64, 40)
+	for i := range wide {
+		wide[i] = 1
+	}
 	cases := []struct {
 		name     string
 		f        Func
@@ -543,6 +557,9 @@ func TestErrors(t *testing.T) {
 		{"non-finite adaptive", nanAfter, []float64{1, 1}, []float64{0, 2}, nil, ErrNonFinite, []string{"t = 0.5", "component 1"}},
 		{"non-finite fixed", nanAfter, []float64{1, 1}, []float64{0, 2}, []Option{WithMethod(Midpoint), WithStep(0.1)}, ErrNonFinite, []string{"t = 0.55", "component 1"}},
 		{"non-finite at t0", nanAlways, []float64{1, 1}, []float64{0, 2}, nil, ErrNonFinite, []string{"t = 0", "component 1"}},
+		{"non-finite wide", nanAfterWide, wide, []float64{0, 2}, nil, ErrNonFinite, []string{"derivative at t = 0.5", "component 37"}},
+		{"non-finite wide fixed", nanAfterWide, wide, []float64{0, 2}, []Option{WithMethod(RK4), WithStep(0.1)}, ErrNonFinite, []string{"derivative at t = 0.55", "component 37"}},
+		{"non-finite wide dopri8", nanAfterWide, wide, []float64{0, 2}, []Option{WithMethod(Dopri8)}, ErrNonFinite, []string{"derivative at t = 0.5", "component 37"}},
 	}
 	for _, c := range cases {
 		sol, err := Integrate(c.f, c.y0, c.ts, c.opts...)

@@ -52,6 +52,11 @@ type plan struct {
 	tb         *Tableau
 	aIdx       [][]int
 	bIdx, eIdx []int
+	// unread lists the stages 1.. whose derivative no later combination of the step reads
+	// (for an FSAL tableau the last, which is the next step's first): step checks them
+	// for NaN and infinities with a pass of their own; every other derivative is checked
+	// by the combination that reads it (kernels.Lincomb reports non-finite sums).
+	unread []int
 }
 
 func newPlan(tb *Tableau) *plan {
@@ -60,6 +65,22 @@ func newPlan(tb *Tableau) *plan {
 		p.aIdx[i] = nonzero(row)
 	}
 	p.bIdx, p.eIdx = nonzero(tb.B), nonzero(tb.BErr)
+	read := make([]bool, len(tb.C))
+	for i := 1; i < len(tb.C); i++ {
+		for _, j := range p.aIdx[i] {
+			read[j] = true
+		}
+	}
+	if !tb.FSAL {
+		for _, j := range p.bIdx {
+			read[j] = true
+		}
+	}
+	for j := 1; j < len(tb.C); j++ {
+		if !read[j] {
+			p.unread = append(p.unread, j)
+		}
+	}
 	return p
 }
 
@@ -158,8 +179,9 @@ func nonzero(v []float64) []int {
 }
 
 // comb sets dst = base + sum_j h*coef[j]*k[j] over j in idx (base nil: 0), adding the terms
-// in the order of idx, as successive axpys would, but in one pass over the vectors.
-func (r *rk) comb(dst, base []float64, h float64, coef []float64, idx []int) {
+// in the order of idx, as successive axpys would, but in one pass over the vectors. It
+// reports whether every element of dst is finite.
+func (r *rk) comb(dst, base []float64, h float64, coef []float64, idx []int) bool {
 	if len(dst) < fuseMin {
 		// short vectors: the loop overhead of plain axpys is smaller
 		if base == nil {
@@ -172,13 +194,13 @@ func (r *rk) comb(dst, base []float64, h float64, coef []float64, idx []int) {
 		for _, j := range idx {
 			axpy(dst, h*coef[j], r.k[j])
 		}
-		return
+		return finite(dst)
 	}
 	c, x := r.c[:len(idx)], r.x[:len(idx)]
 	for n, j := range idx {
 		c[n], x[n] = h*coef[j], r.k[j]
 	}
-	lincomb(dst, base, c, x)
+	return lincomb(dst, base, c, x)
 }
 
 // eval evaluates f(t, y) into dst and reports whether every component is finite.
@@ -211,39 +233,64 @@ func firstNonFinite(x []float64) int {
 // step computes the stages 1..s-1 of the step from (t0, r.y0) with step h ending at t1
 // (t1 = t0 + h, passed so that the last step lands exactly on the end time) and y1 into
 // r.y1; k[0] must hold f(t0, y0). It reports false, with the place recorded, when a
-// derivative or y1 is not finite.
+// derivative or y1 is not finite. The derivatives are checked by the combinations that
+// read them (no pass of their own), those that none reads by plan.unread.
 func (r *rk) step(t0, h, t1 float64) bool {
 	tb := r.tb
 	y0 := r.y0
 	for i := 1; i < r.s; i++ {
 		yt := r.yt
+		var ok bool
 		switch {
 		case r.fsal && i == r.s-1:
 			yt = r.y1 // the last stage's argument is y1
-			r.comb(yt, y0, h, tb.A[i], r.aIdx[i])
+			ok = r.comb(yt, y0, h, tb.A[i], r.aIdx[i])
 		case r.argLen > 0:
 			// f reads only yt[:argLen]: the rest of the argument is never computed
 			m := r.argLen
-			r.comb(yt[:m], y0[:m], h, tb.A[i], r.aIdx[i])
+			ok = r.comb(yt[:m], y0[:m], h, tb.A[i], r.aIdx[i])
 		default:
-			r.comb(yt, y0, h, tb.A[i], r.aIdx[i])
+			ok = r.comb(yt, y0, h, tb.A[i], r.aIdx[i])
 		}
-		ti := t0 + tb.C[i]*h
-		if tb.C[i] == 1 {
-			ti = t1
+		if !ok {
+			r.badComb(t0, h, t1, tb.A[i], r.aIdx[i], r.stageT(t0, h, t1, i), yt)
+			return false
 		}
-		if !r.eval(ti, yt, r.k[i]) {
+		r.f(r.stageT(t0, h, t1, i), yt, r.k[i])
+		r.nfe++
+	}
+	for _, j := range r.unread {
+		if !finite(r.k[j]) {
+			r.markBad(r.stageT(t0, h, t1, j), r.k[j], "derivative")
 			return false
 		}
 	}
-	if !r.fsal {
-		r.comb(r.y1, y0, h, tb.B, r.bIdx)
-	}
-	if !finite(r.y1) {
-		r.markBad(t1, r.y1, "state")
+	if !r.fsal && !r.comb(r.y1, y0, h, tb.B, r.bIdx) {
+		r.badComb(t0, h, t1, tb.B, r.bIdx, t1, r.y1)
 		return false
 	}
 	return true
+}
+
+// stageT is the time of stage i of the step from t0 to t1 = t0 + h.
+func (r *rk) stageT(t0, h, t1 float64, i int) float64 {
+	if r.tb.C[i] == 1 {
+		return t1
+	}
+	return t0 + r.tb.C[i]*h
+}
+
+// badComb records the place of the non-finite result of the combination y = y0 + h sum_j
+// coef[j] k[j], j in idx, for the stage at time t (y0 is finite): the first derivative it
+// read that is not finite, or else the state y itself (the sum overflowed).
+func (r *rk) badComb(t0, h, t1 float64, coef []float64, idx []int, t float64, y []float64) {
+	for _, j := range idx {
+		if !finite(r.k[j]) {
+			r.markBad(r.stageT(t0, h, t1, j), r.k[j], "derivative")
+			return
+		}
+	}
+	r.markBad(t, y, "state")
 }
 
 // errNorm returns the norm of the scaled error estimate h*sum BErr_i K_i / (atol +
@@ -296,9 +343,9 @@ func scaledSumSq(e, y0, y1 []float64, rtol, atol float64) float64 {
 	return kernels.ScaledSumSq(e, y0, y1, rtol, atol)
 }
 
-// dense writes y(t0 + theta*h) = y0 + h*sum w_i(theta) K_i into dst; k[last] must hold
-// f(t1, y1).
-func (r *rk) dense(dst []float64, h, theta float64) {
+// dense writes y(t0 + theta*h) = y0 + h*sum w_i(theta) K_i into dst and reports whether
+// it is finite; k[last] must hold f(t1, y1).
+func (r *rk) dense(dst []float64, h, theta float64) bool {
 	r.tb.Dense(r.w, theta)
 	if len(dst) < fuseMin {
 		copy(dst, r.y0)
@@ -307,7 +354,7 @@ func (r *rk) dense(dst []float64, h, theta float64) {
 				axpy(dst, h*w, r.k[i])
 			}
 		}
-		return
+		return finite(dst)
 	}
 	c, x := r.c[:0], r.x[:0]
 	for i, w := range r.w {
@@ -315,7 +362,7 @@ func (r *rk) dense(dst []float64, h, theta float64) {
 			c, x = append(c, h*w), append(x, r.k[i])
 		}
 	}
-	lincomb(dst, r.y0, c, x)
+	return lincomb(dst, r.y0, c, x)
 }
 
 // advance makes the end of the step the start of the next: y0 <- y1, k[0] <- f(t1, y1).
@@ -335,7 +382,7 @@ func axpy(y []float64, a float64, x []float64) {
 // lincomb sets dst = base + c[0]*x[0] + c[1]*x[1] + ... (base nil: 0; base may be dst),
 // adding the terms of each element left to right in one pass over the vectors
 // (kernels.Lincomb: AVX-512 or AVX2 where the CPU has them, the same bits as the portable
-// loop).
-func lincomb(dst, base []float64, c []float64, x [][]float64) {
-	kernels.Lincomb(dst, base, c, x)
+// loop), and reports whether every element of dst is finite.
+func lincomb(dst, base []float64, c []float64, x [][]float64) bool {
+	return kernels.Lincomb(dst, base, c, x)
 }

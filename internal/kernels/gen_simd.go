@@ -29,6 +29,21 @@ func (s isa) and() string {
 	return "VANDPD"
 }
 
+// xor and or are the bitwise operations on doubles.
+func (s isa) xor() string {
+	if s.r == "Z" {
+		return "VPXORQ"
+	}
+	return "VXORPD"
+}
+
+func (s isa) or() string {
+	if s.r == "Z" {
+		return "VPORQ"
+	}
+	return "VORPD"
+}
+
 type file struct {
 	b strings.Builder
 }
@@ -88,9 +103,20 @@ var lincombPtrs = []string{"BX", "DX", "R11", "R12", "R13", "R14", "R15", "R8"}
 // general loop, which reloads both for every vector.
 func lincomb(f *file, s isa) {
 	name, R := "lincomb"+s.r, s.r
-	f.text(name, "(dst, base *float64, xs *[]float64, c *float64, k, n int)", false,
+	f.text(name, "(dst, base *float64, xs *[]float64, c *float64, k, n int) (nonFinite int)", true,
 		"dst:DI", "base:SI", "xs:R8", "c:R9", "k:R10", "n:CX")
 	f.p("\tXORQ AX, AX")
+	// acc ORs the bits of v - v over every stored vector v: 0 for finite v, NaN otherwise.
+	acc, tmp := "Z15", "Z5"
+	if R == "Y" {
+		acc, tmp = "Y7", "Y5"
+	}
+	f.p("\t%s %s, %s, %s", s.xor(), acc, acc, acc)
+	store := func() {
+		f.p("\tVSUBPD %s0, %s0, %s", R, R, tmp)
+		f.p("\t%s %s, %s, %s", s.or(), tmp, acc, acc)
+		f.p("\tVMOVUPD %s0, (DI)(AX*8)", R)
+	}
 	creg := func(j int) string { // the broadcast of c[j]
 		if R == "Z" {
 			return fmt.Sprintf("Z%d", 16+j)
@@ -129,10 +155,9 @@ func lincomb(f *file, s isa) {
 					f.p("\tVMULPD (%s)(AX*8), %s, %s%d", lincombPtrs[j], creg(j), R, 1+j%4)
 					f.p("\tVADDPD %s%d, %s0, %s0", R, 1+j%4, R, R)
 				}
-				f.p("\tVMOVUPD %s0, (DI)(AX*8)", R)
+				store()
 			})
-			f.p("\tVZEROUPPER")
-			f.p("\tRET")
+			f.p("\tJMP  %s_ret", name)
 		}
 		f.p("%s_not%d:", name, k)
 	}
@@ -162,10 +187,23 @@ func lincomb(f *file, s isa) {
 	f.p("\tADDQ $24, R11")
 	f.p("\tJMP  %s_terms", name)
 	f.p("%s_store:", name)
-	f.p("\tVMOVUPD %s0, (DI)(AX*8)", R)
+	store()
 	f.p("\tADDQ $%d, AX", s.w)
 	f.p("\tJMP  %s_loop", name)
 	f.p("%s_done:", name)
+	f.p("%s_ret:", name)
+	// nonFinite = whether any bit of acc is set
+	if R == "Z" {
+		f.p("\tVEXTRACTF64X4 $1, Z15, Y6")
+		f.p("\tVORPD Y6, Y15, Y6")
+		f.p("\tXORQ AX, AX")
+		f.p("\tVPTEST Y6, Y6")
+	} else {
+		f.p("\tXORQ AX, AX")
+		f.p("\tVPTEST Y7, Y7")
+	}
+	f.p("\tSETNE AL")
+	f.p("\tMOVQ AX, ret+48(FP)")
 	f.p("\tVZEROUPPER")
 	f.p("\tRET")
 }

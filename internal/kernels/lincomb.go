@@ -5,8 +5,10 @@ package kernels
 // (no fused multiply-add), so that the vector kernels and the portable loop give the same
 // bits. base == nil starts the sum at c[0]*x[0] (exactly 0 + c[0]*x[0]); base may be dst,
 // and no x[j] may overlap dst unless it is dst itself at the same offset. It panics when a
-// vector is shorter than dst or len(x) < len(c).
-func Lincomb(dst, base, c []float64, x [][]float64) {
+// vector is shorter than dst or len(x) < len(c). It reports whether every element of dst
+// is finite (neither NaN nor infinite), found along the way at no extra pass: the solvers
+// use it to check the derivatives that a stage combination reads.
+func Lincomb(dst, base, c []float64, x [][]float64) bool {
 	n := len(dst)
 	k := len(c)
 	if len(x) < k {
@@ -22,19 +24,20 @@ func Lincomb(dst, base, c []float64, x [][]float64) {
 	}
 	if base == nil && k == 0 {
 		clear(dst)
-		return
+		return true
 	}
 	if n == 0 {
-		return
+		return true
 	}
-	done := 0
+	done, ok := 0, true
 	if k > 0 {
-		done = lincombVec(dst, base, c, x)
+		done, ok = lincombVec(dst, base, c, x)
 	}
 	if done == n {
-		return
+		return ok
 	}
 	lincombGo(dst[done:], base, c, x, done)
+	return finiteGo(dst[done:]) && ok
 }
 
 // lincombGo is the portable loop over dst (which starts at element off of base and the
@@ -58,4 +61,14 @@ func lincombGo(dst, base, c []float64, x [][]float64, off int) {
 			dst[i] += float64(cj * v) // the conversion forbids a fused multiply-add
 		}
 	}
+}
+
+// finiteGo reports whether every element of x is finite: v - v is 0 for finite v and NaN
+// otherwise, and a NaN makes the sum NaN.
+func finiteGo(x []float64) bool {
+	s := 0.0
+	for _, v := range x {
+		s += v - v
+	}
+	return s == 0
 }

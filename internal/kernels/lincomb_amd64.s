@@ -9,8 +9,8 @@
 #include "textflag.h"
 
 
-// func lincombZ(dst, base *float64, xs *[]float64, c *float64, k, n int)
-TEXT ·lincombZ(SB), NOSPLIT, $0-48
+// func lincombZ(dst, base *float64, xs *[]float64, c *float64, k, n int) (nonFinite int)
+TEXT ·lincombZ(SB), NOSPLIT, $0-56
 	MOVQ dst+0(FP), DI
 	MOVQ base+8(FP), SI
 	MOVQ xs+16(FP), R8
@@ -18,6 +18,7 @@ TEXT ·lincombZ(SB), NOSPLIT, $0-48
 	MOVQ k+32(FP), R10
 	MOVQ n+40(FP), CX
 	XORQ AX, AX
+	VPXORQ Z15, Z15, Z15
 	CMPQ R10, $8
 	JGT  lincombZ_loop
 	CMPQ R10, $1
@@ -32,22 +33,24 @@ lincombZ_k1_base_loop:
 	VMOVUPD (SI)(AX*8), Z0
 	VMULPD (BX)(AX*8), Z16, Z1
 	VADDPD Z1, Z0, Z0
+	VSUBPD Z0, Z0, Z5
+	VPORQ Z5, Z15, Z15
 	VMOVUPD Z0, (DI)(AX*8)
 	ADDQ $8, AX
 	JMP  lincombZ_k1_base_loop
 lincombZ_k1_base_done:
-	VZEROUPPER
-	RET
+	JMP  lincombZ_ret
 lincombZ_k1_nobase_loop:
 	CMPQ AX, CX
 	JGE  lincombZ_k1_nobase_done
 	VMULPD (BX)(AX*8), Z16, Z0
+	VSUBPD Z0, Z0, Z5
+	VPORQ Z5, Z15, Z15
 	VMOVUPD Z0, (DI)(AX*8)
 	ADDQ $8, AX
 	JMP  lincombZ_k1_nobase_loop
 lincombZ_k1_nobase_done:
-	VZEROUPPER
-	RET
+	JMP  lincombZ_ret
 lincombZ_not1:
 	CMPQ R10, $2
 	JNE  lincombZ_not2
@@ -65,24 +68,26 @@ lincombZ_k2_base_loop:
 	VADDPD Z1, Z0, Z0
 	VMULPD (DX)(AX*8), Z17, Z2
 	VADDPD Z2, Z0, Z0
+	VSUBPD Z0, Z0, Z5
+	VPORQ Z5, Z15, Z15
 	VMOVUPD Z0, (DI)(AX*8)
 	ADDQ $8, AX
 	JMP  lincombZ_k2_base_loop
 lincombZ_k2_base_done:
-	VZEROUPPER
-	RET
+	JMP  lincombZ_ret
 lincombZ_k2_nobase_loop:
 	CMPQ AX, CX
 	JGE  lincombZ_k2_nobase_done
 	VMULPD (BX)(AX*8), Z16, Z0
 	VMULPD (DX)(AX*8), Z17, Z2
 	VADDPD Z2, Z0, Z0
+	VSUBPD Z0, Z0, Z5
+	VPORQ Z5, Z15, Z15
 	VMOVUPD Z0, (DI)(AX*8)
 	ADDQ $8, AX
 	JMP  lincombZ_k2_nobase_loop
 lincombZ_k2_nobase_done:
-	VZEROUPPER
-	RET
+	JMP  lincombZ_ret
 lincombZ_not2:
 	CMPQ R10, $3
 	JNE  lincombZ_not3
@@ -104,12 +109,13 @@ lincombZ_k3_base_loop:
 	VADDPD Z2, Z0, Z0
 	VMULPD (R11)(AX*8), Z18, Z3
 	VADDPD Z3, Z0, Z0
+	VSUBPD Z0, Z0, Z5
+	VPORQ Z5, Z15, Z15
 	VMOVUPD Z0, (DI)(AX*8)
 	ADDQ $8, AX
 	JMP  lincombZ_k3_base_loop
 lincombZ_k3_base_done:
-	VZEROUPPER
-	RET
+	JMP  lincombZ_ret
 lincombZ_k3_nobase_loop:
 	CMPQ AX, CX
 	JGE  lincombZ_k3_nobase_done
@@ -118,12 +124,13 @@ lincombZ_k3_nobase_loop:
 	VADDPD Z2, Z0, Z0
 	VMULPD (R11)(AX*8), Z18, Z3
 	VADDPD Z3, Z0, Z0
+	VSUBPD Z0, Z0, Z5
+	VPORQ Z5, Z15, Z15
 	VMOVUPD Z0, (DI)(AX*8)
 	ADDQ $8, AX
 	JMP  lincombZ_k3_nobase_loop
 lincombZ_k3_nobase_done:
-	VZEROUPPER
-	RET
+	JMP  lincombZ_ret
 lincombZ_not3:
 	CMPQ R10, $4
 	JNE  lincombZ_not4
@@ -149,12 +156,13 @@ lincombZ_k4_base_loop:
 	VADDPD Z3, Z0, Z0
 	VMULPD (R12)(AX*8), Z19, Z4
 	VADDPD Z4, Z0, Z0
+	VSUBPD Z0, Z0, Z5
+	VPORQ Z5, Z15, Z15
 	VMOVUPD Z0, (DI)(AX*8)
 	ADDQ $8, AX
 	JMP  lincombZ_k4_base_loop
 lincombZ_k4_base_done:
-	VZEROUPPER
-	RET
+	JMP  lincombZ_ret
 lincombZ_k4_nobase_loop:
 	CMPQ AX, CX
 	JGE  lincombZ_k4_nobase_done
@@ -165,12 +173,13 @@ lincombZ_k4_nobase_loop:
 	VADDPD Z3, Z0, Z0
 	VMULPD (R12)(AX*8), Z19, Z4
 	VADDPD Z4, Z0, Z0
+	VSUBPD Z0, Z0, Z5
+	VPORQ Z5, Z15, Z15
 	VMOVUPD Z0, (DI)(AX*8)
 	ADDQ $8, AX
 	JMP  lincombZ_k4_nobase_loop
 lincombZ_k4_nobase_done:
-	VZEROUPPER
-	RET
+	JMP  lincombZ_ret
 lincombZ_not4:
 	CMPQ R10, $5
 	JNE  lincombZ_not5
@@ -200,12 +209,13 @@ lincombZ_k5_base_loop:
 	VADDPD Z4, Z0, Z0
 	VMULPD (R13)(AX*8), Z20, Z1
 	VADDPD Z1, Z0, Z0
+	VSUBPD Z0, Z0, Z5
+	VPORQ Z5, Z15, Z15
 	VMOVUPD Z0, (DI)(AX*8)
 	ADDQ $8, AX
 	JMP  lincombZ_k5_base_loop
 lincombZ_k5_base_done:
-	VZEROUPPER
-	RET
+	JMP  lincombZ_ret
 lincombZ_k5_nobase_loop:
 	CMPQ AX, CX
 	JGE  lincombZ_k5_nobase_done
@@ -218,12 +228,13 @@ lincombZ_k5_nobase_loop:
 	VADDPD Z4, Z0, Z0
 	VMULPD (R13)(AX*8), Z20, Z1
 	VADDPD Z1, Z0, Z0
+	VSUBPD Z0, Z0, Z5
+	VPORQ Z5, Z15, Z15
 	VMOVUPD Z0, (DI)(AX*8)
 	ADDQ $8, AX
 	JMP  lincombZ_k5_nobase_loop
 lincombZ_k5_nobase_done:
-	VZEROUPPER
-	RET
+	JMP  lincombZ_ret
 lincombZ_not5:
 	CMPQ R10, $6
 	JNE  lincombZ_not6
@@ -257,12 +268,13 @@ lincombZ_k6_base_loop:
 	VADDPD Z1, Z0, Z0
 	VMULPD (R14)(AX*8), Z21, Z2
 	VADDPD Z2, Z0, Z0
+	VSUBPD Z0, Z0, Z5
+	VPORQ Z5, Z15, Z15
 	VMOVUPD Z0, (DI)(AX*8)
 	ADDQ $8, AX
 	JMP  lincombZ_k6_base_loop
 lincombZ_k6_base_done:
-	VZEROUPPER
-	RET
+	JMP  lincombZ_ret
 lincombZ_k6_nobase_loop:
 	CMPQ AX, CX
 	JGE  lincombZ_k6_nobase_done
@@ -277,12 +289,13 @@ lincombZ_k6_nobase_loop:
 	VADDPD Z1, Z0, Z0
 	VMULPD (R14)(AX*8), Z21, Z2
 	VADDPD Z2, Z0, Z0
+	VSUBPD Z0, Z0, Z5
+	VPORQ Z5, Z15, Z15
 	VMOVUPD Z0, (DI)(AX*8)
 	ADDQ $8, AX
 	JMP  lincombZ_k6_nobase_loop
 lincombZ_k6_nobase_done:
-	VZEROUPPER
-	RET
+	JMP  lincombZ_ret
 lincombZ_not6:
 	CMPQ R10, $7
 	JNE  lincombZ_not7
@@ -320,12 +333,13 @@ lincombZ_k7_base_loop:
 	VADDPD Z2, Z0, Z0
 	VMULPD (R15)(AX*8), Z22, Z3
 	VADDPD Z3, Z0, Z0
+	VSUBPD Z0, Z0, Z5
+	VPORQ Z5, Z15, Z15
 	VMOVUPD Z0, (DI)(AX*8)
 	ADDQ $8, AX
 	JMP  lincombZ_k7_base_loop
 lincombZ_k7_base_done:
-	VZEROUPPER
-	RET
+	JMP  lincombZ_ret
 lincombZ_k7_nobase_loop:
 	CMPQ AX, CX
 	JGE  lincombZ_k7_nobase_done
@@ -342,12 +356,13 @@ lincombZ_k7_nobase_loop:
 	VADDPD Z2, Z0, Z0
 	VMULPD (R15)(AX*8), Z22, Z3
 	VADDPD Z3, Z0, Z0
+	VSUBPD Z0, Z0, Z5
+	VPORQ Z5, Z15, Z15
 	VMOVUPD Z0, (DI)(AX*8)
 	ADDQ $8, AX
 	JMP  lincombZ_k7_nobase_loop
 lincombZ_k7_nobase_done:
-	VZEROUPPER
-	RET
+	JMP  lincombZ_ret
 lincombZ_not7:
 	CMPQ R10, $8
 	JNE  lincombZ_not8
@@ -389,12 +404,13 @@ lincombZ_k8_base_loop:
 	VADDPD Z3, Z0, Z0
 	VMULPD (R8)(AX*8), Z23, Z4
 	VADDPD Z4, Z0, Z0
+	VSUBPD Z0, Z0, Z5
+	VPORQ Z5, Z15, Z15
 	VMOVUPD Z0, (DI)(AX*8)
 	ADDQ $8, AX
 	JMP  lincombZ_k8_base_loop
 lincombZ_k8_base_done:
-	VZEROUPPER
-	RET
+	JMP  lincombZ_ret
 lincombZ_k8_nobase_loop:
 	CMPQ AX, CX
 	JGE  lincombZ_k8_nobase_done
@@ -413,12 +429,13 @@ lincombZ_k8_nobase_loop:
 	VADDPD Z3, Z0, Z0
 	VMULPD (R8)(AX*8), Z23, Z4
 	VADDPD Z4, Z0, Z0
+	VSUBPD Z0, Z0, Z5
+	VPORQ Z5, Z15, Z15
 	VMOVUPD Z0, (DI)(AX*8)
 	ADDQ $8, AX
 	JMP  lincombZ_k8_nobase_loop
 lincombZ_k8_nobase_done:
-	VZEROUPPER
-	RET
+	JMP  lincombZ_ret
 lincombZ_not8:
 lincombZ_loop:
 	CMPQ AX, CX
@@ -446,15 +463,24 @@ lincombZ_terms:
 	ADDQ $24, R11
 	JMP  lincombZ_terms
 lincombZ_store:
+	VSUBPD Z0, Z0, Z5
+	VPORQ Z5, Z15, Z15
 	VMOVUPD Z0, (DI)(AX*8)
 	ADDQ $8, AX
 	JMP  lincombZ_loop
 lincombZ_done:
+lincombZ_ret:
+	VEXTRACTF64X4 $1, Z15, Y6
+	VORPD Y6, Y15, Y6
+	XORQ AX, AX
+	VPTEST Y6, Y6
+	SETNE AL
+	MOVQ AX, ret+48(FP)
 	VZEROUPPER
 	RET
 
-// func lincombY(dst, base *float64, xs *[]float64, c *float64, k, n int)
-TEXT ·lincombY(SB), NOSPLIT, $0-48
+// func lincombY(dst, base *float64, xs *[]float64, c *float64, k, n int) (nonFinite int)
+TEXT ·lincombY(SB), NOSPLIT, $0-56
 	MOVQ dst+0(FP), DI
 	MOVQ base+8(FP), SI
 	MOVQ xs+16(FP), R8
@@ -462,6 +488,7 @@ TEXT ·lincombY(SB), NOSPLIT, $0-48
 	MOVQ k+32(FP), R10
 	MOVQ n+40(FP), CX
 	XORQ AX, AX
+	VXORPD Y7, Y7, Y7
 	CMPQ R10, $8
 	JGT  lincombY_loop
 	CMPQ R10, $1
@@ -476,22 +503,24 @@ lincombY_k1_base_loop:
 	VMOVUPD (SI)(AX*8), Y0
 	VMULPD (BX)(AX*8), Y8, Y1
 	VADDPD Y1, Y0, Y0
+	VSUBPD Y0, Y0, Y5
+	VORPD Y5, Y7, Y7
 	VMOVUPD Y0, (DI)(AX*8)
 	ADDQ $4, AX
 	JMP  lincombY_k1_base_loop
 lincombY_k1_base_done:
-	VZEROUPPER
-	RET
+	JMP  lincombY_ret
 lincombY_k1_nobase_loop:
 	CMPQ AX, CX
 	JGE  lincombY_k1_nobase_done
 	VMULPD (BX)(AX*8), Y8, Y0
+	VSUBPD Y0, Y0, Y5
+	VORPD Y5, Y7, Y7
 	VMOVUPD Y0, (DI)(AX*8)
 	ADDQ $4, AX
 	JMP  lincombY_k1_nobase_loop
 lincombY_k1_nobase_done:
-	VZEROUPPER
-	RET
+	JMP  lincombY_ret
 lincombY_not1:
 	CMPQ R10, $2
 	JNE  lincombY_not2
@@ -509,24 +538,26 @@ lincombY_k2_base_loop:
 	VADDPD Y1, Y0, Y0
 	VMULPD (DX)(AX*8), Y9, Y2
 	VADDPD Y2, Y0, Y0
+	VSUBPD Y0, Y0, Y5
+	VORPD Y5, Y7, Y7
 	VMOVUPD Y0, (DI)(AX*8)
 	ADDQ $4, AX
 	JMP  lincombY_k2_base_loop
 lincombY_k2_base_done:
-	VZEROUPPER
-	RET
+	JMP  lincombY_ret
 lincombY_k2_nobase_loop:
 	CMPQ AX, CX
 	JGE  lincombY_k2_nobase_done
 	VMULPD (BX)(AX*8), Y8, Y0
 	VMULPD (DX)(AX*8), Y9, Y2
 	VADDPD Y2, Y0, Y0
+	VSUBPD Y0, Y0, Y5
+	VORPD Y5, Y7, Y7
 	VMOVUPD Y0, (DI)(AX*8)
 	ADDQ $4, AX
 	JMP  lincombY_k2_nobase_loop
 lincombY_k2_nobase_done:
-	VZEROUPPER
-	RET
+	JMP  lincombY_ret
 lincombY_not2:
 	CMPQ R10, $3
 	JNE  lincombY_not3
@@ -548,12 +579,13 @@ lincombY_k3_base_loop:
 	VADDPD Y2, Y0, Y0
 	VMULPD (R11)(AX*8), Y10, Y3
 	VADDPD Y3, Y0, Y0
+	VSUBPD Y0, Y0, Y5
+	VORPD Y5, Y7, Y7
 	VMOVUPD Y0, (DI)(AX*8)
 	ADDQ $4, AX
 	JMP  lincombY_k3_base_loop
 lincombY_k3_base_done:
-	VZEROUPPER
-	RET
+	JMP  lincombY_ret
 lincombY_k3_nobase_loop:
 	CMPQ AX, CX
 	JGE  lincombY_k3_nobase_done
@@ -562,12 +594,13 @@ lincombY_k3_nobase_loop:
 	VADDPD Y2, Y0, Y0
 	VMULPD (R11)(AX*8), Y10, Y3
 	VADDPD Y3, Y0, Y0
+	VSUBPD Y0, Y0, Y5
+	VORPD Y5, Y7, Y7
 	VMOVUPD Y0, (DI)(AX*8)
 	ADDQ $4, AX
 	JMP  lincombY_k3_nobase_loop
 lincombY_k3_nobase_done:
-	VZEROUPPER
-	RET
+	JMP  lincombY_ret
 lincombY_not3:
 	CMPQ R10, $4
 	JNE  lincombY_not4
@@ -593,12 +626,13 @@ lincombY_k4_base_loop:
 	VADDPD Y3, Y0, Y0
 	VMULPD (R12)(AX*8), Y11, Y4
 	VADDPD Y4, Y0, Y0
+	VSUBPD Y0, Y0, Y5
+	VORPD Y5, Y7, Y7
 	VMOVUPD Y0, (DI)(AX*8)
 	ADDQ $4, AX
 	JMP  lincombY_k4_base_loop
 lincombY_k4_base_done:
-	VZEROUPPER
-	RET
+	JMP  lincombY_ret
 lincombY_k4_nobase_loop:
 	CMPQ AX, CX
 	JGE  lincombY_k4_nobase_done
@@ -609,12 +643,13 @@ lincombY_k4_nobase_loop:
 	VADDPD Y3, Y0, Y0
 	VMULPD (R12)(AX*8), Y11, Y4
 	VADDPD Y4, Y0, Y0
+	VSUBPD Y0, Y0, Y5
+	VORPD Y5, Y7, Y7
 	VMOVUPD Y0, (DI)(AX*8)
 	ADDQ $4, AX
 	JMP  lincombY_k4_nobase_loop
 lincombY_k4_nobase_done:
-	VZEROUPPER
-	RET
+	JMP  lincombY_ret
 lincombY_not4:
 	CMPQ R10, $5
 	JNE  lincombY_not5
@@ -644,12 +679,13 @@ lincombY_k5_base_loop:
 	VADDPD Y4, Y0, Y0
 	VMULPD (R13)(AX*8), Y12, Y1
 	VADDPD Y1, Y0, Y0
+	VSUBPD Y0, Y0, Y5
+	VORPD Y5, Y7, Y7
 	VMOVUPD Y0, (DI)(AX*8)
 	ADDQ $4, AX
 	JMP  lincombY_k5_base_loop
 lincombY_k5_base_done:
-	VZEROUPPER
-	RET
+	JMP  lincombY_ret
 lincombY_k5_nobase_loop:
 	CMPQ AX, CX
 	JGE  lincombY_k5_nobase_done
@@ -662,12 +698,13 @@ lincombY_k5_nobase_loop:
 	VADDPD Y4, Y0, Y0
 	VMULPD (R13)(AX*8), Y12, Y1
 	VADDPD Y1, Y0, Y0
+	VSUBPD Y0, Y0, Y5
+	VORPD Y5, Y7, Y7
 	VMOVUPD Y0, (DI)(AX*8)
 	ADDQ $4, AX
 	JMP  lincombY_k5_nobase_loop
 lincombY_k5_nobase_done:
-	VZEROUPPER
-	RET
+	JMP  lincombY_ret
 lincombY_not5:
 	CMPQ R10, $6
 	JNE  lincombY_not6
@@ -701,12 +738,13 @@ lincombY_k6_base_loop:
 	VADDPD Y1, Y0, Y0
 	VMULPD (R14)(AX*8), Y13, Y2
 	VADDPD Y2, Y0, Y0
+	VSUBPD Y0, Y0, Y5
+	VORPD Y5, Y7, Y7
 	VMOVUPD Y0, (DI)(AX*8)
 	ADDQ $4, AX
 	JMP  lincombY_k6_base_loop
 lincombY_k6_base_done:
-	VZEROUPPER
-	RET
+	JMP  lincombY_ret
 lincombY_k6_nobase_loop:
 	CMPQ AX, CX
 	JGE  lincombY_k6_nobase_done
@@ -721,12 +759,13 @@ lincombY_k6_nobase_loop:
 	VADDPD Y1, Y0, Y0
 	VMULPD (R14)(AX*8), Y13, Y2
 	VADDPD Y2, Y0, Y0
+	VSUBPD Y0, Y0, Y5
+	VORPD Y5, Y7, Y7
 	VMOVUPD Y0, (DI)(AX*8)
 	ADDQ $4, AX
 	JMP  lincombY_k6_nobase_loop
 lincombY_k6_nobase_done:
-	VZEROUPPER
-	RET
+	JMP  lincombY_ret
 lincombY_not6:
 	CMPQ R10, $7
 	JNE  lincombY_not7
@@ -764,12 +803,13 @@ lincombY_k7_base_loop:
 	VADDPD Y2, Y0, Y0
 	VMULPD (R15)(AX*8), Y14, Y3
 	VADDPD Y3, Y0, Y0
+	VSUBPD Y0, Y0, Y5
+	VORPD Y5, Y7, Y7
 	VMOVUPD Y0, (DI)(AX*8)
 	ADDQ $4, AX
 	JMP  lincombY_k7_base_loop
 lincombY_k7_base_done:
-	VZEROUPPER
-	RET
+	JMP  lincombY_ret
 lincombY_k7_nobase_loop:
 	CMPQ AX, CX
 	JGE  lincombY_k7_nobase_done
@@ -786,12 +826,13 @@ lincombY_k7_nobase_loop:
 	VADDPD Y2, Y0, Y0
 	VMULPD (R15)(AX*8), Y14, Y3
 	VADDPD Y3, Y0, Y0
+	VSUBPD Y0, Y0, Y5
+	VORPD Y5, Y7, Y7
 	VMOVUPD Y0, (DI)(AX*8)
 	ADDQ $4, AX
 	JMP  lincombY_k7_nobase_loop
 lincombY_k7_nobase_done:
-	VZEROUPPER
-	RET
+	JMP  lincombY_ret
 lincombY_not7:
 	CMPQ R10, $8
 	JNE  lincombY_not8
@@ -833,12 +874,13 @@ lincombY_k8_base_loop:
 	VADDPD Y3, Y0, Y0
 	VMULPD (R8)(AX*8), Y15, Y4
 	VADDPD Y4, Y0, Y0
+	VSUBPD Y0, Y0, Y5
+	VORPD Y5, Y7, Y7
 	VMOVUPD Y0, (DI)(AX*8)
 	ADDQ $4, AX
 	JMP  lincombY_k8_base_loop
 lincombY_k8_base_done:
-	VZEROUPPER
-	RET
+	JMP  lincombY_ret
 lincombY_k8_nobase_loop:
 	CMPQ AX, CX
 	JGE  lincombY_k8_nobase_done
@@ -857,12 +899,13 @@ lincombY_k8_nobase_loop:
 	VADDPD Y3, Y0, Y0
 	VMULPD (R8)(AX*8), Y15, Y4
 	VADDPD Y4, Y0, Y0
+	VSUBPD Y0, Y0, Y5
+	VORPD Y5, Y7, Y7
 	VMOVUPD Y0, (DI)(AX*8)
 	ADDQ $4, AX
 	JMP  lincombY_k8_nobase_loop
 lincombY_k8_nobase_done:
-	VZEROUPPER
-	RET
+	JMP  lincombY_ret
 lincombY_not8:
 lincombY_loop:
 	CMPQ AX, CX
@@ -890,9 +933,16 @@ lincombY_terms:
 	ADDQ $24, R11
 	JMP  lincombY_terms
 lincombY_store:
+	VSUBPD Y0, Y0, Y5
+	VORPD Y5, Y7, Y7
 	VMOVUPD Y0, (DI)(AX*8)
 	ADDQ $4, AX
 	JMP  lincombY_loop
 lincombY_done:
+lincombY_ret:
+	XORQ AX, AX
+	VPTEST Y7, Y7
+	SETNE AL
+	MOVQ AX, ret+48(FP)
 	VZEROUPPER
 	RET

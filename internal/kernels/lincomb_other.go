@@ -2,4 +2,4 @@
 
 package kernels
 
-func lincombVec(dst, base, c []float64, x [][]float64) int { return 0 }
+func lincombVec(dst, base, c []float64, x [][]float64) (int, bool) { return 0, true }
