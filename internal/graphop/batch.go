@@ -2,7 +2,6 @@ package graphop
 
 import (
 	"runtime"
-	"sync"
 
 	"github.com/pkg/errors"
 
@@ -42,7 +41,7 @@ type Batch struct {
 	lo, hi []int       // flat index range of each chunk
 	parts  [][]float64 // per-chunk parameter gradients of chunks 1.. (made on first use)
 	concur bool
-	wg     sync.WaitGroup
+	helper *helper // runs chunks 1.. when concur (made on the first run)
 }
 
 // NewBatch binds the dynamics once per chunk. The number of chunks is 2 when batch >= 2
@@ -88,6 +87,10 @@ func NewBatch(bind Binder, theta [][]float64, batch, dim int) (*Batch, error) {
 func (b *Batch) Release() {
 	if b == nil {
 		return
+	}
+	if b.helper != nil {
+		b.helper.stop()
+		b.helper = nil
 	}
 	for _, ev := range b.evs {
 		if r, ok := ev.(interface{ Release() }); ok {
@@ -166,8 +169,8 @@ func (b *Batch) Split(dtheta []float64, work func(ev Evaluator, lo, hi int, dth 
 	}
 }
 
-// run calls work for every chunk: chunk 0 on the calling goroutine, the others on
-// goroutines of their own when concur.
+// run calls work for every chunk: chunk 0 on the calling goroutine, the others on the
+// Batch's helper goroutine when concur (a panic of a chunk is raised on the caller).
 func (b *Batch) run(work func(c int)) {
 	if !b.concur {
 		for c := range b.evs {
@@ -175,15 +178,10 @@ func (b *Batch) run(work func(c int)) {
 		}
 		return
 	}
-	b.wg.Add(len(b.evs) - 1)
-	for c := 1; c < len(b.evs); c++ {
-		go func(c int) {
-			defer b.wg.Done()
-			work(c)
-		}(c)
+	if b.helper == nil {
+		b.helper = newHelper(b)
 	}
-	work(0)
-	b.wg.Wait()
+	b.helper.run(work)
 }
 
 func sub(s []float64, lo, hi int) []float64 {
