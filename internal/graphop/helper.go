@@ -44,14 +44,17 @@ func newHelper(b *Batch) *helper {
 	return h
 }
 
-// spin reports whether cond became true within d, polling it.
+// spin reports whether cond became true within d, polling it with PAUSEs in between (a
+// spinning hardware thread otherwise takes issue slots from the other thread of its
+// core, which runs the solver meanwhile).
 func spin(cond func() bool, d time.Duration) bool {
 	var start time.Time
 	for i := 0; ; i++ {
 		if cond() {
 			return true
 		}
-		if i&255 == 0 {
+		pause()
+		if i&31 == 0 {
 			if i == 0 {
 				start = time.Now()
 			} else if time.Since(start) > d {
