@@ -109,13 +109,7 @@ func (h *helper) runChunks() {
 // are done; a panic of the helper's chunks is raised here.
 func (h *helper) run(work func(c int)) {
 	h.work = work
-	n := h.post.Add(1)
-	if h.idle.Load() {
-		select {
-		case h.wake <- struct{}{}:
-		default:
-		}
-	}
+	n := h.postRun()
 	var p any
 	func() {
 		defer func() { p = recover() }()
@@ -147,6 +141,12 @@ func (h *helper) wait(n uint32) {
 // stop ends the helper goroutine and waits for it.
 func (h *helper) stop() {
 	h.quit = true
+	h.wait(h.postRun())
+}
+
+// postRun publishes a run (what the caller wrote before it becomes visible to the helper
+// with it), wakes the helper if it parked, and returns the run's number.
+func (h *helper) postRun() uint32 {
 	n := h.post.Add(1)
 	if h.idle.Load() {
 		select {
@@ -154,5 +154,5 @@ func (h *helper) stop() {
 		default:
 		}
 	}
-	h.wait(n)
+	return n
 }
