@@ -82,8 +82,10 @@ func NewBatch(bind Binder, theta [][]float64, batch, dim int) (*Batch, error) {
 	return b, nil
 }
 
-// Release hands the Evaluators that have a Release method (odeop.Releaser) back to
-// their dynamics. The Batch is unusable afterwards. Release of a nil Batch does nothing.
+// Release stops the Batch's helper goroutine (a concurrent Batch that is never released
+// leaves it parked for good: every user defers Release) and hands the Evaluators that have
+// a Release method (odeop.Releaser) back to their dynamics. The Batch is unusable
+// afterwards. Release of a nil Batch does nothing.
 func (b *Batch) Release() {
 	if b == nil {
 		return
