@@ -39,8 +39,8 @@ func adjointBackward(op *solveOp, z0 []float64, theta [][]float64, zs, gzs []flo
 	clear(aug[2*n:])
 	// The adjoint and parameter parts of the right-hand side are -a·∂f/∂z and -a·∂f/∂θ: the
 	// VJP with cotangent -a gives them directly (it is linear in the cotangent, and
-	// negation is exact), negating n values instead of n + p.
-	// The negation runs through kernels.Lincomb (-1·a: exactly -a, vectorized).
+	// negation is exact), negating n values instead of n + p, through the vectorized
+	// kernels.Lincomb (-1·a is exactly -a).
 	negC, negX := []float64{-1}, [][]float64{nil}
 	rhs := func(t float64, y, dy []float64) {
 		negX[0] = y[n : 2*n]

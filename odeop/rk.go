@@ -253,7 +253,7 @@ func (r *rk) step(t0, h, t1 float64) bool {
 			ok = r.comb(yt, y0, h, tb.A[i], r.aIdx[i])
 		}
 		if !ok {
-			r.badComb(t0, h, t1, tb.A[i], r.aIdx[i], r.stageT(t0, h, t1, i), yt)
+			r.badComb(t0, h, t1, r.aIdx[i], r.stageT(t0, h, t1, i), yt)
 			return false
 		}
 		r.f(r.stageT(t0, h, t1, i), yt, r.k[i])
@@ -266,7 +266,7 @@ func (r *rk) step(t0, h, t1 float64) bool {
 		}
 	}
 	if !r.fsal && !r.comb(r.y1, y0, h, tb.B, r.bIdx) {
-		r.badComb(t0, h, t1, tb.B, r.bIdx, t1, r.y1)
+		r.badComb(t0, h, t1, r.bIdx, t1, r.y1)
 		return false
 	}
 	return true
@@ -280,10 +280,10 @@ func (r *rk) stageT(t0, h, t1 float64, i int) float64 {
 	return t0 + r.tb.C[i]*h
 }
 
-// badComb records the place of the non-finite result of the combination y = y0 + h sum_j
-// coef[j] k[j], j in idx, for the stage at time t (y0 is finite): the first derivative it
-// read that is not finite, or else the state y itself (the sum overflowed).
-func (r *rk) badComb(t0, h, t1 float64, coef []float64, idx []int, t float64, y []float64) {
+// badComb records the place of the non-finite result y of a combination y0 + h sum_j
+// c_j k[j], j in idx, at time t (y0 is finite): the first derivative it read that is not
+// finite, or else y itself (the sum overflowed).
+func (r *rk) badComb(t0, h, t1 float64, idx []int, t float64, y []float64) {
 	for _, j := range idx {
 		if !finite(r.k[j]) {
 			r.markBad(r.stageT(t0, h, t1, j), r.k[j], "derivative")

@@ -44,17 +44,14 @@ func newHelper(b *Batch) *helper {
 	return h
 }
 
-// spin reports whether cond became true within d, polling it with PAUSEs in between (a
-// spinning hardware thread otherwise takes issue slots from the other thread of its
-// core, which runs the solver meanwhile).
+// spin reports whether cond became true within d, polling it.
 func spin(cond func() bool, d time.Duration) bool {
 	var start time.Time
 	for i := 0; ; i++ {
 		if cond() {
 			return true
 		}
-		pause()
-		if i&31 == 0 {
+		if i&255 == 0 {
 			if i == 0 {
 				start = time.Now()
 			} else if time.Since(start) > d {

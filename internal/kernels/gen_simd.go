@@ -192,16 +192,15 @@ func lincomb(f *file, s isa) {
 	f.p("\tJMP  %s_loop", name)
 	f.p("%s_done:", name)
 	f.p("%s_ret:", name)
-	// nonFinite = whether any bit of acc is set
+	// nonFinite = whether any bit of acc is set (a zmm acc folded to its low half first)
 	if R == "Z" {
-		f.p("\tVEXTRACTF64X4 $1, Z15, Y6")
-		f.p("\tVORPD Y6, Y15, Y6")
-		f.p("\tXORQ AX, AX")
-		f.p("\tVPTEST Y6, Y6")
-	} else {
-		f.p("\tXORQ AX, AX")
-		f.p("\tVPTEST Y7, Y7")
+		low := "Y" + acc[1:]
+		f.p("\tVEXTRACTF64X4 $1, %s, Y6", acc)
+		f.p("\tVORPD Y6, %s, Y6", low)
+		acc = "Y6"
 	}
+	f.p("\tXORQ AX, AX")
+	f.p("\tVPTEST %s, %s", acc, acc)
 	f.p("\tSETNE AL")
 	f.p("\tMOVQ AX, ret+48(FP)")
 	f.p("\tVZEROUPPER")

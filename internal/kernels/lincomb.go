@@ -37,7 +37,7 @@ func Lincomb(dst, base, c []float64, x [][]float64) bool {
 		return ok
 	}
 	lincombGo(dst[done:], base, c, x, done)
-	return finiteGo(dst[done:]) && ok
+	return Finite(dst[done:]) && ok
 }
 
 // lincombGo is the portable loop over dst (which starts at element off of base and the
@@ -61,14 +61,4 @@ func lincombGo(dst, base, c []float64, x [][]float64, off int) {
 			dst[i] += float64(cj * v) // the conversion forbids a fused multiply-add
 		}
 	}
-}
-
-// finiteGo reports whether every element of x is finite: v - v is 0 for finite v and NaN
-// otherwise, and a NaN makes the sum NaN.
-func finiteGo(x []float64) bool {
-	s := 0.0
-	for _, v := range x {
-		s += v - v
-	}
-	return s == 0
 }
