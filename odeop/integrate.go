@@ -4,6 +4,8 @@ import (
 	"math"
 
 	"github.com/pkg/errors"
+
+	"github.com/continuum-ml/continuum/internal/graphop"
 )
 
 // Integrate solves dy/dt = f(t, y), y(ts[0]) = y0 and returns y at every time of ts.
@@ -147,10 +149,8 @@ func checkArgs(f Func, y0, ts []float64, tb *Tableau, cfg *config) error {
 	if len(y0) == 0 {
 		return errors.Wrap(ErrState, "y0 is empty, want at least one component")
 	}
-	for i, v := range y0 {
-		if math.IsNaN(v) || math.IsInf(v, 0) {
-			return errors.Wrapf(ErrState, "y0[%d] = %g, want a finite value", i, v)
-		}
+	if i := graphop.NonFinite(y0); i >= 0 {
+		return errors.Wrapf(ErrState, "y0[%d] = %g, want a finite value", i, y0[i])
 	}
 	if !(cfg.rtol > 0 && cfg.rtol < math.Inf(1)) {
 		return errors.Wrapf(ErrTolerance, "rtol = %g, want a finite value > 0", cfg.rtol)

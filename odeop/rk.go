@@ -4,6 +4,7 @@ import (
 	"math"
 	"sync"
 
+	"github.com/continuum-ml/continuum/internal/graphop"
 	"github.com/continuum-ml/continuum/internal/kernels"
 )
 
@@ -215,20 +216,11 @@ func (r *rk) eval(t float64, y, dst []float64) bool {
 }
 
 func (r *rk) markBad(t float64, v []float64, what string) {
-	r.badT, r.badI, r.badWhat = t, firstNonFinite(v), what
+	r.badT, r.badI, r.badWhat = t, graphop.NonFinite(v), what
 }
 
 // finite reports whether every element is finite (kernels.Finite: vectorized).
 func finite(x []float64) bool { return kernels.Finite(x) }
-
-func firstNonFinite(x []float64) int {
-	for i, v := range x {
-		if math.IsNaN(v) || math.IsInf(v, 0) {
-			return i
-		}
-	}
-	return -1
-}
 
 // step computes the stages 1..s-1 of the step from (t0, r.y0) with step h ending at t1
 // (t1 = t0 + h, passed so that the last step lands exactly on the end time) and y1 into
