@@ -42,6 +42,12 @@ type Batch struct {
 	parts  [][]float64 // per-chunk parameter gradients of chunks 1.. (made on first use)
 	concur bool
 	helper *helper // runs chunks 1.. when concur (made on the first run)
+
+	// the SplitChunks call in progress, read by runSplit (a method value made once, so
+	// that a split allocates no closure)
+	splitDth   []float64
+	splitWork  func(c int, ev Evaluator, lo, hi int, dth []float64)
+	splitChunk func(c int)
 }
 
 // NewBatch binds the dynamics once per chunk. The number of chunks is 2 when batch >= 2
@@ -142,8 +148,16 @@ func (b *Batch) VJP(f, dz, dtheta []float64, t float64, z, a []float64) {
 // chunk, dth is dtheta itself. It is how a caller runs its own per-row methods of the
 // Evaluators (type-asserted from ev) over the batch.
 func (b *Batch) Split(dtheta []float64, work func(ev Evaluator, lo, hi int, dth []float64)) {
+	b.SplitChunks(dtheta, func(_ int, ev Evaluator, lo, hi int, dth []float64) { work(ev, lo, hi, dth) })
+}
+
+// SplitChunks is Split with the chunk's number (0, 1, ... in row order) passed to work,
+// so that work can keep results of its own per chunk. Chunk 0 runs on the calling
+// goroutine. It allocates nothing once the Batch has run concurrently once (work itself
+// should be made once, e.g. a method value, for the call to allocate nothing).
+func (b *Batch) SplitChunks(dtheta []float64, work func(c int, ev Evaluator, lo, hi int, dth []float64)) {
 	if len(b.evs) == 1 {
-		work(b.evs[0], b.lo[0], b.hi[0], dtheta)
+		work(0, b.evs[0], b.lo[0], b.hi[0], dtheta)
 		return
 	}
 	if dtheta != nil && b.parts == nil {
@@ -153,22 +167,30 @@ func (b *Batch) Split(dtheta []float64, work func(ev Evaluator, lo, hi int, dth 
 			b.parts[c] = make([]float64, b.p)
 		}
 	}
-	b.run(func(c int) {
-		var dth []float64
-		if dtheta != nil {
-			dth = dtheta
-			if c > 0 {
-				dth = b.parts[c]
-			}
-		}
-		work(b.evs[c], b.lo[c], b.hi[c], dth)
-	})
+	b.splitDth, b.splitWork = dtheta, work
+	if b.splitChunk == nil {
+		b.splitChunk = b.runSplit
+	}
+	b.run(b.splitChunk)
+	b.splitDth, b.splitWork = nil, nil
 	if dtheta != nil {
 		one := []float64{1}
 		for c := 1; c < len(b.parts); c++ {
 			kernels.Lincomb(dtheta, dtheta, one, b.parts[c:c+1]) // dtheta += parts[c]
 		}
 	}
+}
+
+// runSplit runs the work of the SplitChunks call in progress on chunk c.
+func (b *Batch) runSplit(c int) {
+	var dth []float64
+	if b.splitDth != nil {
+		dth = b.splitDth
+		if c > 0 {
+			dth = b.parts[c]
+		}
+	}
+	b.splitWork(c, b.evs[c], b.lo[c], b.hi[c], dth)
 }
 
 // run calls work for every chunk: chunk 0 on the calling goroutine, the others on the

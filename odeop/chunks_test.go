@@ -1,0 +1,125 @@
+package odeop
+
+import (
+	"math"
+	"math/rand"
+	"regexp"
+	"testing"
+
+	G "gorgonia.org/gorgonia"
+)
+
+// withoutChunks runs f with every solve on the whole-vector path (rk.fc unset).
+func withoutChunks(f func()) {
+	noChunks = true
+	defer func() { noChunks = false }()
+	f()
+}
+
+// TestChunkedStagesSameBits: a batch large enough to be split into two chunks computes its
+// stage arguments chunk by chunk (rk.fc); the forward values, every gradient and the
+// evaluation counts are those of the whole-vector path bit for bit, for FSAL and non-FSAL,
+// adaptive and fixed-step methods and every gradient method.
+func TestChunkedStagesSameBits(t *testing.T) {
+	const batch, dim, hidden = 128, 8, 64 // 128 x 1160 parameters: two chunks
+	theta := [][]float64{make([]float64, (dim+1)*hidden), make([]float64, hidden), make([]float64, hidden*dim), make([]float64, dim)}
+	ev, err := newBatchEval(newMLPDyn(G.NewGraph(), "f", dim, hidden, 5, 1), theta, batch, dim)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(ev.Evaluators()); n != 2 {
+		t.Fatalf("the batch has %d chunks, want 2 (the test must exercise the chunked path)", n)
+	}
+	ev.Release()
+	ts := []float64{0, 0.3, 0.9, 1.4}
+	z0d := randSlice(rand.New(rand.NewSource(6)), batch*dim, 1)
+	mk := func(g *G.ExprGraph) Dynamics { return newMLPDyn(g, "f", dim, hidden, 5, 1) }
+	cases := []struct {
+		name string
+		opts []Option
+	}{
+		{"dopri5 adjoint", []Option{WithTol(1e-7, 1e-9)}},
+		{"dopri5 seminorm", []Option{WithTol(1e-7, 1e-9), WithSeminorm(true)}},
+		{"dopri5 checkpoint", []Option{WithTol(1e-7, 1e-9), WithGradient(Checkpoint)}},
+		{"bosh3 adjoint", []Option{WithMethod(Bosh3), WithTol(1e-6, 1e-8)}},
+		{"dopri8 adjoint", []Option{WithMethod(Dopri8), WithTol(1e-8, 1e-10)}},
+		{"rk4 adjoint", []Option{WithMethod(RK4), WithStep(0.1)}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			l1, g1, _, n1, _ := solveGrads(t, mk, z0d, batch, dim, ts, c.opts...)
+			var l2 float64
+			var g2 [][]float64
+			var n2 *G.Node
+			withoutChunks(func() { l2, g2, _, n2, _ = solveGrads(t, mk, z0d, batch, dim, ts, c.opts...) })
+			if math.Float64bits(l1) != math.Float64bits(l2) {
+				t.Errorf("loss %v chunked, %v whole", l1, l2)
+			}
+			for i := range g1 {
+				for j := range g1[i] {
+					if math.Float64bits(g1[i][j]) != math.Float64bits(g2[i][j]) {
+						t.Fatalf("gradient %d[%d]: %v chunked, %v whole", i, j, g1[i][j], g2[i][j])
+					}
+				}
+			}
+			f1, b1, _ := StatsOf(n1)
+			f2, b2, _ := StatsOf(n2)
+			if f1 != f2 || b1 != b2 {
+				t.Errorf("stats chunked %+v %+v, whole %+v %+v", f1, b1, f2, b2)
+			}
+		})
+	}
+}
+
+// opID matches the instance number in an op's name.
+var opID = regexp.MustCompile(`#[0-9]+`)
+
+// TestChunkedNonFinitePlace: when the state overflows, the chunked path reports the same
+// place (quantity, time, component) as the whole-vector path, forward and backward.
+func TestChunkedNonFinitePlace(t *testing.T) {
+	const batch, dim = 32, 64 // 32 x 4096 parameters: two chunks
+	for _, grad := range []string{"forward", "adjoint"} {
+		t.Run(grad, func(t *testing.T) {
+			run := func() error {
+				g := G.NewGraph()
+				A := make([]float64, dim*dim)
+				for i := 0; i < dim; i++ {
+					A[i*dim+i] = 40 + float64(i)
+				}
+				z := make([]float64, batch*dim)
+				for i := range z {
+					z[i] = 1 + float64(i%7)
+				}
+				z0 := matNode(g, "z0", batch, dim, z)
+				An := matNode(g, "A", dim, dim, A)
+				T := 30.0
+				if grad == "adjoint" {
+					T = 16 // forward finite (about 1e170); the parameter adjoint overflows
+				}
+				zs, err := Solve(z0, &linearDyn{A: An}, []float64{0, T}, WithMethod(RK4), WithStep(0.5))
+				if err != nil {
+					t.Fatal(err)
+				}
+				loss := G.Must(G.Sum(zs))
+				if grad == "adjoint" {
+					if _, err := G.Grad(loss, An); err != nil {
+						t.Fatal(err)
+					}
+				}
+				m := G.NewTapeMachine(g)
+				defer m.Close()
+				return m.RunAll()
+			}
+			e1 := run()
+			var e2 error
+			withoutChunks(func() { e2 = run() })
+			if e1 == nil || e2 == nil {
+				t.Fatalf("want non-finite errors, got %v (chunked) and %v (whole)", e1, e2)
+			}
+			if opID.ReplaceAllString(e1.Error(), "#") != opID.ReplaceAllString(e2.Error(), "#") {
+				t.Errorf("chunked: %v\nwhole:   %v", e1, e2)
+			}
+			t.Log(e1)
+		})
+	}
+}
