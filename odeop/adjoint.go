@@ -70,8 +70,8 @@ func adjointBackward(op *solveOp, z0 []float64, theta [][]float64, zs, gzs []flo
 	defer op.engines.put(r)
 	r.groups = groups
 	r.argLen = 2 * n // rhs reads z and a, not a_theta
-	if fc := newChunkedRHS(ev, n, true, neg); fc != nil {
-		r.setChunked(fc)
+	if rc := newBatchChunks(ev, n, true, neg); rc != nil {
+		r.setChunks(rc)
 	}
 	ys := [][]float64{aug, end}
 	var st Stats

@@ -55,7 +55,7 @@ func checkpointBackward(op *solveOp, tape *checkpointTape, z0 []float64, theta [
 		tape = newCheckpointTape(op.cfg.method, z0, theta)
 		cfg := *op.cfg
 		cfg.onStep = tape.record
-		s, err := op.solveInto(ev.RHS, newChunkedRHS(ev, len(z0), false, nil), z0, &cfg, make([]float64, len(op.ts)*n))
+		s, err := op.solveInto(ev.RHS, newBatchChunks(ev, len(z0), false, nil), z0, &cfg, make([]float64, len(op.ts)*n))
 		if err != nil {
 			return nil, st, errors.Wrap(err, "checkpoint: re-running the forward solve")
 		}

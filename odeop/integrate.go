@@ -309,6 +309,7 @@ func (s *solve) adaptive() error {
 	}
 	sc := newStepControl(ctrl, tb.ErrOrder)
 	rtol, atol, norm := cfg.rtol, cfg.atol, cfg.norm
+	r.fuseErr(rtol, atol, norm)
 	t0, tend := s.ts[0], s.ts[len(s.ts)-1]
 	dir := s.dir
 	span := math.Abs(tend - t0)

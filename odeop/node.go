@@ -156,7 +156,7 @@ func (op *solveOp) Do(vals ...G.Value) (retVal G.Value, err error) {
 	}
 	// The solve writes straight into the output tensor's backing, one row per time.
 	out := make([]float64, len(op.ts)*op.batch*op.dim)
-	st, err := op.solveInto(ev.RHS, newChunkedRHS(ev, len(z0), false, nil), z0, &cfg, out)
+	st, err := op.solveInto(ev.RHS, newBatchChunks(ev, len(z0), false, nil), z0, &cfg, out)
 	if err != nil {
 		return nil, errors.Wrapf(err, "%v: forward solve", op)
 	}
@@ -168,9 +168,9 @@ func (op *solveOp) Do(vals ...G.Value) (retVal G.Value, err error) {
 }
 
 // solveInto is Integrate(f, z0, op.ts) with the configuration cfg, writing z at the times
-// into out (row k: z(ts[k])) with an engine of the op's pool; fc, when not nil, is f by
-// row chunks (rk.fc).
-func (op *solveOp) solveInto(f Func, fc chunkFunc, z0 []float64, cfg *config, out []float64) (Stats, error) {
+// into out (row k: z(ts[k])) with an engine of the op's pool; rc, when not nil, is f by
+// row chunks (rk.rc).
+func (op *solveOp) solveInto(f Func, rc rowChunks, z0 []float64, cfg *config, out []float64) (Stats, error) {
 	p, err := planOf(cfg.method)
 	if err != nil {
 		return Stats{}, err
@@ -186,8 +186,8 @@ func (op *solveOp) solveInto(f Func, fc chunkFunc, z0 []float64, cfg *config, ou
 	}
 	r := op.engines.get(p, f, n)
 	defer op.engines.put(r)
-	if fc != nil {
-		r.setChunked(fc)
+	if rc != nil {
+		r.setChunks(rc)
 	}
 	return r.run(z0, op.ts, ys, cfg)
 }

@@ -29,19 +29,10 @@ type rk struct {
 	// adjoint's f ignores the parameter adjoint): stage arguments other than y1 are then
 	// computed only that far.
 	argLen int
-	// fc, when set, is f evaluated by row chunks (a graphop.Batch's) that first compute
-	// their own rows of the stage argument (prep), each on its own goroutine: the stage
-	// combinations are then split over the CPUs, and the rows a chunk wrote are still in
-	// its CPU's cache when it reads them (computed whole on one goroutine, half of every
-	// vector moves between the CPUs' caches: N2's combinations took twice as long on two
-	// CPUs as on one). The chunks' ranges cover the argument's first argLen entries (all
-	// of it when argLen is 0). The bits are those of the whole-vector combinations.
-	fc     chunkFunc
-	prepFn func(lo, hi int) bool // r.prep, made once
-	// the combination prep computes: pDst = pBase + sum pC[n]*pX[n], over a range
-	pDst, pBase []float64
-	pC          []float64
-	pX          [][]float64
+	// rc, when set, is f by row chunks evaluated concurrently (a graphop.Batch's): step
+	// then runs every stage of a chunk's rows on the chunk's goroutine (stepChunked)
+	rc rowChunks
+	*chunkState
 	// groups, when set, makes the error norm groupRMSMax(groups) (fused into one pass); it
 	// must then equal the config's norm.
 	groups []int
@@ -158,7 +149,7 @@ func (pl *rkPool) get(p *plan, f Func, n int) *rk {
 			pl.free[last] = nil
 			pl.free = pl.free[:last]
 			pl.mu.Unlock()
-			r.f, r.groups, r.argLen, r.fc = f, nil, 0, nil
+			r.f, r.groups, r.argLen, r.rc = f, nil, 0, nil
 			return r
 		}
 	}
@@ -168,7 +159,7 @@ func (pl *rkPool) get(p *plan, f Func, n int) *rk {
 
 // put hands an engine back; it must not be used afterwards.
 func (pl *rkPool) put(r *rk) {
-	r.f, r.fc = nil, nil
+	r.f, r.rc = nil, nil
 	pl.mu.Lock()
 	defer pl.mu.Unlock()
 	if len(pl.free) < maxPooledRK {
@@ -219,11 +210,7 @@ func (r *rk) comb(dst, base []float64, h float64, coef []float64, idx []int) boo
 
 // eval evaluates f(t, y) into dst and reports whether every component is finite.
 func (r *rk) eval(t float64, y, dst []float64) bool {
-	if r.fc != nil {
-		r.fc(t, y, dst, noPrep) // y is whole: nothing to compute
-	} else {
-		r.f(t, y, dst)
-	}
+	r.f(t, y, dst)
 	r.nfe++
 	if finite(dst) {
 		return true
@@ -245,6 +232,9 @@ func finite(x []float64) bool { return kernels.Finite(x) }
 // derivative or y1 is not finite. The derivatives are checked by the combinations that
 // read them (no pass of their own), those that none reads by plan.unread.
 func (r *rk) step(t0, h, t1 float64) bool {
+	if r.rc != nil {
+		return r.stepChunked(t0, h, t1)
+	}
 	tb := r.tb
 	y0 := r.y0
 	for i := 1; i < r.s; i++ {
@@ -254,27 +244,6 @@ func (r *rk) step(t0, h, t1 float64) bool {
 			yt = r.y1 // the last stage's argument is y1
 		}
 		ti := r.stageT(t0, h, t1, i)
-		if r.fc != nil {
-			// the chunks compute the argument's first m entries; y1's others here
-			m := len(yt)
-			if r.argLen > 0 {
-				m = r.argLen
-			}
-			r.setComb(yt, y0, h, tb.A[i], r.aIdx[i])
-			ok := true
-			if last && m < len(yt) {
-				ok = r.prep(m, len(yt))
-			}
-			if !r.fc(ti, yt, r.k[i], r.prepFn) {
-				ok = false
-			}
-			r.nfe++
-			if !ok {
-				r.badComb(t0, h, t1, r.aIdx[i], ti, yt)
-				return false
-			}
-			continue
-		}
 		var ok bool
 		switch {
 		case last:
@@ -306,56 +275,6 @@ func (r *rk) step(t0, h, t1 float64) bool {
 	return true
 }
 
-// chunkFunc is a right-hand side evaluated by row chunks: each chunk first calls prep(lo,
-// hi) for every range y[lo:hi] its rows read (prep writes that part of y and reports
-// whether it is finite), on the goroutine that then evaluates the chunk. It reports
-// whether every prep did. prep is called concurrently on disjoint ranges.
-type chunkFunc func(t float64, y, dy []float64, prep func(lo, hi int) bool) bool
-
-// noChunks, set by tests, makes every solve take the whole-vector path (rk.fc unset), to
-// compare the two.
-var noChunks bool
-
-// noPrep is the prep of an argument that is already computed.
-func noPrep(lo, hi int) bool { return true }
-
-// setChunked makes the engine evaluate its stages through fc (see rk.fc).
-func (r *rk) setChunked(fc chunkFunc) {
-	r.fc = fc
-	if r.prepFn == nil {
-		r.prepFn = r.prep
-	}
-}
-
-// setComb sets the combination dst = base + sum_j h*coef[j]*k[j], j in idx, that prep
-// computes over ranges.
-func (r *rk) setComb(dst, base []float64, h float64, coef []float64, idx []int) {
-	r.pDst, r.pBase = dst, base
-	r.pC, r.pX = r.c[:len(idx)], r.x[:len(idx)]
-	for n, j := range idx {
-		r.pC[n], r.pX[n] = h*coef[j], r.k[j]
-	}
-}
-
-// prep computes the combination set by setComb over [lo, hi) (the terms of each element
-// added in the order of comb: the same bits) and reports whether it is finite. Safe for
-// concurrent use on disjoint ranges.
-func (r *rk) prep(lo, hi int) bool {
-	var buf [16][]float64
-	xs := buf[:0]
-	if len(r.pX) > len(buf) {
-		xs = make([][]float64, 0, len(r.pX))
-	}
-	for _, v := range r.pX {
-		xs = append(xs, v[lo:hi])
-	}
-	var base []float64
-	if r.pBase != nil {
-		base = r.pBase[lo:hi]
-	}
-	return lincomb(r.pDst[lo:hi], base, r.pC, xs)
-}
-
 // stageT is the time of stage i of the step from t0 to t1 = t0 + h.
 func (r *rk) stageT(t0, h, t1 float64, i int) float64 {
 	if r.tb.C[i] == 1 {
@@ -380,6 +299,9 @@ func (r *rk) badComb(t0, h, t1 float64, idx []int, t float64, y []float64) {
 // errNorm returns the norm of the scaled error estimate h*sum BErr_i K_i / (atol +
 // rtol*max(|y0|, |y1|)) (scaledNorm). y0 and y1 are finite.
 func (r *rk) errNorm(h, rtol, atol float64, norm Norm) float64 {
+	if cs := r.chunkState; r.rc != nil && cs.done {
+		return r.fusedNorm() // the chunks computed it (fuseErr)
+	}
 	e := r.e
 	if g := r.groups; g != nil {
 		// the group norm reads nothing past its last bound (the seminorm: the parameter

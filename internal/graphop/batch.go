@@ -193,6 +193,15 @@ func (b *Batch) runSplit(c int) {
 	b.splitWork(c, b.evs[c], b.lo[c], b.hi[c], dth)
 }
 
+// Range returns the flat index range [lo, hi) of chunk c's rows.
+func (b *Batch) Range(c int) (lo, hi int) { return b.lo[c], b.hi[c] }
+
+// Run calls work(c) for every chunk c, concurrently when there are several chunks and
+// more than one CPU (chunk 0 on the calling goroutine; a panic of a chunk is raised on
+// the caller), and returns when every chunk is done. It allocates nothing once the Batch
+// has run concurrently once, when work is made once (e.g. a method value).
+func (b *Batch) Run(work func(c int)) { b.run(work) }
+
 // run calls work for every chunk: chunk 0 on the calling goroutine, the others on the
 // Batch's helper goroutine when concur (a panic of a chunk is raised on the caller).
 func (b *Batch) run(work func(c int)) {

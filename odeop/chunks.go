@@ -1,0 +1,386 @@
+package odeop
+
+import (
+	"math"
+	"sync/atomic"
+
+	"github.com/continuum-ml/continuum/internal/graphop"
+	"github.com/continuum-ml/continuum/internal/kernels"
+)
+
+// rowChunks is a right-hand side whose rows are split into chunks evaluated concurrently
+// (a graphop.Batch's): chunk c reads and writes only its own ranges of the state and of
+// the derivative, except the parameter part of the derivative (the entries from paramOff
+// on, when the system has one), of which every chunk computes a part; the parts are summed
+// in chunk order.
+type rowChunks interface {
+	numChunks() int
+	// ranges returns the ranges [lo, hi) of the state chunk c reads (and of the
+	// derivative it writes), in increasing order.
+	ranges(c int) [][2]int
+	paramOff() int
+	// run calls work(c) for every chunk, concurrently, chunk 0 on the calling goroutine.
+	run(work func(c int))
+	// eval writes chunk c's ranges of f(t, y) into dy and its part of the parameter
+	// derivative into dth (nil when there is none).
+	eval(c int, t float64, y, dy, dth []float64)
+}
+
+// noChunks, set by tests, makes every solve take the whole-vector path (rk.rc unset), to
+// compare the two.
+var noChunks bool
+
+// chunkState is what stepChunked keeps between steps: made once per engine and chunking.
+type chunkState struct {
+	nc, po int           // the chunking it was made for: chunks, parameter offset
+	work   func(c int)   // r.chunkStep, made once
+	parts  [][][]float64 // parts[c][i]: chunk c's (c >= 1) part of stage i's parameter derivative
+	fail   []int         // per chunk: the first stage whose argument is not finite (s: none)
+	bad    []int         // per chunk: the first unread stage with a non-finite row (-1: none)
+	sc     [][]float64   // per stage: the coefficients h*A[i][j] of its argument
+	sx     [][][]float64 // per stage: the derivatives they multiply
+	t0     float64       // the step in progress
+	h, t1  float64
+	// prog[c]: the last stage chunk c (c >= 1) has evaluated in the step in progress;
+	// summed: the last stage whose parameter parts chunk 0 has summed
+	prog   []atomic.Int32
+	summed int
+
+	// The fused error estimate (adaptive FSAL solves with the RMS or group norm): after
+	// its last stage each chunk computes its rows of the error estimate and their scaled
+	// sums of squares sq[c][q] (one per range q), while its derivatives are in its cache.
+	fuse       bool
+	rtol, atol float64
+	group      [][]int     // group[c][q]: the norm group of range q of chunk c
+	sq         [][]float64 // per chunk and range
+	ec         []float64   // h*BErr[j]
+	ex         [][]float64 // k[j], j in eIdx
+	done       bool        // the partial sums of the step in progress are there
+}
+
+// setChunks makes the engine step through rc (stepChunked).
+func (r *rk) setChunks(rc rowChunks) {
+	r.rc = rc
+	nc, po := rc.numChunks(), rc.paramOff()
+	cs := r.chunkState
+	if cs == nil || cs.nc != nc || cs.po != po {
+		cs = &chunkState{nc: nc, po: po, fail: make([]int, nc), bad: make([]int, nc), parts: make([][][]float64, nc),
+			prog: make([]atomic.Int32, nc), sq: make([][]float64, nc), group: make([][]int, nc)}
+		for c := range cs.sq {
+			cs.sq[c] = make([]float64, len(rc.ranges(c)))
+			cs.group[c] = make([]int, len(rc.ranges(c)))
+		}
+		cs.ec, cs.ex = make([]float64, len(r.eIdx)), make([][]float64, len(r.eIdx))
+		if po < r.n {
+			for c := 1; c < nc; c++ {
+				cs.parts[c] = make([][]float64, r.s)
+				for i := 1; i < r.s; i++ {
+					cs.parts[c][i] = make([]float64, r.n-po)
+				}
+			}
+		}
+		cs.sc, cs.sx = make([][]float64, r.s), make([][][]float64, r.s)
+		for i := 1; i < r.s; i++ {
+			cs.sc[i] = make([]float64, len(r.aIdx[i]))
+			cs.sx[i] = make([][]float64, len(r.aIdx[i]))
+		}
+		r.chunkState = cs
+	}
+	cs.work = r.chunkStep
+	cs.fuse = false
+}
+
+// fuseErr makes the chunks compute the error estimate and its scaled sums of squares
+// (see chunkState.fuse) for the error norm of adaptive steps, where the engine steps by
+// chunks, its tableau is FSAL and the norm is the RMS norm or the engine's group norm
+// with every chunk range inside one group; errNorm then combines the sums.
+func (r *rk) fuseErr(rtol, atol float64, norm Norm) {
+	cs := r.chunkState
+	if r.rc == nil || cs == nil {
+		return
+	}
+	cs.fuse = false
+	if !r.fsal || (norm != nil && r.groups == nil) {
+		return
+	}
+	for c := range cs.group {
+		for q, rg := range r.rc.ranges(c) {
+			g := 0
+			if r.groups != nil {
+				g = -1
+				for k := 0; k+1 < len(r.groups); k++ {
+					if r.groups[k] <= rg[0] && rg[1] <= r.groups[k+1] {
+						g = k
+					}
+				}
+				if g < 0 {
+					return // a range across groups (or past the last): the whole-vector norm
+				}
+			}
+			cs.group[c][q] = g
+		}
+	}
+	cs.fuse, cs.rtol, cs.atol = true, rtol, atol
+}
+
+// fusedNorm is errNorm from the chunks' sums of squares: each group's sum adds its
+// ranges' sums in chunk order and then, on this goroutine, the parameter part's.
+func (r *rk) fusedNorm() float64 {
+	cs := r.chunkState
+	po := r.rc.paramOff()
+	groups := r.groups
+	if groups == nil {
+		groups = []int{0, r.n}
+	}
+	m := 0.0
+	for k := 0; k+1 < len(groups); k++ {
+		lo, hi := groups[k], groups[k+1]
+		if hi <= lo {
+			continue
+		}
+		s := 0.0
+		if lo >= po {
+			// the parameter part: its error estimate here (its derivatives are summed now)
+			combRange(r.e, nil, cs.ec, cs.ex, lo, hi)
+			s = kernels.ScaledSumSq(r.e[lo:hi], r.y0[lo:hi], r.y1[lo:hi], cs.rtol, cs.atol)
+		} else {
+			for c := range cs.sq {
+				for q, g := range cs.group[c] {
+					if g == k {
+						s += cs.sq[c][q]
+					}
+				}
+			}
+		}
+		if v := math.Sqrt(s / float64(hi-lo)); v > m || math.IsNaN(v) {
+			m = v
+		}
+	}
+	return m
+}
+
+// stepChunked is step with the stages of each chunk's rows computed on the chunk's
+// goroutine from start to end: the chunks do not wait for each other between stages (a
+// chunk's stage argument reads only its own rows of the earlier derivatives), so there is
+// one hand-off per step instead of one per stage, one chunk's combinations overlap the
+// other's evaluations, and the rows a chunk combines are still in its CPU's cache. The
+// parameter part of the derivatives is summed over the chunks, in chunk order, after
+// them. The bits, the evaluation count and the place reported for a non-finite value
+// are those of the whole-vector path.
+func (r *rk) stepChunked(t0, h, t1 float64) bool {
+	cs := r.chunkState
+	cs.t0, cs.h, cs.t1 = t0, h, t1
+	for i := 1; i < r.s; i++ {
+		for n, j := range r.aIdx[i] {
+			cs.sc[i][n], cs.sx[i][n] = h*r.tb.A[i][j], r.k[j]
+		}
+	}
+	if cs.fuse {
+		for n, j := range r.eIdx {
+			cs.ec[n], cs.ex[n] = h*r.tb.BErr[j], r.k[j]
+		}
+	}
+	for c := range cs.prog {
+		cs.prog[c].Store(0)
+	}
+	cs.summed, cs.done = 0, false
+	r.rc.run(cs.work)
+	first := r.s
+	for _, f := range cs.fail {
+		first = min(first, f)
+	}
+	po := r.rc.paramOff()
+	if po < r.n {
+		for i := cs.summed + 1; i < first; i++ {
+			for c := 1; c < len(cs.parts); c++ {
+				lincomb(r.k[i][po:], r.k[i][po:], plusOne, cs.parts[c][i:i+1])
+			}
+		}
+	}
+	last := r.s - 1
+	if first == r.s && r.fsal && po < r.n && !combRange(r.y1, r.y0, cs.sc[last], cs.sx[last], po, r.n) {
+		first = last // y1's parameter part is not finite
+	}
+	if first < r.s {
+		// what the whole-vector path reports: the argument of stage first, computed whole
+		r.nfe += first - 1
+		yt := r.yt
+		m := r.n
+		if r.fsal && first == last {
+			yt = r.y1
+		} else if r.argLen > 0 {
+			m = r.argLen
+		}
+		combRange(yt, r.y0, cs.sc[first], cs.sx[first], 0, m)
+		r.badComb(t0, h, t1, r.aIdx[first], r.stageT(t0, h, t1, first), yt)
+		return false
+	}
+	r.nfe += r.s - 1
+	for _, j := range r.unread {
+		bad := po < r.n && !finite(r.k[j][po:])
+		for _, b := range cs.bad {
+			bad = bad || b == j
+		}
+		if bad {
+			r.markBad(r.stageT(t0, h, t1, j), r.k[j], "derivative")
+			return false
+		}
+	}
+	if !r.fsal && !r.comb(r.y1, r.y0, h, r.tb.B, r.bIdx) {
+		r.badComb(t0, h, t1, r.bIdx, t1, r.y1)
+		return false
+	}
+	cs.done = cs.fuse
+	return true
+}
+
+// chunkStep computes the stages 1..s-1 of the step in progress on chunk c's rows: the
+// argument's rows, then the chunk's evaluation; then it checks the chunk's rows of the
+// derivatives no combination reads (plan.unread).
+func (r *rk) chunkStep(c int) {
+	cs := r.chunkState
+	rgs := r.rc.ranges(c)
+	po := r.rc.paramOff()
+	cs.fail[c], cs.bad[c] = r.s, -1
+	for i := 1; i < r.s; i++ {
+		yt := r.yt
+		if r.fsal && i == r.s-1 {
+			yt = r.y1
+		}
+		ok := true
+		for _, rg := range rgs {
+			if !combRange(yt, r.y0, cs.sc[i], cs.sx[i], rg[0], rg[1]) {
+				ok = false
+			}
+		}
+		if !ok {
+			cs.fail[c] = i
+			return
+		}
+		var dth []float64
+		if po < r.n {
+			dth = r.k[i][po:]
+			if c > 0 {
+				dth = cs.parts[c][i]
+			}
+		}
+		r.rc.eval(c, r.stageT(cs.t0, cs.h, cs.t1, i), yt, r.k[i], dth)
+		if dth != nil {
+			if c > 0 {
+				cs.prog[c].Store(int32(i))
+			} else {
+				r.sumParts(i)
+			}
+		}
+	}
+	for _, j := range r.unread {
+		for _, rg := range rgs {
+			if !finite(r.k[j][rg[0]:rg[1]]) {
+				cs.bad[c] = j
+				return
+			}
+		}
+	}
+	if cs.fuse {
+		for q, rg := range rgs {
+			lo, hi := rg[0], rg[1]
+			combRange(r.e, nil, cs.ec, cs.ex, lo, hi)
+			cs.sq[c][q] = kernels.ScaledSumSq(r.e[lo:hi], r.y0[lo:hi], r.y1[lo:hi], cs.rtol, cs.atol)
+		}
+	}
+}
+
+// sumParts adds, on chunk 0, the other chunks' parts of the parameter derivatives of the
+// stages up to i that every chunk has evaluated, in chunk order (the rest are added after
+// the chunks): the sums overlap the other chunks' evaluations.
+func (r *rk) sumParts(i int) {
+	cs := r.chunkState
+	po := r.rc.paramOff()
+	for cs.summed < i {
+		next := cs.summed + 1
+		for c := 1; c < len(cs.prog); c++ {
+			if int(cs.prog[c].Load()) < next {
+				return
+			}
+		}
+		for c := 1; c < len(cs.parts); c++ {
+			lincomb(r.k[next][po:], r.k[next][po:], plusOne, cs.parts[c][next:next+1])
+		}
+		cs.summed = next
+	}
+}
+
+// combRange sets dst[lo:hi] = base[lo:hi] (nil: 0) + sum_n c[n]*x[n][lo:hi] (the terms of each
+// element added in order: the bits of the whole-vector combination) and reports whether
+// it is finite. Safe for concurrent use on disjoint ranges.
+func combRange(dst, base, c []float64, x [][]float64, lo, hi int) bool {
+	var buf [16][]float64
+	xs := buf[:0]
+	if len(x) > len(buf) {
+		xs = make([][]float64, 0, len(x))
+	}
+	for _, v := range x {
+		xs = append(xs, v[lo:hi])
+	}
+	if base == nil {
+		return lincomb(dst[lo:hi], nil, c, xs)
+	}
+	return lincomb(dst[lo:hi], base[lo:hi], c, xs)
+}
+
+// batchChunks is a Batch's right-hand side as rowChunks: the forward dynamics, or with
+// adj the adjoint's augmented system [z, a, a_theta] of adjointBackward, whose chunk of
+// rows [lo, hi) reads z[lo:hi] and a[lo:hi] (negating its rows of a itself) and computes
+// a part of the parameter adjoint's derivative.
+type batchChunks struct {
+	b   *graphop.Batch
+	n   int // batch*dim
+	adj bool
+	neg []float64 // adj: the negated adjoint (-a)
+	rgs [][][2]int
+}
+
+// newBatchChunks returns b's right-hand side as rowChunks (adj: the adjoint's augmented
+// system, with the scratch neg of length n), or nil when b has one chunk.
+func newBatchChunks(b *graphop.Batch, n int, adj bool, neg []float64) rowChunks {
+	nc := len(b.Evaluators())
+	if nc < 2 || noChunks {
+		return nil
+	}
+	c := &batchChunks{b: b, n: n, adj: adj, neg: neg, rgs: make([][][2]int, nc)}
+	for k := range c.rgs {
+		lo, hi := b.Range(k)
+		c.rgs[k] = [][2]int{{lo, hi}}
+		if adj {
+			c.rgs[k] = append(c.rgs[k], [2]int{n + lo, n + hi})
+		}
+	}
+	return c
+}
+
+func (c *batchChunks) numChunks() int        { return len(c.rgs) }
+func (c *batchChunks) ranges(k int) [][2]int { return c.rgs[k] }
+func (c *batchChunks) run(work func(k int))  { c.b.Run(work) }
+
+func (c *batchChunks) paramOff() int {
+	if c.adj {
+		return 2 * c.n
+	}
+	return c.n
+}
+
+var minusOne, plusOne = []float64{-1}, []float64{1}
+
+func (c *batchChunks) eval(k int, t float64, y, dy, dth []float64) {
+	lo, hi := c.rgs[k][0][0], c.rgs[k][0][1]
+	ev := c.b.Evaluators()[k]
+	if !c.adj {
+		ev.Eval(dy[lo:hi], t, y[lo:hi])
+		return
+	}
+	// -a·∂f/∂z and -a·∂f/∂θ are the VJPs with cotangent -a (see adjointBackward)
+	n := c.n
+	x := [1][]float64{y[n+lo : n+hi]}
+	lincomb(c.neg[lo:hi], nil, minusOne, x[:])
+	ev.VJP(dy[lo:hi], dy[n+lo:n+hi], dth, t, y[lo:hi], c.neg[lo:hi])
+}
