@@ -34,6 +34,7 @@ var noChunks bool
 type chunkState struct {
 	nc, po int           // the chunking it was made for: chunks, parameter offset
 	work   func(c int)   // r.chunkStep, made once
+	evWork func(c int)   // r.evalChunk, made once
 	parts  [][][]float64 // parts[c][i]: chunk c's (c >= 1) part of stage i's parameter derivative
 	fail   []int         // per chunk: the first stage whose argument is not finite (s: none)
 	bad    []int         // per chunk: the first unread stage with a non-finite row (-1: none)
@@ -41,6 +42,9 @@ type chunkState struct {
 	sx     [][][]float64 // per stage: the derivatives they multiply
 	t0     float64       // the step in progress
 	h, t1  float64
+	et     float64 // the evalChunked call in progress
+	ey     []float64
+	edst   []float64
 	// prog[c]: the last stage chunk c (c >= 1) has evaluated in the step in progress;
 	// summed: the last stage whose parameter parts chunk 0 has summed
 	prog   []atomic.Int32
@@ -74,7 +78,7 @@ func (r *rk) setChunks(rc rowChunks) {
 		if po < r.n {
 			for c := 1; c < nc; c++ {
 				cs.parts[c] = make([][]float64, r.s)
-				for i := 1; i < r.s; i++ {
+				for i := range cs.parts[c] {
 					cs.parts[c][i] = make([]float64, r.n-po)
 				}
 			}
@@ -86,8 +90,35 @@ func (r *rk) setChunks(rc rowChunks) {
 		}
 		r.chunkState = cs
 	}
-	cs.work = r.chunkStep
+	cs.work, cs.evWork = r.chunkStep, r.evalChunk
 	cs.fuse = false
+}
+
+// evalChunked is f(t, y) into dst by the chunks (y is whole), the parameter parts summed
+// in chunk order (stage 0's buffers hold the other chunks' parts).
+func (r *rk) evalChunked(t float64, y, dst []float64) {
+	cs := r.chunkState
+	cs.et, cs.ey, cs.edst = t, y, dst
+	r.rc.run(cs.evWork)
+	cs.ey, cs.edst = nil, nil
+	if po := r.rc.paramOff(); po < r.n {
+		for c := 1; c < len(cs.parts); c++ {
+			lincomb(dst[po:], dst[po:], plusOne, cs.parts[c][0:1])
+		}
+	}
+}
+
+// evalChunk evaluates chunk c for evalChunked.
+func (r *rk) evalChunk(c int) {
+	cs := r.chunkState
+	var dth []float64
+	if po := r.rc.paramOff(); po < r.n {
+		dth = cs.edst[po:]
+		if c > 0 {
+			dth = cs.parts[c][0]
+		}
+	}
+	r.rc.eval(c, cs.et, cs.ey, cs.edst, dth)
 }
 
 // fuseErr makes the chunks compute the error estimate and its scaled sums of squares

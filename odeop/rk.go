@@ -210,7 +210,11 @@ func (r *rk) comb(dst, base []float64, h float64, coef []float64, idx []int) boo
 
 // eval evaluates f(t, y) into dst and reports whether every component is finite.
 func (r *rk) eval(t float64, y, dst []float64) bool {
-	r.f(t, y, dst)
+	if r.rc != nil {
+		r.evalChunked(t, y, dst)
+	} else {
+		r.f(t, y, dst)
+	}
 	r.nfe++
 	if finite(dst) {
 		return true

@@ -41,7 +41,7 @@ type Batch struct {
 	lo, hi []int       // flat index range of each chunk
 	parts  [][]float64 // per-chunk parameter gradients of chunks 1.. (made on first use)
 	concur bool
-	helper *helper // runs chunks 1.. when concur (made on the first run)
+	helper *helper // runs chunks 1.. when concur (from the idle helpers, back at Release)
 
 	// the SplitChunks call in progress, read by runSplit (a method value made once, so
 	// that a split allocates no closure)
@@ -85,11 +85,15 @@ func NewBatch(bind Binder, theta [][]float64, batch, dim int) (*Batch, error) {
 		b.hi = append(b.hi, rows*dim)
 	}
 	b.concur = chunks > 1 && runtime.GOMAXPROCS(0) > 1
+	if b.concur {
+		b.helper = getHelper(chunks)
+	}
 	return b, nil
 }
 
-// Release stops the Batch's helper goroutine (a concurrent Batch that is never released
-// leaves it parked for good: every user defers Release) and hands the Evaluators that have
+// Release hands the Batch's helper goroutine back to the idle helpers (a concurrent Batch
+// that is never released leaves its helper parked for good: every user defers Release)
+// and hands the Evaluators that have
 // a Release method (odeop.Releaser) back to their dynamics. The Batch is unusable
 // afterwards. Release of a nil Batch does nothing.
 func (b *Batch) Release() {
@@ -97,7 +101,7 @@ func (b *Batch) Release() {
 		return
 	}
 	if b.helper != nil {
-		b.helper.stop()
+		putHelper(b.helper)
 		b.helper = nil
 	}
 	for _, ev := range b.evs {
@@ -210,9 +214,6 @@ func (b *Batch) run(work func(c int)) {
 			work(c)
 		}
 		return
-	}
-	if b.helper == nil {
-		b.helper = newHelper(b)
 	}
 	b.helper.run(work)
 }

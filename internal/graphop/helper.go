@@ -1,12 +1,18 @@
 package graphop
 
 import (
+	"sync"
 	"sync/atomic"
 	"time"
 )
 
-// helper runs the chunks 1.. of a Batch's concurrent runs on one goroutine that lives
-// from the Batch's first concurrent run to its Release. After each run it spins for a
+// helper runs the chunks 1.. of a Batch's concurrent runs on one goroutine. The
+// goroutines outlive their Batches: Release hands a Batch's helper to a process-wide
+// pool of idle helpers (at most maxIdleHelpers; more are stopped) and NewBatch takes one
+// from it and wakes it at once, so that it is running by the first evaluation: a helper
+// started (or woken from a park) at the first evaluation began its chunk about 100 us
+// after the caller on the VM we measured, and the caller, done first, parked and was
+// woken as late (a 240 us stall at the start of each of N2's solves). After each run it spins for a
 // while (helperSpin) waiting for the next, and only then parks; the calling goroutine
 // likewise spins for the helper's end (callerSpin) before it parks. Starting a goroutine
 // per evaluation and waiting on a WaitGroup cost two thread wake-ups (futex) per
@@ -21,7 +27,7 @@ import (
 // arrives after its sleeper saw the counter stays in the channel and makes a later park
 // return at once; every park loops on its counter, so that is harmless.
 type helper struct {
-	b        *Batch
+	chunks   int // of the Batch it serves
 	work     func(c int)
 	post     atomic.Uint32 // runs posted
 	done     atomic.Uint32 // runs finished
@@ -38,10 +44,63 @@ const (
 	callerSpin = 100 * time.Microsecond // the chunks are equal halves: the wait is short
 )
 
-func newHelper(b *Batch) *helper {
-	h := &helper{b: b, wake: make(chan struct{}, 1), finished: make(chan struct{}, 1)}
+func newHelper() *helper {
+	h := &helper{wake: make(chan struct{}, 1), finished: make(chan struct{}, 1)}
 	go h.loop()
 	return h
+}
+
+// maxIdleHelpers bounds the helpers kept for later Batches.
+const maxIdleHelpers = 4
+
+var idleHelpers struct {
+	sync.Mutex
+	free []*helper
+}
+
+// getHelper returns an idle helper (a new one if there is none) for a Batch of the given
+// number of chunks, woken so that it spins for the Batch's first run.
+func getHelper(chunks int) *helper {
+	idleHelpers.Lock()
+	var h *helper
+	if n := len(idleHelpers.free); n > 0 {
+		h = idleHelpers.free[n-1]
+		idleHelpers.free[n-1] = nil
+		idleHelpers.free = idleHelpers.free[:n-1]
+	}
+	idleHelpers.Unlock()
+	if h == nil {
+		h = newHelper()
+	} else {
+		h.prewake()
+	}
+	h.chunks = chunks
+	return h
+}
+
+// putHelper hands an idle helper back (its Batch's runs have all returned); beyond
+// maxIdleHelpers it is stopped.
+func putHelper(h *helper) {
+	idleHelpers.Lock()
+	if len(idleHelpers.free) < maxIdleHelpers {
+		idleHelpers.free = append(idleHelpers.free, h)
+		h = nil
+	}
+	idleHelpers.Unlock()
+	if h != nil {
+		h.stop()
+	}
+}
+
+// prewake wakes the helper if it is parked, without a run: it spins again (helperSpin)
+// for the next run and parks after it.
+func (h *helper) prewake() {
+	if h.idle.Load() {
+		select {
+		case h.wake <- struct{}{}:
+		default:
+		}
+	}
 }
 
 // spin reports whether cond became true within d, polling it.
@@ -67,10 +126,13 @@ func (h *helper) loop() {
 	for {
 		if !spin(posted, helperSpin) {
 			h.idle.Store(true)
-			for !posted() {
+			if !posted() {
 				<-h.wake
 			}
 			h.idle.Store(false)
+			if !posted() {
+				continue // woken without a run (prewake, or a stale token): spin again
+			}
 		}
 		seen = h.post.Load()
 		quit := h.quit
@@ -97,7 +159,7 @@ func (h *helper) runChunks() {
 			h.panicked = r
 		}
 	}()
-	for c := 1; c < len(h.b.evs); c++ {
+	for c := 1; c < h.chunks; c++ {
 		h.work(c)
 	}
 }

@@ -29,7 +29,6 @@ func concurrentBatch(t *testing.T) (*Batch, func()) {
 // that run, whether the hand-offs spin (back-to-back runs) or park (runs farther apart
 // than the spin times, and chunks longer than them).
 func TestHelperRuns(t *testing.T) {
-	before := runtime.NumGoroutine()
 	b, restore := concurrentBatch(t)
 	defer restore()
 	r := rand.New(rand.NewSource(3))
@@ -59,12 +58,36 @@ func TestHelperRuns(t *testing.T) {
 		t.Fatalf("chunk runs %v, want 300 each", counts)
 	}
 	b.Release()
+}
+
+// TestHelpersPooled: Release hands the helper to the idle helpers, the next Batch takes
+// it (no new goroutine), and at most maxIdleHelpers stay when many Batches end at once.
+func TestHelpersPooled(t *testing.T) {
+	before := runtime.NumGoroutine()
+	b, restore := concurrentBatch(t)
+	defer restore()
+	h := b.helper
+	b.Release()
+	b2, _ := concurrentBatch(t)
+	if b2.helper != h {
+		t.Errorf("the next Batch got a new helper, not the released one")
+	}
+	var bs []*Batch
+	for i := 0; i < 3*maxIdleHelpers; i++ {
+		bi, _ := concurrentBatch(t)
+		bi.run(func(c int) {})
+		bs = append(bs, bi)
+	}
+	b2.Release()
+	for _, bi := range bs {
+		bi.Release()
+	}
 	deadline := time.Now().Add(2 * time.Second)
-	for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
+	for runtime.NumGoroutine() > before+maxIdleHelpers && time.Now().Before(deadline) {
 		time.Sleep(time.Millisecond)
 	}
-	if n := runtime.NumGoroutine(); n > before {
-		t.Errorf("%d goroutines after Release, %d before the Batch", n, before)
+	if n := runtime.NumGoroutine(); n > before+maxIdleHelpers {
+		t.Errorf("%d goroutines after Release, %d before the Batches (at most %d idle helpers)", n, before, maxIdleHelpers)
 	}
 }
 
