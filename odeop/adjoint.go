@@ -93,16 +93,22 @@ func adjointBackward(op *solveOp, z0 []float64, theta [][]float64, zs, gzs []flo
 		if err != nil {
 			return nil, st, errors.Wrapf(err, "adjoint solve from t=%g to t=%g", op.ts[i], op.ts[i-1])
 		}
-		copy(aug, ys[1])
-		copy(aug[:n], zs[(i-1)*n:i*n])
-		g := gzs[(i-1)*n : i*n]
-		for j, v := range g {
-			aug[n+j] += v
+		// the next interval starts from [z(ts[i-1]), a + dL/dz(ts[i-1]), a_theta] (a + g as
+		// a + 1*g: the same bits, vectorized); after the last, that is the gradient
+		x := [][]float64{gzs[(i-1)*n : i*n]}
+		if i == 1 {
+			out := make([]float64, n+p)
+			lincomb(out[:n], end[n:2*n], plusOne, x)
+			copy(out[n:], end[2*n:])
+			return out, st, nil
 		}
+		copy(aug[:n], zs[(i-1)*n:i*n])
+		lincomb(aug[n:2*n], end[n:2*n], plusOne, x)
+		copy(aug[2*n:], end[2*n:])
 	}
+	// T == 1: no interval; the gradient is dL/dz(ts[0]) and no parameter gradient
 	out := make([]float64, n+p)
-	copy(out[:n], aug[n:2*n])
-	copy(out[n:], aug[2*n:])
+	copy(out[:n], gzs[:n])
 	return out, st, nil
 }
 
