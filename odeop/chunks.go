@@ -32,19 +32,19 @@ var noChunks bool
 
 // chunkState is what stepChunked keeps between steps: made once per engine and chunking.
 type chunkState struct {
-	nc, po int           // the chunking it was made for: chunks, parameter offset
-	work   func(c int)   // r.chunkStep, made once
-	evWork func(c int)   // r.evalChunk, made once
-	parts  [][][]float64 // parts[c][i]: chunk c's (c >= 1) part of stage i's parameter derivative
-	fail   []int         // per chunk: the first stage whose argument is not finite (s: none)
-	bad    []int         // per chunk: the first unread stage with a non-finite row (-1: none)
-	sc     [][]float64   // per stage: the coefficients h*A[i][j] of its argument
-	sx     [][][]float64 // per stage: the derivatives they multiply
-	t0     float64       // the step in progress
-	h, t1  float64
-	et     float64 // the evalChunked call in progress
-	ey     []float64
-	edst   []float64
+	nc, nr, po int           // the chunking it was made for: chunks, ranges per chunk, parameter offset
+	work       func(c int)   // r.chunkStep, made once
+	evWork     func(c int)   // r.evalChunk, made once
+	parts      [][][]float64 // parts[c][i]: chunk c's (c >= 1) part of stage i's parameter derivative
+	fail       []int         // per chunk: the first stage whose argument is not finite (s: none)
+	bad        []int         // per chunk: the first unread stage with a non-finite row (-1: none)
+	sc         [][]float64   // per stage: the coefficients h*A[i][j] of its argument
+	sx         [][][]float64 // per stage: the derivatives they multiply
+	t0         float64       // the step in progress
+	h, t1      float64
+	et         float64 // the evalChunked call in progress
+	ey         []float64
+	edst       []float64
 	// prog[c]: the last stage chunk c (c >= 1) has evaluated in the step in progress;
 	// summed: the last stage whose parameter parts chunk 0 has summed
 	prog   []atomic.Int32
@@ -67,16 +67,19 @@ type chunkState struct {
 	segs [][3]int
 	gsum []float64
 	badP []bool
+
+	whole []int // {0, n}: the bounds of the RMS norm's one group
 }
 
 // setChunks makes the engine step through rc (stepChunked).
 func (r *rk) setChunks(rc rowChunks) {
 	r.rc = rc
-	nc, po := rc.numChunks(), rc.paramOff()
+	nc, nr, po := rc.numChunks(), len(rc.ranges(0)), rc.paramOff()
 	cs := r.chunkState
-	if cs == nil || cs.nc != nc || cs.po != po {
-		cs = &chunkState{nc: nc, po: po, fail: make([]int, nc), bad: make([]int, nc), parts: make([][][]float64, nc),
-			prog: make([]atomic.Int32, nc), sq: make([][]float64, nc), group: make([][]int, nc)}
+	if cs == nil || cs.nc != nc || cs.nr != nr || cs.po != po {
+		cs = &chunkState{nc: nc, nr: nr, po: po, fail: make([]int, nc), bad: make([]int, nc), parts: make([][][]float64, nc),
+			prog: make([]atomic.Int32, nc), sq: make([][]float64, nc), group: make([][]int, nc),
+			badP: make([]bool, len(r.unread)), work: r.chunkStep, evWork: r.evalChunk, whole: []int{0, r.n}}
 		for c := range cs.sq {
 			cs.sq[c] = make([]float64, len(rc.ranges(c)))
 			cs.group[c] = make([]int, len(rc.ranges(c)))
@@ -97,9 +100,7 @@ func (r *rk) setChunks(rc rowChunks) {
 		}
 		r.chunkState = cs
 	}
-	cs.work, cs.evWork = r.chunkStep, r.evalChunk
 	cs.fuse = false
-	cs.badP = make([]bool, len(r.unread))
 	cs.segs = append(cs.segs[:0], [3]int{po, r.n, -1})
 }
 
@@ -196,7 +197,7 @@ func (r *rk) fusedNorm() float64 {
 	cs := r.chunkState
 	groups := r.groups
 	if groups == nil {
-		groups = []int{0, r.n}
+		groups = cs.whole
 	}
 	m := 0.0
 	for k := 0; k+1 < len(groups); k++ {
@@ -225,9 +226,11 @@ func (r *rk) fusedNorm() float64 {
 // chunk's stage argument reads only its own rows of the earlier derivatives), so there is
 // one hand-off per step instead of one per stage, one chunk's combinations overlap the
 // other's evaluations, and the rows a chunk combines are still in its CPU's cache. The
-// parameter part of the derivatives is summed over the chunks, in chunk order, after
-// them. The bits, the evaluation count and the place reported for a non-finite value
-// are those of the whole-vector path.
+// parameter part of the derivatives is summed over the chunks in chunk order (by chunk 0
+// as the others progress, the rest after them: sumParts, paramJoin). The bits, the
+// evaluation count and the place reported for a non-finite value are those of the
+// whole-vector path; only the error norm, when the chunks compute it (fuseErr), adds its
+// sums of squares in another order.
 func (r *rk) stepChunked(t0, h, t1 float64) bool {
 	cs := r.chunkState
 	cs.t0, cs.h, cs.t1 = t0, h, t1
