@@ -13,6 +13,13 @@
 //     adjoint (Adjoint, optionally with a seminorm) or backpropagates through the
 //     stored Runge-Kutta steps (Checkpoint).
 //
+// Where a batch is large enough to be evaluated in two row chunks on two goroutines
+// (internal/graphop.Batch), the solve node's steps run every stage of a chunk's rows on
+// the chunk's goroutine (chunks.go): the chunks meet once per step, not once per stage,
+// and compute their own stage arguments and error estimates. The results are those of
+// the whole-vector steps (bit for bit, but for the order in which the error norm adds
+// its sums of squares).
+//
 // References:
 //
 //   - Dormand, Prince (1980), "A family of embedded Runge-Kutta formulae".

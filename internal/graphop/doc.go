@@ -10,10 +10,13 @@
 //     inputs; SymDiff and DoDiff, which wire the gradient op into a graph or run it for
 //     the LispMachine; Extract, the op that hands each input its part of the flat
 //     gradient; and the constant parts of Gorgonia's Op interface (Pure, Hashcode).
-//   - Batch evaluation (batch.go): a Dynamics' Evaluators over a whole batch, split by
-//     rows into two chunks evaluated on two goroutines above a work threshold. The split
-//     depends on the problem size only and parameter gradients are summed over the
-//     chunks in a fixed order, so results are bit-identical on any number of CPUs.
+//   - Batch evaluation (batch.go, helper.go): a Dynamics' Evaluators over a whole batch,
+//     split by rows into two chunks evaluated on two goroutines above a work threshold.
+//     The split depends on the problem size only and parameter gradients are summed over
+//     the chunks in a fixed order, so results are bit-identical on any number of CPUs.
+//     The second chunk runs on a helper goroutine that hands off by spinning before it
+//     parks; helpers outlive their Batches in a small pool. Run and Range let a caller
+//     (odeop's chunked Runge-Kutta steps) run its own per-chunk work.
 //   - Pools (pool.go): released Evaluators kept by batch size for the next Bind, used by
 //     odeop's graph dynamics and the native networks of layers.
 //
