@@ -93,9 +93,7 @@ func checkpointBackward(op *solveOp, tape *checkpointTape, z0 []float64, theta [
 		}
 		bp.step(ev, tape.t0[j], tape.h[j], tape.y0[j], ybar, dtheta, &st)
 	}
-	for i, v := range gzs[:n] {
-		ybar[i] += v
-	}
+	bp.axpy(ybar, ybar, 1, gzs[:n])
 	out := make([]float64, n+ev.NumParams())
 	copy(out, ybar)
 	copy(out[n:], dtheta)
@@ -175,20 +173,15 @@ func (bp *stepBackprop) step(ev *graphop.Batch, t0, h float64, y0, ybar, dtheta 
 			st.NFE++
 		}
 	}
-	// Cotangents of the stage values.
+	// Cotangents of the stage values. The updates are vectorized (kernels.Lincomb: a
+	// rounded product and a rounded sum per term, the bits of the scalar loops).
 	for i := 0; i < ns; i++ {
 		bp.used[i] = false
-		Kb := bp.Kbar[i]
 		if bi := bp.b[i]; bi != 0 {
-			c := h * bi
-			for q := range Kb {
-				Kb[q] = c * ybar[q]
-			}
+			bp.axpy(bp.Kbar[i], nil, h*bi, ybar) // Kbar_i = h*b_i*ybar
 			bp.used[i] = true
 		} else {
-			for q := range Kb {
-				Kb[q] = 0
-			}
+			clear(bp.Kbar[i])
 		}
 	}
 	for _, o := range bp.outs {
@@ -197,16 +190,10 @@ func (bp *stepBackprop) step(ev *graphop.Batch, t0, h float64, y0, ybar, dtheta 
 			if bp.w[i] == 0 {
 				continue
 			}
-			c := h * bp.w[i]
-			Kb := bp.Kbar[i]
-			for q := range Kb {
-				Kb[q] += c * o.g[q]
-			}
+			bp.axpy(bp.Kbar[i], bp.Kbar[i], h*bp.w[i], o.g)
 			bp.used[i] = true
 		}
-		for q := range ybar {
-			ybar[q] += o.g[q]
-		}
+		bp.axpy(ybar, ybar, 1, o.g)
 	}
 	// Reverse through the stages.
 	for i := ns - 1; i >= 0; i-- {
@@ -215,23 +202,22 @@ func (bp *stepBackprop) step(ev *graphop.Batch, t0, h float64, y0, ybar, dtheta 
 		}
 		ev.VJP(nil, bp.dY, bp.dth, t0+bp.c[i]*h, bp.Y[i], bp.Kbar[i])
 		st.NFE++
-		for q, v := range bp.dth {
-			dtheta[q] += v
-		}
-		for q, v := range bp.dY {
-			ybar[q] += v
-		}
+		bp.axpy(dtheta, dtheta, 1, bp.dth)
+		bp.axpy(ybar, ybar, 1, bp.dY)
 		for j, aij := range bp.a[i] {
 			if aij == 0 {
 				continue
 			}
-			c := h * aij
-			Kb := bp.Kbar[j]
-			for q, v := range bp.dY {
-				Kb[q] += c * v
-			}
+			bp.axpy(bp.Kbar[j], bp.Kbar[j], h*aij, bp.dY)
 			bp.used[j] = true
 		}
 	}
 	st.Steps++
+}
+
+// axpy sets dst = base + a*x (base nil: a*x), vectorized (lincomb).
+func (bp *stepBackprop) axpy(dst, base []float64, a float64, x []float64) {
+	c, v := bp.lc[:1], bp.lx[:1]
+	c[0], v[0] = a, x
+	lincomb(dst, base, c, v)
 }
