@@ -4,6 +4,7 @@ import (
 	"math"
 	"math/rand"
 	"regexp"
+	"strings"
 	"testing"
 
 	G "gorgonia.org/gorgonia"
@@ -136,5 +137,87 @@ func TestChunkedNonFinitePlace(t *testing.T) {
 			}
 			t.Log(e1)
 		})
+	}
+}
+
+// panicDyn is linearDyn whose second bound Evaluator (chunk 1 of a two-chunk batch)
+// panics on its evaluation number at (counted from 1), once.
+type panicDyn struct {
+	linearDyn
+	at    int
+	binds int
+}
+
+type panicEval struct {
+	*linearEval
+	at, n int
+}
+
+func (d *panicDyn) Bind(theta [][]float64, batch, dim int) (Evaluator, error) {
+	d.binds++
+	e := &panicEval{linearEval: &linearEval{A: theta[0], batch: batch, dim: dim}}
+	if d.binds == 2 {
+		e.at = d.at
+	}
+	return e, nil
+}
+
+func (e *panicEval) Eval(dst []float64, t float64, z []float64) {
+	e.n++
+	if e.n == e.at {
+		panic("test dynamics failed")
+	}
+	e.linearEval.Eval(dst, t, z)
+}
+
+// TestChunkedDynamicsPanic: a panic of the dynamics on the helper's chunk in the middle of
+// a chunked step becomes the solve's error, and the next solve (engines, helpers and chunk
+// state reused) gives the same bits as a solve on the whole-vector path.
+func TestChunkedDynamicsPanic(t *testing.T) {
+	const batch, dim = 32, 64 // 32 x 4096 parameters: two chunks
+	A := make([]float64, dim*dim)
+	for i := range A {
+		A[i] = 0.3 * math.Sin(float64(i))
+	}
+	z := randSlice(rand.New(rand.NewSource(8)), batch*dim, 1)
+	solve := func(f Dynamics) ([]float64, error) {
+		g := G.NewGraph()
+		z0 := matNode(g, "z0", batch, dim, append([]float64(nil), z...))
+		An := matNode(g, "A", dim, dim, append([]float64(nil), A...))
+		if p, ok := f.(*panicDyn); ok {
+			p.A = An
+		} else {
+			f.(*linearDyn).A = An
+		}
+		zs, err := Solve(z0, f, []float64{0, 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := G.NewTapeMachine(g)
+		defer m.Close()
+		if err := m.RunAll(); err != nil {
+			return nil, err
+		}
+		return append([]float64(nil), zs.Value().Data().([]float64)...), nil
+	}
+	for _, at := range []int{1, 4, 9} {
+		_, err := solve(&panicDyn{at: at})
+		if err == nil || !strings.Contains(err.Error(), "test dynamics failed") {
+			t.Fatalf("panic at evaluation %d: error %v, want the panic's message", at, err)
+		}
+	}
+	got, err := solve(&linearDyn{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []float64
+	withoutChunks(func() { want, err = solve(&linearDyn{}) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range want {
+		if math.Abs(got[i]-want[i]) > 1e-12*math.Abs(want[i]) {
+			t.Fatalf("z[%d] = %v after the failed solves, %v on the whole-vector path", i, got[i], want[i])
+		}
 	}
 }
