@@ -12,9 +12,11 @@ import (
 // from it and wakes it at once, so that it is running by the first evaluation: a helper
 // started (or woken from a park) at the first evaluation began its chunk about 100 us
 // after the caller on the VM we measured, and the caller, done first, parked and was
-// woken as late (a 240 us stall at the start of each of N2's solves). After each run it spins for a
-// while (helperSpin) waiting for the next, and only then parks; the calling goroutine
-// likewise spins for the helper's end (callerSpin) before it parks. Starting a goroutine
+// woken as late (a 240 us stall at the start of each of N2's solves).
+//
+// After each run (or wake-up) the helper spins for a while (helperSpin) waiting for the
+// next, and only then parks; the calling goroutine likewise spins for the helper's end
+// (callerSpin) before it parks. Starting a goroutine
 // per evaluation and waiting on a WaitGroup cost two thread wake-ups (futex) per
 // evaluation, about 50 us on the VM we measured: with N2's 52 evaluations of 0.5 ms, 9%
 // of a forward + adjoint run, more than the speed-up of the split.
@@ -25,7 +27,8 @@ import (
 // side stores its counter and then looks at the flag, sending a wake-up token when it is
 // raised (sequentially consistent atomics: one of the two sees the other). A token that
 // arrives after its sleeper saw the counter stays in the channel and makes a later park
-// return at once; every park loops on its counter, so that is harmless.
+// return at once; the helper then spins again and the caller loops on its counter, so
+// that is harmless.
 type helper struct {
 	chunks   int // of the Batch it serves
 	work     func(c int)
