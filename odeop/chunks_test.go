@@ -17,10 +17,14 @@ func withoutChunks(f func()) {
 	f()
 }
 
-// TestChunkedStagesSameBits: a batch large enough to be split into two chunks computes its
-// stage arguments chunk by chunk (rk.rc); the forward values, every gradient and the
-// evaluation counts are those of the whole-vector path bit for bit, for FSAL and non-FSAL,
-// adaptive and fixed-step methods and every gradient method.
+// TestChunkedStagesSameBits: a batch large enough to be split into two chunks steps by
+// chunks (rk.rc, stepChunked; Checkpoint's backward too); the forward values, every
+// gradient and the evaluation counts are those of the whole-vector path, for FSAL and
+// non-FSAL, adaptive and fixed-step methods and every gradient method: bit for bit, except
+// where the chunks also compute the error norm (adaptive FSAL methods: fuseErr), whose
+// sums of squares are then added in another order, and for Checkpoint's parameter
+// gradient, which each chunk sums over its stages and steps before the chunks' sums are
+// added (a relative difference of 1e-12 allowed there; the evaluation counts still equal).
 func TestChunkedStagesSameBits(t *testing.T) {
 	const batch, dim, hidden = 128, 8, 64 // 128 x 1160 parameters: two chunks
 	theta := [][]float64{make([]float64, (dim+1)*hidden), make([]float64, hidden), make([]float64, hidden*dim), make([]float64, dim)}
@@ -47,6 +51,9 @@ func TestChunkedStagesSameBits(t *testing.T) {
 		{"dopri5 maxnorm", true, []Option{WithTol(1e-7, 1e-9), WithNorm(MaxNorm)}},
 		{"dopri8 adjoint", true, []Option{WithMethod(Dopri8), WithTol(1e-8, 1e-10)}},
 		{"rk4 adjoint", true, []Option{WithMethod(RK4), WithStep(0.1)}},
+		{"rk4 checkpoint", false, []Option{WithMethod(RK4), WithStep(0.1), WithGradient(Checkpoint)}},
+		{"dopri5 maxnorm checkpoint", false, []Option{WithTol(1e-7, 1e-9), WithNorm(MaxNorm), WithGradient(Checkpoint)}},
+		{"bosh3 maxnorm checkpoint", false, []Option{WithMethod(Bosh3), WithTol(1e-6, 1e-8), WithNorm(MaxNorm), WithGradient(Checkpoint)}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
