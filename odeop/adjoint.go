@@ -118,21 +118,29 @@ func adjointBackward(op *solveOp, z0 []float64, theta [][]float64, zs, gzs []flo
 // with only the state and adjoint groups it is the seminorm of Kidger, Chen, Lyons (2021).
 func groupRMSMax(bounds []int) Norm {
 	return func(x []float64) float64 {
-		m := 0.0
-		for k := 0; k+1 < len(bounds); k++ {
-			lo, hi := bounds[k], bounds[k+1]
-			if hi <= lo {
-				continue
-			}
+		return maxRMS(bounds, func(_, lo, hi int) float64 {
 			s := 0.0
 			for _, v := range x[lo:hi] {
 				s += v * v
 			}
-			r := math.Sqrt(s / float64(hi-lo))
-			if r > m || math.IsNaN(r) {
-				m = r
-			}
-		}
-		return m
+			return s
+		})
 	}
+}
+
+// maxRMS returns the maximum over the groups k (entries [bounds[k], bounds[k+1]), empty
+// ones skipped) of sqrt(sumsq(k, lo, hi) / (hi - lo)), a NaN kept: the group norms of
+// groupRMSMax, rk.scaledNorm and rk.fusedNorm, which differ in how they sum the squares.
+func maxRMS(bounds []int, sumsq func(k, lo, hi int) float64) float64 {
+	m := 0.0
+	for k := 0; k+1 < len(bounds); k++ {
+		lo, hi := bounds[k], bounds[k+1]
+		if hi <= lo {
+			continue
+		}
+		if v := math.Sqrt(sumsq(k, lo, hi) / float64(hi-lo)); v > m || math.IsNaN(v) {
+			m = v
+		}
+	}
+	return m
 }

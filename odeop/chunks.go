@@ -1,7 +1,6 @@
 package odeop
 
 import (
-	"math"
 	"sync/atomic"
 
 	"github.com/continuum-ml/continuum/internal/graphop"
@@ -199,12 +198,7 @@ func (r *rk) fusedNorm() float64 {
 	if groups == nil {
 		groups = cs.whole
 	}
-	m := 0.0
-	for k := 0; k+1 < len(groups); k++ {
-		lo, hi := groups[k], groups[k+1]
-		if hi <= lo {
-			continue
-		}
+	return maxRMS(groups, func(k, _, _ int) float64 {
 		s := 0.0
 		for c := range cs.sq {
 			for q, g := range cs.group[c] {
@@ -213,12 +207,8 @@ func (r *rk) fusedNorm() float64 {
 				}
 			}
 		}
-		s += cs.gsum[k] // the parameter part's (paramJoin), 0 where it has none
-		if v := math.Sqrt(s / float64(hi-lo)); v > m || math.IsNaN(v) {
-			m = v
-		}
-	}
-	return m
+		return s + cs.gsum[k] // the parameter part's (paramJoin), 0 where it has none
+	})
 }
 
 // stepChunked is step with the stages of each chunk's rows computed on the chunk's

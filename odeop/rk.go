@@ -332,13 +332,7 @@ func (r *rk) scaledNorm(x, a, b, scratch []float64, rtol, atol float64, norm Nor
 	}
 	if g := r.groups; g != nil {
 		// as groupRMSMax(g)
-		m := 0.0
-		for k := 0; k+1 < len(g); k++ {
-			if v := rms(g[k], g[k+1]); v > m || math.IsNaN(v) {
-				m = v
-			}
-		}
-		return m
+		return maxRMS(g, func(_, lo, hi int) float64 { return scaledSumSq(x[lo:hi], a[lo:hi], b[lo:hi], rtol, atol) })
 	}
 	scratch = scratch[:len(x)]
 	for i, v := range x {
