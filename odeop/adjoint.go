@@ -4,6 +4,8 @@ import (
 	"math"
 
 	"github.com/pkg/errors"
+
+	"github.com/continuum-ml/continuum/internal/graphop"
 )
 
 // adjointBackward runs the continuous adjoint of Chen et al. (2018) backward over the
@@ -37,15 +39,8 @@ func adjointBackward(op *solveOp, z0 []float64, theta [][]float64, zs, gzs []flo
 	copy(aug[:n], zs[(T-1)*n:T*n])
 	copy(aug[n:2*n], gzs[(T-1)*n:T*n])
 	clear(aug[2*n:])
-	// The adjoint and parameter parts of the right-hand side are -a·∂f/∂z and -a·∂f/∂θ: the
-	// VJP with cotangent -a gives them directly (it is linear in the cotangent, and
-	// negation is exact), negating n values instead of n + p, through the vectorized
-	// kernels.Lincomb (-1·a is exactly -a).
-	negC, negX := []float64{-1}, [][]float64{nil}
 	rhs := func(t float64, y, dy []float64) {
-		negX[0] = y[n : 2*n]
-		lincomb(neg, nil, negC, negX)
-		ev.VJP(dy[:n], dy[n:2*n], dy[2*n:], t, y[:n], neg)
+		adjointRHS(ev, t, y[:n], y[n:2*n], neg, dy[:n], dy[n:2*n], dy[2*n:])
 	}
 	groups := []int{0, n, 2 * n}
 	if !op.cfg.seminorm {
@@ -110,6 +105,17 @@ func adjointBackward(op *solveOp, z0 []float64, theta [][]float64, zs, gzs []flo
 	out := make([]float64, n+p)
 	copy(out[:n], gzs[:n])
 	return out, st, nil
+}
+
+// adjointRHS writes the right-hand side of the augmented system at (t, z, a): f(t, z) into
+// dz, -a·∂f/∂z into da and -a·∂f/∂θ into dth (ev's rows: the whole batch or a chunk's).
+// They are the VJP with cotangent -a (it is linear in the cotangent, and negation is
+// exact), negating the n values of a into neg instead of the n + p of the result, through
+// the vectorized kernels.Lincomb (-1·a is exactly -a).
+func adjointRHS(ev graphop.Evaluator, t float64, z, a, neg, dz, da, dth []float64) {
+	x := [1][]float64{a}
+	lincomb(neg, nil, minusOne, x[:])
+	ev.VJP(dz, da, dth, t, z, neg)
 }
 
 // groupRMSMax returns the norm max over groups of the RMS of the group, with group k the

@@ -234,12 +234,11 @@ func (bp *stepBackprop) chunk(c int) {
 // rows does the step's work on the state's rows [lo, hi) with ev, an Evaluator of those
 // rows: the stage inputs and values, the stage cotangents and the reverse pass, each
 // stage's parameter cotangent (into the scratch dth) added to acc. Safe for concurrent
-// use on disjoint rows.
-// The updates are vectorized (kernels.Lincomb: a rounded product and a rounded sum per
-// term, the bits of scalar loops).
+// use on disjoint rows. The updates are vectorized (kernels.Lincomb: a rounded product
+// and a rounded sum per term, the bits of scalar loops).
 func (bp *stepBackprop) rows(ev graphop.Evaluator, lo, hi int, dth, acc []float64) {
 	t0, h, ns := bp.cur.t0, bp.cur.h, bp.cur.ns
-	y0, ybar := bp.cur.y0[lo:hi], bp.cur.ybar[lo:hi]
+	ybar := bp.cur.ybar[lo:hi]
 	var cbuf [16]float64
 	var xbuf [16][]float64
 	axpy := func(dst, base []float64, a float64, x []float64) {
@@ -252,13 +251,12 @@ func (bp *stepBackprop) rows(ev graphop.Evaluator, lo, hi int, dth, acc []float6
 		c, x := cbuf[:0], xbuf[:0]
 		for j, aij := range bp.a[i] {
 			if aij != 0 {
-				c, x = append(c, h*aij), append(x, bp.K[j][lo:hi])
+				c, x = append(c, h*aij), append(x, bp.K[j])
 			}
 		}
-		Yi := bp.Y[i][lo:hi]
-		lincomb(Yi, y0, c, x)
+		combRange(bp.Y[i], bp.cur.y0, c, x, lo, hi)
 		if i < ns-1 {
-			ev.Eval(bp.K[i][lo:hi], t0+bp.c[i]*h, Yi)
+			ev.Eval(bp.K[i][lo:hi], t0+bp.c[i]*h, bp.Y[i][lo:hi])
 		}
 	}
 	// Cotangents of the stage values.

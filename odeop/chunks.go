@@ -74,7 +74,7 @@ type chunkState struct {
 func (r *rk) setChunks(rc rowChunks) {
 	r.rc = rc
 	nc, nr, po := rc.numChunks(), len(rc.ranges(0)), rc.paramOff()
-	cs := r.chunkState
+	cs := r.cs
 	if cs == nil || cs.nc != nc || cs.nr != nr || cs.po != po {
 		cs = &chunkState{nc: nc, nr: nr, po: po, fail: make([]int, nc), bad: make([]int, nc), parts: make([][][]float64, nc),
 			prog: make([]atomic.Int32, nc), sq: make([][]float64, nc), group: make([][]int, nc),
@@ -97,7 +97,7 @@ func (r *rk) setChunks(rc rowChunks) {
 			cs.sc[i] = make([]float64, len(r.aIdx[i]))
 			cs.sx[i] = make([][]float64, len(r.aIdx[i]))
 		}
-		r.chunkState = cs
+		r.cs = cs
 	}
 	cs.fuse = false
 	cs.segs = append(cs.segs[:0], [3]int{po, r.n, -1})
@@ -106,23 +106,32 @@ func (r *rk) setChunks(rc rowChunks) {
 // evalChunked is f(t, y) into dst by the chunks (y is whole), the parameter parts summed
 // in chunk order (stage 0's buffers hold the other chunks' parts).
 func (r *rk) evalChunked(t float64, y, dst []float64) {
-	cs := r.chunkState
+	cs := r.cs
 	cs.et, cs.ey, cs.edst = t, y, dst
 	r.rc.run(cs.evWork)
 	cs.ey, cs.edst = nil, nil
-	if po := r.rc.paramOff(); po < r.n {
-		for c := 1; c < len(cs.parts); c++ {
-			lincomb(dst[po:], dst[po:], plusOne, cs.parts[c][0:1])
-		}
+	if cs.po < r.n {
+		r.addParts(dst, 0, cs.po, r.n)
+	}
+}
+
+// addParts adds the other chunks' parts of the parameter derivative of stage i (of
+// evalChunked for i = 0), in chunk order, to dst[lo:hi], a range of the parameter part
+// of a derivative (lo >= cs.po).
+func (r *rk) addParts(dst []float64, i, lo, hi int) {
+	cs := r.cs
+	for c := 1; c < len(cs.parts); c++ {
+		x := [1][]float64{cs.parts[c][i][lo-cs.po : hi-cs.po]}
+		lincomb(dst[lo:hi], dst[lo:hi], plusOne, x[:])
 	}
 }
 
 // evalChunk evaluates chunk c for evalChunked.
 func (r *rk) evalChunk(c int) {
-	cs := r.chunkState
+	cs := r.cs
 	var dth []float64
-	if po := r.rc.paramOff(); po < r.n {
-		dth = cs.edst[po:]
+	if cs.po < r.n {
+		dth = cs.edst[cs.po:]
 		if c > 0 {
 			dth = cs.parts[c][0]
 		}
@@ -135,7 +144,7 @@ func (r *rk) evalChunk(c int) {
 // chunks, its tableau is FSAL and the norm is the RMS norm or the engine's group norm
 // with every chunk range inside one group; errNorm then combines the sums.
 func (r *rk) fuseErr(rtol, atol float64, norm Norm) {
-	cs := r.chunkState
+	cs := r.cs
 	if r.rc == nil || cs == nil {
 		return
 	}
@@ -162,7 +171,7 @@ func (r *rk) fuseErr(rtol, atol float64, norm Norm) {
 	}
 	cs.fuse, cs.rtol, cs.atol = true, rtol, atol
 	// the parameter part's segments: split at the group bounds, each tagged with its group
-	po := r.rc.paramOff()
+	po := cs.po
 	cs.segs = cs.segs[:0]
 	if r.groups == nil {
 		if po < r.n {
@@ -193,7 +202,7 @@ func (r *rk) fuseErr(rtol, atol float64, norm Norm) {
 // fusedNorm is errNorm from the chunks' sums of squares: each group's sum adds its
 // ranges' sums in chunk order, then its parameter part's (paramJoin).
 func (r *rk) fusedNorm() float64 {
-	cs := r.chunkState
+	cs := r.cs
 	groups := r.groups
 	if groups == nil {
 		groups = cs.whole
@@ -222,7 +231,7 @@ func (r *rk) fusedNorm() float64 {
 // whole-vector path; only the error norm, when the chunks compute it (fuseErr), adds its
 // sums of squares in another order.
 func (r *rk) stepChunked(t0, h, t1 float64) bool {
-	cs := r.chunkState
+	cs := r.cs
 	cs.t0, cs.h, cs.t1 = t0, h, t1
 	for i := 1; i < r.s; i++ {
 		for n, j := range r.aIdx[i] {
@@ -243,20 +252,15 @@ func (r *rk) stepChunked(t0, h, t1 float64) bool {
 	for _, f := range cs.fail {
 		first = min(first, f)
 	}
-	po := r.rc.paramOff()
 	last := r.s - 1
-	for j := range cs.badP {
-		cs.badP[j] = false
-	}
-	if po < r.n && first == r.s {
+	clear(cs.badP)
+	if cs.po < r.n && first == r.s {
 		if !r.paramJoin() {
 			first = last // y1's parameter part is not finite
 		}
-	} else if po < r.n {
+	} else if cs.po < r.n {
 		for i := cs.summed + 1; i < first; i++ {
-			for c := 1; c < len(cs.parts); c++ {
-				lincomb(r.k[i][po:], r.k[i][po:], plusOne, cs.parts[c][i:i+1])
-			}
+			r.addParts(r.k[i], i, cs.po, r.n)
 		}
 	}
 	if first < r.s {
@@ -303,20 +307,15 @@ const joinBlock = 512
 // (cs.badP) and, with fuse, the scaled sums of squares of the error estimate's part by
 // norm group (cs.gsum). It reports whether y1's part is finite.
 func (r *rk) paramJoin() bool {
-	cs := r.chunkState
+	cs := r.cs
 	last := r.s - 1
 	ok := true
-	for k := range cs.gsum {
-		cs.gsum[k] = 0
-	}
+	clear(cs.gsum)
 	for _, sg := range cs.segs {
 		for lo := sg[0]; lo < sg[1]; lo += joinBlock {
 			hi := min(lo+joinBlock, sg[1])
 			for i := cs.summed + 1; i < r.s; i++ {
-				for c := 1; c < len(cs.parts); c++ {
-					x := [1][]float64{cs.parts[c][i][lo-cs.po : hi-cs.po]}
-					lincomb(r.k[i][lo:hi], r.k[i][lo:hi], plusOne, x[:])
-				}
+				r.addParts(r.k[i], i, lo, hi)
 			}
 			if r.fsal && !combRange(r.y1, r.y0, cs.sc[last], cs.sx[last], lo, hi) {
 				ok = false
@@ -339,9 +338,9 @@ func (r *rk) paramJoin() bool {
 // argument's rows, then the chunk's evaluation; then it checks the chunk's rows of the
 // derivatives no combination reads (plan.unread).
 func (r *rk) chunkStep(c int) {
-	cs := r.chunkState
+	cs := r.cs
 	rgs := r.rc.ranges(c)
-	po := r.rc.paramOff()
+	po := cs.po
 	cs.fail[c], cs.bad[c] = r.s, -1
 	for i := 1; i < r.s; i++ {
 		yt := r.yt
@@ -395,8 +394,7 @@ func (r *rk) chunkStep(c int) {
 // stages up to i that every chunk has evaluated, in chunk order (the rest are added after
 // the chunks): the sums overlap the other chunks' evaluations.
 func (r *rk) sumParts(i int) {
-	cs := r.chunkState
-	po := r.rc.paramOff()
+	cs := r.cs
 	for cs.summed < i {
 		next := cs.summed + 1
 		for c := 1; c < len(cs.prog); c++ {
@@ -404,9 +402,7 @@ func (r *rk) sumParts(i int) {
 				return
 			}
 		}
-		for c := 1; c < len(cs.parts); c++ {
-			lincomb(r.k[next][po:], r.k[next][po:], plusOne, cs.parts[c][next:next+1])
-		}
+		r.addParts(r.k[next], next, cs.po, r.n)
 		cs.summed = next
 	}
 }
@@ -479,9 +475,6 @@ func (c *batchChunks) eval(k int, t float64, y, dy, dth []float64) {
 		ev.Eval(dy[lo:hi], t, y[lo:hi])
 		return
 	}
-	// -a·∂f/∂z and -a·∂f/∂θ are the VJPs with cotangent -a (see adjointBackward)
 	n := c.n
-	x := [1][]float64{y[n+lo : n+hi]}
-	lincomb(c.neg[lo:hi], nil, minusOne, x[:])
-	ev.VJP(dy[lo:hi], dy[n+lo:n+hi], dth, t, y[lo:hi], c.neg[lo:hi])
+	adjointRHS(ev, t, y[lo:hi], y[n+lo:n+hi], c.neg[lo:hi], dy[lo:hi], dy[n+lo:n+hi], dth)
 }

@@ -32,7 +32,7 @@ type rk struct {
 	// rc, when set, is f by row chunks evaluated concurrently (a graphop.Batch's): step
 	// then runs every stage of a chunk's rows on the chunk's goroutine (stepChunked)
 	rc rowChunks
-	*chunkState
+	cs *chunkState // stepChunked's state (made by setChunks, kept with the engine)
 	// groups, when set, makes the error norm groupRMSMax(groups) (fused into one pass); it
 	// must then equal the config's norm.
 	groups []int
@@ -303,7 +303,7 @@ func (r *rk) badComb(t0, h, t1 float64, idx []int, t float64, y []float64) {
 // errNorm returns the norm of the scaled error estimate h*sum BErr_i K_i / (atol +
 // rtol*max(|y0|, |y1|)) (scaledNorm). y0 and y1 are finite.
 func (r *rk) errNorm(h, rtol, atol float64, norm Norm) float64 {
-	if cs := r.chunkState; r.rc != nil && cs.done {
+	if cs := r.cs; r.rc != nil && cs.done {
 		return r.fusedNorm() // the chunks computed it (fuseErr)
 	}
 	e := r.e

@@ -40,14 +40,10 @@ type Batch struct {
 	p      int         // number of parameters
 	lo, hi []int       // flat index range of each chunk
 	parts  [][]float64 // per-chunk parameter gradients of chunks 1.. (made on first use)
+	one    [1]float64
+	add    [1][]float64
 	concur bool
 	helper *helper // runs chunks 1.. when concur (from the idle helpers, back at Release)
-
-	// the SplitChunks call in progress, read by runSplit (a method value made once, so
-	// that a split allocates no closure)
-	splitDth   []float64
-	splitWork  func(c int, ev Evaluator, lo, hi int, dth []float64)
-	splitChunk func(c int)
 }
 
 // NewBatch binds the dynamics once per chunk. The number of chunks is 2 when batch >= 2
@@ -93,9 +89,8 @@ func NewBatch(bind Binder, theta [][]float64, batch, dim int) (*Batch, error) {
 
 // Release hands the Batch's helper goroutine back to the idle helpers (a concurrent Batch
 // that is never released leaves its helper parked for good: every user defers Release)
-// and hands the Evaluators that have
-// a Release method (odeop.Releaser) back to their dynamics. The Batch is unusable
-// afterwards. Release of a nil Batch does nothing.
+// and the Evaluators that have a Release method (odeop.Releaser) back to their dynamics.
+// The Batch is unusable afterwards. Release of a nil Batch does nothing.
 func (b *Batch) Release() {
 	if b == nil {
 		return
@@ -152,16 +147,8 @@ func (b *Batch) VJP(f, dz, dtheta []float64, t float64, z, a []float64) {
 // chunk, dth is dtheta itself. It is how a caller runs its own per-row methods of the
 // Evaluators (type-asserted from ev) over the batch.
 func (b *Batch) Split(dtheta []float64, work func(ev Evaluator, lo, hi int, dth []float64)) {
-	b.SplitChunks(dtheta, func(_ int, ev Evaluator, lo, hi int, dth []float64) { work(ev, lo, hi, dth) })
-}
-
-// SplitChunks is Split with the chunk's number (0, 1, ... in row order) passed to work,
-// so that work can keep results of its own per chunk. Chunk 0 runs on the calling
-// goroutine. It allocates nothing once the Batch has run concurrently once (work itself
-// should be made once, e.g. a method value, for the call to allocate nothing).
-func (b *Batch) SplitChunks(dtheta []float64, work func(c int, ev Evaluator, lo, hi int, dth []float64)) {
 	if len(b.evs) == 1 {
-		work(0, b.evs[0], b.lo[0], b.hi[0], dtheta)
+		work(b.evs[0], b.lo[0], b.hi[0], dtheta)
 		return
 	}
 	if dtheta != nil && b.parts == nil {
@@ -171,30 +158,23 @@ func (b *Batch) SplitChunks(dtheta []float64, work func(c int, ev Evaluator, lo,
 			b.parts[c] = make([]float64, b.p)
 		}
 	}
-	b.splitDth, b.splitWork = dtheta, work
-	if b.splitChunk == nil {
-		b.splitChunk = b.runSplit
-	}
-	b.run(b.splitChunk)
-	b.splitDth, b.splitWork = nil, nil
+	b.run(func(c int) {
+		var dth []float64
+		if dtheta != nil {
+			dth = dtheta
+			if c > 0 {
+				dth = b.parts[c]
+			}
+		}
+		work(b.evs[c], b.lo[c], b.hi[c], dth)
+	})
 	if dtheta != nil {
-		one := []float64{1}
 		for c := 1; c < len(b.parts); c++ {
-			kernels.Lincomb(dtheta, dtheta, one, b.parts[c:c+1]) // dtheta += parts[c]
+			b.one[0], b.add[0] = 1, b.parts[c]
+			kernels.Lincomb(dtheta, dtheta, b.one[:], b.add[:]) // dtheta += parts[c]
 		}
+		b.add[0] = nil
 	}
-}
-
-// runSplit runs the work of the SplitChunks call in progress on chunk c.
-func (b *Batch) runSplit(c int) {
-	var dth []float64
-	if b.splitDth != nil {
-		dth = b.splitDth
-		if c > 0 {
-			dth = b.parts[c]
-		}
-	}
-	b.splitWork(c, b.evs[c], b.lo[c], b.hi[c], dth)
 }
 
 // Range returns the flat index range [lo, hi) of chunk c's rows.
