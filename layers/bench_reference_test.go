@@ -30,7 +30,7 @@ func refY0(batch, dim int) []float64 {
 type refCase struct {
 	name       string
 	in         int
-	layers     []layers.Layer
+	layers     []layers.LayerSpec
 	batch      int
 	ts         []float64
 	rtol, atol float64
@@ -57,12 +57,12 @@ func linspace(a, b float64, n int) []float64 {
 }
 
 var (
-	n1Layers = []layers.Layer{layers.Linear(32, layers.Softplus), layers.Linear(4, layers.Tanh)}
+	n1Layers = []layers.LayerSpec{layers.Linear(32, layers.Softplus), layers.Linear(4, layers.Tanh)}
 	n1Single = refCase{name: "single", in: 4, layers: n1Layers, batch: 64, ts: []float64{0, 100}, rtol: 1e-6, atol: 1e-6,
 		lastOnly: true, loss: 11689.9731399, dW0Adjoint: 2728.65940257, dW0Backprop: 2728.67452563, nfeFwd: 110, nfeAdj: 338, nfeSemi: 200}
 	n1Multiple = refCase{name: "multiple", in: 4, layers: n1Layers, batch: 64, ts: linspace(0, 100, 100), rtol: 1e-6, atol: 1e-6,
 		loss: 537116.10256, dW0Adjoint: 240801.814427, dW0Backprop: 240803.989493, nfeFwd: 110, nfeAdj: 1998, nfeSemi: 2034}
-	n2 = refCase{name: "N2", in: 32, layers: []layers.Layer{layers.Linear(256, layers.Tanh), layers.Linear(32, layers.Identity)},
+	n2 = refCase{name: "N2", in: 32, layers: []layers.LayerSpec{layers.Linear(256, layers.Tanh), layers.Linear(32, layers.Identity)},
 		batch: 512, ts: []float64{0, 1}, rtol: 1e-5, atol: 1e-7, square: true, lastOnly: true,
 		loss: 8275.76218702, dW0Adjoint: -133.178881016, dW0Backprop: -133.189712499, nfeFwd: 20, nfeAdj: 32, nfeSemi: 20}
 )

@@ -13,7 +13,7 @@ import (
 // their closed-form weights and initial states.
 
 func benchN1(b testing.TB) (*MLP, int) {
-	m, err := NewMLP(G.NewGraph(), "n1", Spec{In: 4, Layers: []Layer{Linear(32, Softplus), Linear(4, Tanh)}, Init: ReferenceInit})
+	m, err := NewMLP(G.NewGraph(), "n1", Spec{In: 4, Layers: []LayerSpec{Linear(32, Softplus), Linear(4, Tanh)}, Init: ReferenceInit})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -21,7 +21,7 @@ func benchN1(b testing.TB) (*MLP, int) {
 }
 
 func benchN2(b testing.TB) (*MLP, int) {
-	m, err := NewMLP(G.NewGraph(), "n2", Spec{In: 32, Layers: []Layer{Linear(256, Tanh), Linear(32, nil)}, Init: ReferenceInit})
+	m, err := NewMLP(G.NewGraph(), "n2", Spec{In: 32, Layers: []LayerSpec{Linear(256, Tanh), Linear(32, nil)}, Init: ReferenceInit})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -29,7 +29,7 @@ func benchN2(b testing.TB) (*MLP, int) {
 }
 
 func benchN3(b testing.TB) (*MLP, int) {
-	m, err := NewMLP(G.NewGraph(), "n3", Spec{In: 2, Layers: []Layer{ConcatLinear(64, Tanh), ConcatLinear(64, Tanh), ConcatLinear(2, nil)}, Init: ReferenceInit})
+	m, err := NewMLP(G.NewGraph(), "n3", Spec{In: 2, Layers: []LayerSpec{ConcatLinear(64, Tanh), ConcatLinear(64, Tanh), ConcatLinear(2, nil)}, Init: ReferenceInit})
 	if err != nil {
 		b.Fatal(err)
 	}

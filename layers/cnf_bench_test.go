@@ -43,7 +43,7 @@ func n3Points() []float64 {
 // reporting the loss and sum dL/dW0 (0 in forward mode), and the solve node.
 func n3Graph(tb testing.TB, mode string) (run func() (loss, sumW0 float64), zs *G.Node) {
 	g := G.NewGraph()
-	f, err := layers.NewMLP(g, "f", layers.Spec{In: 2, Init: layers.ReferenceInit, Layers: []layers.Layer{
+	f, err := layers.NewMLP(g, "f", layers.Spec{In: 2, Init: layers.ReferenceInit, Layers: []layers.LayerSpec{
 		layers.ConcatLinear(64, layers.Tanh), layers.Linear(64, layers.Tanh), layers.Linear(2, layers.Identity)}})
 	if err != nil {
 		tb.Fatal(err)

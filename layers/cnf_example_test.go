@@ -17,7 +17,7 @@ import (
 // trace is tr(W), so Δlogp(T) = -tr(W)·T exactly.
 func ExampleCNF() {
 	g := G.NewGraph()
-	f, _ := layers.NewMLP(g, "f", layers.Spec{In: 2, Layers: []layers.Layer{layers.Linear(2, layers.Identity)},
+	f, _ := layers.NewMLP(g, "f", layers.Spec{In: 2, Layers: []layers.LayerSpec{layers.Linear(2, layers.Identity)},
 		Init: func(dst []float64, p layers.ParamInfo) {
 			if p.Role == layers.Weight {
 				copy(dst, []float64{0.5, 0.2, -0.1, 0.3}) // tr W = 0.8

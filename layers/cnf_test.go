@@ -23,22 +23,22 @@ func cnfRandomInit(seed uint64, scale float64) Init {
 type cnfCase struct {
 	name   string
 	d      int
-	layers []Layer
+	layers []LayerSpec
 	cfg    CNFConfig
 }
 
 func cnfCases() []cnfCase {
-	mixed := []Layer{ConcatSquash(6, Tanh), ConcatLinear(5, Softplus), Linear(4, Swish), ConcatSquash(3, Identity)}
+	mixed := []LayerSpec{ConcatSquash(6, Tanh), ConcatLinear(5, Softplus), Linear(4, Swish), ConcatSquash(3, Identity)}
 	return []cnfCase{
-		{"exact/concatlinear-tanh", 2, []Layer{ConcatLinear(7, Tanh), ConcatLinear(7, Tanh), ConcatLinear(2, Identity)}, CNFConfig{T: 0.5}},
-		{"exact/linear-softplus", 3, []Layer{Linear(6, Softplus), Linear(3, Tanh)}, CNFConfig{}},
-		{"exact/linear-only", 2, []Layer{Linear(2, Identity)}, CNFConfig{}},
-		{"analytic/linear-softplus+K+T", 3, []Layer{Linear(6, Softplus), ConcatLinear(5, Sigmoid), Linear(3, Identity)},
+		{"exact/concatlinear-tanh", 2, []LayerSpec{ConcatLinear(7, Tanh), ConcatLinear(7, Tanh), ConcatLinear(2, Identity)}, CNFConfig{T: 0.5}},
+		{"exact/linear-softplus", 3, []LayerSpec{Linear(6, Softplus), Linear(3, Tanh)}, CNFConfig{}},
+		{"exact/linear-only", 2, []LayerSpec{Linear(2, Identity)}, CNFConfig{}},
+		{"analytic/linear-softplus+K+T", 3, []LayerSpec{Linear(6, Softplus), ConcatLinear(5, Sigmoid), Linear(3, Identity)},
 			CNFConfig{KineticWeight: 0.3, TrainT: true, T: 0.7}},
 		{"exact/mixed+reg", 3, mixed, CNFConfig{KineticWeight: 0.1, JacobianWeight: 0.2}},
 		{"exact/mixed+reg+T", 3, mixed, CNFConfig{KineticWeight: 0.1, JacobianWeight: 0.2, TrainT: true, T: 0.8}},
-		{"exact/sigmoid-elu-sin", 2, []Layer{ConcatSquash(5, Sigmoid), Linear(5, ELU), ConcatLinear(2, Sin)}, CNFConfig{JacobianWeight: 1}},
-		{"hutch/concatlinear-tanh", 2, []Layer{ConcatLinear(7, Tanh), ConcatLinear(2, Identity)}, CNFConfig{Trace: TraceHutchinson}},
+		{"exact/sigmoid-elu-sin", 2, []LayerSpec{ConcatSquash(5, Sigmoid), Linear(5, ELU), ConcatLinear(2, Sin)}, CNFConfig{JacobianWeight: 1}},
+		{"hutch/concatlinear-tanh", 2, []LayerSpec{ConcatLinear(7, Tanh), ConcatLinear(2, Identity)}, CNFConfig{Trace: TraceHutchinson}},
 		{"hutch/mixed+reg+T", 3, mixed, CNFConfig{Trace: TraceHutchinson, KineticWeight: 0.3, JacobianWeight: 0.2, TrainT: true, T: 1.3}},
 	}
 }
@@ -283,7 +283,7 @@ func TestCNFEval(t *testing.T) {
 // Tolerance: 5 standard errors of the mean, estimated from the same draws.
 func TestCNFHutchinsonUnbiased(t *testing.T) {
 	const d, probes, tm = 4, 40000, 0.2
-	layers := []Layer{ConcatLinear(16, Tanh), ConcatLinear(d, Identity)}
+	layers := []LayerSpec{ConcatLinear(16, Tanh), ConcatLinear(d, Identity)}
 	exact := newTestCNF(t, cnfCase{d: d, layers: layers, cfg: CNFConfig{JacobianWeight: 1, Trace: TraceExact}}, 5)
 	hut := newTestCNF(t, cnfCase{d: d, layers: layers, cfg: CNFConfig{JacobianWeight: 1, Trace: TraceHutchinson}}, 5)
 	// one point, repeated over a batch of probes
@@ -406,14 +406,14 @@ func TestFillProbes(t *testing.T) {
 
 func TestCNFSpecErrors(t *testing.T) {
 	g := G.NewGraph()
-	m, err := NewMLP(g, "f", Spec{In: 2, Layers: []Layer{Linear(3, Tanh)}})
+	m, err := NewMLP(g, "f", Spec{In: 2, Layers: []LayerSpec{Linear(3, Tanh)}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := NewCNF(m, CNFConfig{}); err == nil {
 		t.Error("2 -> 3 network accepted")
 	}
-	m2, _ := NewMLP(g, "g", Spec{In: 2, Layers: []Layer{Linear(2, Tanh)}})
+	m2, _ := NewMLP(g, "g", Spec{In: 2, Layers: []LayerSpec{Linear(2, Tanh)}})
 	if _, err := NewCNF(m2, CNFConfig{T: -1}); err == nil {
 		t.Error("negative T accepted")
 	}

@@ -9,7 +9,7 @@
 //	g := gorgonia.NewGraph()
 //	f, err := layers.NewMLP(g, "f", layers.Spec{
 //		In: 4,
-//		Layers: []layers.Layer{
+//		Layers: []layers.LayerSpec{
 //			layers.Linear(32, layers.Softplus),
 //			layers.Linear(4, layers.Tanh),
 //		},
@@ -34,7 +34,7 @@
 // or in+1 for ConcatLinear, whose last row multiplies t), b (out) and, for ConcatSquash,
 // the gate weight wg, gate bias bg and hyper-bias weight wb (out each); see Role.
 //
-// Layers (layer.go). A layerDef places a Layer in its network: input width in, rows of W,
+// Layers (layer.go). A layerDef places a LayerSpec in its network: input width in, rows of W,
 // the index of its first parameter node (param) and its offset in the flat parameter
 // vector (offset, nparams), and whether its activation is the identity (ident). A
 // boundLayer binds it to parameter values and a batch size and owns its scratch. Its two

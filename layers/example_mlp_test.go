@@ -14,7 +14,7 @@ func ExampleNewMLP() {
 	g := G.NewGraph()
 	f, err := layers.NewMLP(g, "f", layers.Spec{
 		In: 2,
-		Layers: []layers.Layer{
+		Layers: []layers.LayerSpec{
 			layers.ConcatLinear(16, layers.Tanh), // [z, t]·W + b: time-dependent
 			layers.Linear(2, nil),                // identity output
 		},

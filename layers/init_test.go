@@ -8,7 +8,7 @@ import (
 )
 
 func TestGlorotUniform(t *testing.T) {
-	spec := Spec{In: 30, Layers: []Layer{Linear(200, Tanh), ConcatSquash(50, nil), ConcatLinear(30, nil)}, Seed: 7}
+	spec := Spec{In: 30, Layers: []LayerSpec{Linear(200, Tanh), ConcatSquash(50, nil), ConcatLinear(30, nil)}, Seed: 7}
 	a, err := NewMLP(G.NewGraph(), "f", spec)
 	if err != nil {
 		t.Fatal(err)
@@ -63,14 +63,14 @@ func TestGlorotUniform(t *testing.T) {
 		}
 	}
 	// A layer's values do not depend on the other layers.
-	d, _ := NewMLP(G.NewGraph(), "f", Spec{In: 30, Layers: []Layer{Linear(200, Tanh), Linear(7, nil)}, Seed: 7})
+	d, _ := NewMLP(G.NewGraph(), "f", Spec{In: 30, Layers: []LayerSpec{Linear(200, Tanh), Linear(7, nil)}, Seed: 7})
 	if w0, w1 := d.Values()[0], va[0]; w0[123] != w1[123] {
 		t.Errorf("layer 0 depends on the layers after it")
 	}
 }
 
 func TestReferenceInit(t *testing.T) {
-	m, err := NewMLP(G.NewGraph(), "n1", Spec{In: 4, Layers: []Layer{Linear(32, Softplus), Linear(4, Tanh)}, Init: ReferenceInit})
+	m, err := NewMLP(G.NewGraph(), "n1", Spec{In: 4, Layers: []LayerSpec{Linear(32, Softplus), Linear(4, Tanh)}, Init: ReferenceInit})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -92,7 +92,7 @@ func TestReferenceInit(t *testing.T) {
 		}
 	}
 	// N3: ConcatLinear 2(+t) -> 64: n_in = 3 and row 2 multiplies t.
-	n3, _ := NewMLP(G.NewGraph(), "n3", Spec{In: 2, Layers: []Layer{ConcatLinear(64, Tanh), ConcatLinear(64, Tanh), ConcatLinear(2, nil)}, Init: ReferenceInit})
+	n3, _ := NewMLP(G.NewGraph(), "n3", Spec{In: 2, Layers: []LayerSpec{ConcatLinear(64, Tanh), ConcatLinear(64, Tanh), ConcatLinear(2, nil)}, Init: ReferenceInit})
 	w0 := n3.Values()[0]
 	if len(w0) != 3*64 {
 		t.Fatalf("N3 W0 has %d values", len(w0))
@@ -103,7 +103,7 @@ func TestReferenceInit(t *testing.T) {
 }
 
 func TestResetReference(t *testing.T) {
-	m, _ := NewMLP(G.NewGraph(), "f", Spec{In: 3, Layers: []Layer{Linear(5, Tanh), Linear(3, nil)}, Seed: 1})
+	m, _ := NewMLP(G.NewGraph(), "f", Spec{In: 3, Layers: []LayerSpec{Linear(5, Tanh), Linear(3, nil)}, Seed: 1})
 	if err := m.Reset(ReferenceInit); err != nil {
 		t.Fatal(err)
 	}

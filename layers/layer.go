@@ -33,33 +33,43 @@ func (k Kind) String() string {
 	return fmt.Sprintf("Kind(%d)", int(k))
 }
 
-// Layer specifies one layer of an MLP: an affine map of kind Kind to Out outputs followed
+// LayerSpec specifies one layer of an MLP: an affine map of kind Kind to Out outputs followed
 // by the activation Act (nil means Identity). The input width is the previous layer's
-// Out, or Spec.In for the first layer.
-type Layer struct {
+// Out, or Spec.In for the first layer. It is a description, not a layer: NewMLP turns a
+// Spec's LayerSpecs into parameters and a native network. For a fully connected layer made
+// of Gorgonia nodes (between other graph operations) use models.Dense.
+type LayerSpec struct {
 	Kind Kind
 	Out  int
 	Act  Activation
 }
 
-// Linear is a layer y = act(x·W + b) with out outputs.
-func Linear(out int, act Activation) Layer { return Layer{Kind: KindLinear, Out: out, Act: act} }
+// Layer is the former name of LayerSpec.
+//
+// Deprecated: use LayerSpec.
+type Layer = LayerSpec
 
-// ConcatLinear is a layer y = act([x, t]·W + b) with out outputs: the time is concatenated
-// to the input, and the last row of W multiplies it.
-func ConcatLinear(out int, act Activation) Layer {
-	return Layer{Kind: KindConcatLinear, Out: out, Act: act}
+// Linear specifies a layer y = act(x·W + b) with out outputs (for NewMLP; not a Gorgonia
+// layer: see LayerSpec).
+func Linear(out int, act Activation) LayerSpec {
+	return LayerSpec{Kind: KindLinear, Out: out, Act: act}
 }
 
-// ConcatSquash is a layer y = act((x·W + b) * sigmoid(t*wg + bg) + t*wb) with out outputs:
+// ConcatLinear specifies a layer y = act([x, t]·W + b) with out outputs: the time is concatenated
+// to the input, and the last row of W multiplies it.
+func ConcatLinear(out int, act Activation) LayerSpec {
+	return LayerSpec{Kind: KindConcatLinear, Out: out, Act: act}
+}
+
+// ConcatSquash specifies a layer y = act((x·W + b) * sigmoid(t*wg + bg) + t*wb) with out outputs:
 // FFJORD's time gating.
-func ConcatSquash(out int, act Activation) Layer {
-	return Layer{Kind: KindConcatSquash, Out: out, Act: act}
+func ConcatSquash(out int, act Activation) LayerSpec {
+	return LayerSpec{Kind: KindConcatSquash, Out: out, Act: act}
 }
 
 // layerDef is a layer placed in a network: its widths and where its parameters are.
 type layerDef struct {
-	Layer
+	LayerSpec
 	index   int // L
 	in      int // input width (without t)
 	rows    int // rows of W: in, or in+1 for ConcatLinear

@@ -24,7 +24,7 @@ type Spec struct {
 	// In is the width of the input (the state dimension, for dynamics).
 	In int
 	// Layers are applied in order; the output width is the last one's Out.
-	Layers []Layer
+	Layers []LayerSpec
 	// Init sets the initial parameter values; nil means GlorotUniform(Seed).
 	Init Init
 	// Seed seeds the default initializer.
@@ -86,7 +86,7 @@ func NewMLP(g *G.ExprGraph, name string, spec Spec) (*MLP, error) {
 			return nil, errors.Wrapf(ErrSpec, "%s: layer %d: unknown activation %d", name, i, int(b))
 		}
 		d := &m.defs[i]
-		*d = layerDef{Layer: ly, index: i, in: in, rows: in, param: len(m.params), offset: m.nparam,
+		*d = layerDef{LayerSpec: ly, index: i, in: in, rows: in, param: len(m.params), offset: m.nparam,
 			ident: isBuiltin && b == Identity}
 		if ly.Kind == KindConcatLinear {
 			d.rows = in + 1
@@ -140,10 +140,10 @@ func (m *MLP) In() int { return m.in }
 func (m *MLP) Out() int { return m.defs[len(m.defs)-1].Out }
 
 // Layers returns the layers of the network (with nil activations replaced by Identity).
-func (m *MLP) Layers() []Layer {
-	ls := make([]Layer, len(m.defs))
+func (m *MLP) Layers() []LayerSpec {
+	ls := make([]LayerSpec, len(m.defs))
 	for i := range m.defs {
-		ls[i] = m.defs[i].Layer
+		ls[i] = m.defs[i].LayerSpec
 	}
 	return ls
 }

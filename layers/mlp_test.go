@@ -18,7 +18,7 @@ var allActs = []Builtin{Identity, Tanh, Softplus, Sigmoid, ELU, Swish, Sin}
 type netCase struct {
 	name string
 	in   int
-	ls   []Layer
+	ls   []LayerSpec
 }
 
 // netCases covers every layer kind with every activation, alone and stacked.
@@ -26,17 +26,17 @@ func netCases() []netCase {
 	var cs []netCase
 	for _, a := range allActs {
 		cs = append(cs,
-			netCase{"Linear/" + a.String(), 3, []Layer{Linear(5, a)}},
-			netCase{"ConcatLinear/" + a.String(), 3, []Layer{ConcatLinear(4, a)}},
-			netCase{"ConcatSquash/" + a.String(), 2, []Layer{ConcatSquash(5, a)}},
+			netCase{"Linear/" + a.String(), 3, []LayerSpec{Linear(5, a)}},
+			netCase{"ConcatLinear/" + a.String(), 3, []LayerSpec{ConcatLinear(4, a)}},
+			netCase{"ConcatSquash/" + a.String(), 2, []LayerSpec{ConcatSquash(5, a)}},
 		)
 	}
 	cs = append(cs,
-		netCase{"N1", 4, []Layer{Linear(32, Softplus), Linear(4, Tanh)}},
-		netCase{"N3", 2, []Layer{ConcatLinear(64, Tanh), ConcatLinear(64, Tanh), ConcatLinear(2, nil)}},
-		netCase{"FFJORD", 3, []Layer{ConcatSquash(16, Softplus), ConcatSquash(16, Swish), ConcatSquash(3, nil)}},
-		netCase{"mixed", 5, []Layer{Linear(9, ELU), ConcatSquash(7, Sin), ConcatLinear(11, Sigmoid), Linear(5, Tanh)}},
-		netCase{"wide", 12, []Layer{Linear(40, Tanh), Linear(33, Swish), Linear(12, nil)}},
+		netCase{"N1", 4, []LayerSpec{Linear(32, Softplus), Linear(4, Tanh)}},
+		netCase{"N3", 2, []LayerSpec{ConcatLinear(64, Tanh), ConcatLinear(64, Tanh), ConcatLinear(2, nil)}},
+		netCase{"FFJORD", 3, []LayerSpec{ConcatSquash(16, Softplus), ConcatSquash(16, Swish), ConcatSquash(3, nil)}},
+		netCase{"mixed", 5, []LayerSpec{Linear(9, ELU), ConcatSquash(7, Sin), ConcatLinear(11, Sigmoid), Linear(5, Tanh)}},
+		netCase{"wide", 12, []LayerSpec{Linear(40, Tanh), Linear(33, Swish), Linear(12, nil)}},
 	)
 	return cs
 }
@@ -330,7 +330,7 @@ func TestForwardAgainstGorgonia(t *testing.T) {
 }
 
 func TestCheckAndBindErrors(t *testing.T) {
-	m, err := NewMLP(G.NewGraph(), "f", Spec{In: 4, Layers: []Layer{Linear(8, Tanh), Linear(3, nil)}})
+	m, err := NewMLP(G.NewGraph(), "f", Spec{In: 4, Layers: []LayerSpec{Linear(8, Tanh), Linear(3, nil)}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -350,7 +350,7 @@ func TestCheckAndBindErrors(t *testing.T) {
 			t.Errorf("Bind(%d, %d) succeeded", c.batch, c.dim)
 		}
 	}
-	sq, _ := NewMLP(G.NewGraph(), "g", Spec{In: 3, Layers: []Layer{Linear(8, Tanh), Linear(3, nil)}})
+	sq, _ := NewMLP(G.NewGraph(), "g", Spec{In: 3, Layers: []LayerSpec{Linear(8, Tanh), Linear(3, nil)}})
 	if err := sq.Check(5, 3); err != nil {
 		t.Errorf("Check of a square network: %v", err)
 	}
@@ -366,32 +366,32 @@ func TestCheckAndBindErrors(t *testing.T) {
 
 func TestNewMLPErrors(t *testing.T) {
 	g := G.NewGraph()
-	if _, err := NewMLP(g, "f", Spec{In: 2, Layers: []Layer{Linear(2, Tanh)}}); err != nil {
+	if _, err := NewMLP(g, "f", Spec{In: 2, Layers: []LayerSpec{Linear(2, Tanh)}}); err != nil {
 		t.Fatal(err)
 	}
 	for name, c := range map[string]struct {
 		name string
 		spec Spec
 	}{
-		"duplicate name": {"f", Spec{In: 2, Layers: []Layer{Linear(2, Tanh)}}},
+		"duplicate name": {"f", Spec{In: 2, Layers: []LayerSpec{Linear(2, Tanh)}}},
 		"no layers":      {"g", Spec{In: 2}},
-		"zero input":     {"g", Spec{In: 0, Layers: []Layer{Linear(2, Tanh)}}},
-		"zero output":    {"g", Spec{In: 2, Layers: []Layer{Linear(0, Tanh)}}},
-		"bad kind":       {"g", Spec{In: 2, Layers: []Layer{{Kind: 7, Out: 2}}}},
-		"bad activation": {"g", Spec{In: 2, Layers: []Layer{Linear(2, Builtin(42))}}},
-		"empty name":     {"", Spec{In: 2, Layers: []Layer{Linear(2, Tanh)}}},
+		"zero input":     {"g", Spec{In: 0, Layers: []LayerSpec{Linear(2, Tanh)}}},
+		"zero output":    {"g", Spec{In: 2, Layers: []LayerSpec{Linear(0, Tanh)}}},
+		"bad kind":       {"g", Spec{In: 2, Layers: []LayerSpec{{Kind: 7, Out: 2}}}},
+		"bad activation": {"g", Spec{In: 2, Layers: []LayerSpec{Linear(2, Builtin(42))}}},
+		"empty name":     {"", Spec{In: 2, Layers: []LayerSpec{Linear(2, Tanh)}}},
 	} {
 		if _, err := NewMLP(g, c.name, c.spec); !errors.Is(err, ErrSpec) {
 			t.Errorf("%s: err = %v, want ErrSpec", name, err)
 		}
 	}
-	if _, err := NewMLP(nil, "f", Spec{In: 2, Layers: []Layer{Linear(2, Tanh)}}); !errors.Is(err, ErrSpec) {
+	if _, err := NewMLP(nil, "f", Spec{In: 2, Layers: []LayerSpec{Linear(2, Tanh)}}); !errors.Is(err, ErrSpec) {
 		t.Errorf("nil graph: %v", err)
 	}
 }
 
 func TestParamNamesAndShapes(t *testing.T) {
-	m, err := NewMLP(G.NewGraph(), "net", Spec{In: 3, Layers: []Layer{ConcatLinear(4, Tanh), ConcatSquash(5, nil), Linear(3, nil)}})
+	m, err := NewMLP(G.NewGraph(), "net", Spec{In: 3, Layers: []LayerSpec{ConcatLinear(4, Tanh), ConcatSquash(5, nil), Linear(3, nil)}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -488,7 +488,7 @@ func (cube) Deriv2(d, x, y []float64) {
 func (cube) Node(x *G.Node) (*G.Node, error) { return G.Cube(x) }
 
 func TestCustomActivation(t *testing.T) {
-	c := netCase{"cube", 3, []Layer{Linear(6, cube{}), ConcatSquash(3, Tanh)}}
+	c := netCase{"cube", 3, []LayerSpec{Linear(6, cube{}), ConcatSquash(3, Tanh)}}
 	m := newTestMLP(t, c, 2)
 	net, err := m.NewNet(m.Values(), 4)
 	if err != nil {

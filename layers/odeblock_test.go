@@ -26,7 +26,7 @@ func randMatrix(g *G.ExprGraph, name string, rows, cols int, scale float64, rng 
 func newDynamics(t testing.TB, g *G.ExprGraph, name string, dim int) *layers.MLP {
 	t.Helper()
 	f, err := layers.NewMLP(g, name, layers.Spec{In: dim, Seed: 7,
-		Layers: []layers.Layer{layers.ConcatLinear(8, layers.Tanh), layers.ConcatLinear(dim, nil)}})
+		Layers: []layers.LayerSpec{layers.ConcatLinear(8, layers.Tanh), layers.ConcatLinear(dim, nil)}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -210,7 +210,7 @@ func ExampleODEBlock() {
 	w1 := G.NewMatrix(g, tensor.Float64, G.WithShape(4, 3), G.WithName("w1"), G.WithInit(G.GlorotU(1)))
 	w2 := G.NewMatrix(g, tensor.Float64, G.WithShape(3, 2), G.WithName("w2"), G.WithInit(G.GlorotU(1)))
 	f, err := layers.NewMLP(g, "f", layers.Spec{In: 3, Seed: 1,
-		Layers: []layers.Layer{layers.ConcatLinear(16, layers.Tanh), layers.ConcatLinear(3, nil)}})
+		Layers: []layers.LayerSpec{layers.ConcatLinear(16, layers.Tanh), layers.ConcatLinear(3, nil)}})
 	if err != nil {
 		fmt.Println(err)
 		return

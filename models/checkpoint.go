@@ -62,6 +62,13 @@ const (
 
 var ckptCRCTable = crc32.MakeTable(crc32.Castagnoli)
 
+// Checkpoint metadata keys written by the models' Save methods: the kind of model and its
+// configuration (JSON), so that a loader can rebuild the model from the file alone.
+const (
+	MetaKind   = "model"
+	MetaConfig = "config"
+)
+
 // Tensor is a named array of a checkpoint: a parameter's value or an optimizer slot.
 // Data holds the values row-major as float64 (float32 values are widened exactly);
 // Dtype records the dtype of the node they belong to.

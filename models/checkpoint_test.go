@@ -16,6 +16,7 @@ import (
 	"gorgonia.org/tensor"
 
 	"github.com/continuum-ml/continuum/models"
+	"github.com/continuum-ml/continuum/models/classify"
 )
 
 func digitsLikeInput(n, in int, seed uint64) []float64 {
@@ -27,9 +28,9 @@ func digitsLikeInput(n, in int, seed uint64) []float64 {
 	return x
 }
 
-func newNet(t testing.TB, kind string, cfg models.ClassifierConfig) *models.Classifier {
+func newNet(t testing.TB, kind string, cfg classify.Config) *classify.Model {
 	t.Helper()
-	c, err := models.NewClassifier(G.NewGraph(), kind, cfg)
+	c, err := classify.New(G.NewGraph(), kind, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,12 +58,12 @@ func sameValues(a, b [][]float64) bool {
 	return true
 }
 
-var smallCfg = models.ClassifierConfig{In: 12, Classes: 4, Hidden: 6, Width: 8, Blocks: 3}
+var smallCfg = classify.Config{In: 12, Classes: 4, Hidden: 6, Width: 8, Blocks: 3}
 
 // TestCheckpointRoundTrip saves one model and loads it into a freshly built model of the
 // same architecture with other initial weights: the predictions become identical.
 func TestCheckpointRoundTrip(t *testing.T) {
-	for _, kind := range []string{models.KindODENet, models.KindResNet} {
+	for _, kind := range []string{classify.KindODENet, classify.KindResNet} {
 		t.Run(kind, func(t *testing.T) {
 			cfgA, cfgB := smallCfg, smallCfg
 			cfgA.Seed, cfgB.Seed = 1, 2
@@ -98,7 +99,7 @@ func TestCheckpointRoundTrip(t *testing.T) {
 				t.Errorf("predictions differ after loading:\n%v\n%v", pa.Logits, pb.Logits)
 			}
 			// LoadClassifier rebuilds the model from the file alone.
-			c, _, err := models.LoadClassifier(G.NewGraph(), path, nil)
+			c, _, err := classify.Load(G.NewGraph(), path, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -120,7 +121,7 @@ func TestCheckpointRoundTrip(t *testing.T) {
 // files give their error and leave the model untouched.
 func TestCheckpointBadFiles(t *testing.T) {
 	dir := t.TempDir()
-	src := newNet(t, models.KindODENet, smallCfg)
+	src := newNet(t, classify.KindODENet, smallCfg)
 	good := filepath.Join(dir, "good.ckpt")
 	if err := src.Save(good, nil, nil); err != nil {
 		t.Fatal(err)
@@ -149,17 +150,17 @@ func TestCheckpointBadFiles(t *testing.T) {
 	other := smallCfg
 	other.Hidden = 7 // same names, other shapes
 	wrongShape := filepath.Join(dir, "shape.ckpt")
-	if err := newNet(t, models.KindODENet, other).Save(wrongShape, nil, nil); err != nil {
+	if err := newNet(t, classify.KindODENet, other).Save(wrongShape, nil, nil); err != nil {
 		t.Fatal(err)
 	}
 	named := smallCfg
 	named.Name = "other"
 	wrongNames := filepath.Join(dir, "names.ckpt")
-	if err := newNet(t, models.KindODENet, named).Save(wrongNames, nil, nil); err != nil {
+	if err := newNet(t, classify.KindODENet, named).Save(wrongNames, nil, nil); err != nil {
 		t.Fatal(err)
 	}
 	resnet := filepath.Join(dir, "resnet.ckpt")
-	if err := newNet(t, models.KindResNet, smallCfg).Save(resnet, nil, nil); err != nil {
+	if err := newNet(t, classify.KindResNet, smallCfg).Save(resnet, nil, nil); err != nil {
 		t.Fatal(err)
 	}
 
@@ -182,7 +183,7 @@ func TestCheckpointBadFiles(t *testing.T) {
 		{"wrong names", wrongNames, models.ErrMismatch},
 		{"other kind", resnet, models.ErrMismatch},
 	}
-	dst := newNet(t, models.KindODENet, models.ClassifierConfig{In: 12, Classes: 4, Hidden: 6, Width: 8, Seed: 5})
+	dst := newNet(t, classify.KindODENet, classify.Config{In: 12, Classes: 4, Hidden: 6, Width: 8, Seed: 5})
 	before := values(dst.Learnables())
 	for _, c := range cases {
 		_, err := dst.Restore(c.path, nil)
@@ -194,7 +195,7 @@ func TestCheckpointBadFiles(t *testing.T) {
 		if !sameValues(before, values(dst.Learnables())) {
 			t.Fatalf("%s: the model changed", c.name)
 		}
-		if _, _, err := models.LoadClassifier(G.NewGraph(), c.path, nil); err == nil && c.want != models.ErrMismatch {
+		if _, _, err := classify.Load(G.NewGraph(), c.path, nil); err == nil && c.want != models.ErrMismatch {
 			t.Errorf("%s: LoadClassifier accepted the file", c.name)
 		}
 	}

@@ -16,7 +16,7 @@ import (
 var ErrConfig = errors.New("models: invalid configuration")
 
 // Dense is a fully connected Gorgonia layer y = act(x·W + b) for x of shape (batch, in):
-// the layer kit the classifiers of this package are built from. W has shape (in, out)
+// the layer kit that the classifiers of package classify are built from. W has shape (in, out)
 // and b (out); they are named "<name>.W" and "<name>.b".
 type Dense struct {
 	W, B *G.Node

@@ -10,6 +10,7 @@ import (
 	G "gorgonia.org/gorgonia"
 
 	"github.com/continuum-ml/continuum/models"
+	"github.com/continuum-ml/continuum/models/classify"
 )
 
 // Example_checkpoint saves an ODE-Net and loads it into a freshly built one, which then
@@ -20,14 +21,14 @@ func Example_checkpoint() {
 	defer os.RemoveAll(dir)
 	path := filepath.Join(dir, "odenet.ckpt")
 
-	cfg := models.ClassifierConfig{In: 64, Hidden: 16, Seed: 1}
-	a, _ := models.NewODENet(G.NewGraph(), cfg)
+	cfg := classify.Config{In: 64, Hidden: 16, Seed: 1}
+	a, _ := classify.NewODENet(G.NewGraph(), cfg)
 	if err := a.Save(path, nil, map[string]string{"note": "example"}); err != nil {
 		fmt.Println(err)
 		return
 	}
 	cfg.Seed = 2 // other initial weights
-	b, _ := models.NewODENet(G.NewGraph(), cfg)
+	b, _ := classify.NewODENet(G.NewGraph(), cfg)
 	if _, err := b.Restore(path, nil); err != nil {
 		fmt.Println(err)
 		return

@@ -7,7 +7,7 @@
 //	go run ./examples/cnf2d -data checkerboard -iters 4000
 //	go run ./examples/cnf2d -h                   # every flag
 //
-// The flow is models.CNF: one or more blocks of layers.CNF (the augmented dynamics
+// The flow is flow.CNF: one or more blocks of layers.CNF (the augmented dynamics
 // [z, Δlogp] with the exact trace or Hutchinson's estimator, and optionally the kinetic
 // and Jacobian regularizers of Finlay et al. 2020), each solved by an odeop.Solve node
 // whose gradient runs the adjoint; Adam updates the parameters.

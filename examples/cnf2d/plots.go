@@ -16,7 +16,7 @@ import (
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgimg"
 
-	"github.com/continuum-ml/continuum/models"
+	"github.com/continuum-ml/continuum/models/flow"
 	"github.com/continuum-ml/continuum/models/toy"
 )
 
@@ -105,7 +105,7 @@ func saveRow(path string, plots []*plot.Plot, cell vg.Length) error {
 
 // drawPictures writes samples.png, density.png and flow.png into cfg.Out and returns their
 // paths and the mass of the learned density on the density grid.
-func drawPictures(cfg Config, m *models.CNF) ([]string, float64, error) {
+func drawPictures(cfg Config, m *flow.CNF) ([]string, float64, error) {
 	if err := os.MkdirAll(cfg.Out, 0o755); err != nil {
 		return nil, 0, err
 	}

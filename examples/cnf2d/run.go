@@ -16,6 +16,7 @@ import (
 
 	"github.com/continuum-ml/continuum/layers"
 	"github.com/continuum-ml/continuum/models"
+	"github.com/continuum-ml/continuum/models/flow"
 	"github.com/continuum-ml/continuum/models/toy"
 	"github.com/continuum-ml/continuum/odeop"
 )
@@ -82,7 +83,7 @@ type Result struct {
 	MeanItPerSec                    float64
 }
 
-func parseLayer(s string) (func(int, layers.Activation) layers.Layer, error) {
+func parseLayer(s string) (func(int, layers.Activation) layers.LayerSpec, error) {
 	switch strings.ToLower(s) {
 	case "concatsquash":
 		return layers.ConcatSquash, nil
@@ -120,7 +121,7 @@ func parseInts(s string) ([]int, error) {
 }
 
 // buildModel makes the flow of cfg in a new graph.
-func buildModel(cfg Config) (*models.CNF, error) {
+func buildModel(cfg Config) (*flow.CNF, error) {
 	lay, err := parseLayer(cfg.Layer)
 	if err != nil {
 		return nil, err
@@ -147,7 +148,7 @@ func buildModel(cfg Config) (*models.CNF, error) {
 	default:
 		return nil, errors.Errorf("unknown probe %q (rademacher, gaussian)", cfg.Probe)
 	}
-	return models.NewCNF(G.NewGraph(), "cnf", models.CNFConfig{
+	return flow.NewCNF(G.NewGraph(), "cnf", flow.CNFConfig{
 		Dim: 2, Blocks: cfg.Blocks, Hidden: cfg.Hidden, Layer: lay, Act: act, T: cfg.T, TrainT: cfg.TrainT,
 		Trace: tr, Probe: pr, KineticWeight: cfg.Kinetic, JacobianWeight: cfg.Jacobian, Seed: cfg.Seed,
 		Solver: []odeop.Option{odeop.WithTol(cfg.Rtol, cfg.Atol)},
@@ -181,7 +182,7 @@ func Run(cfg Config, w io.Writer) (*Result, error) {
 		return nil, err
 	}
 	adam := models.NewAdam(cfg.LR)
-	tr, err := models.NewCNFTrainer(m, cfg.Batch, adam)
+	tr, err := flow.NewCNFTrainer(m, cfg.Batch, adam)
 	if err != nil {
 		return nil, err
 	}

@@ -7,11 +7,11 @@
 //
 //   - periodic: the toy of Rubanova et al.: sine waves with a random frequency in
 //     [0.4, 0.8], a random phase and level, Gaussian noise 0.01, on a shared grid of
-//     random times (models.Periodic). Interpolation: 60 grid times on [0, 5], each
+//     random times (latent.Periodic). Interpolation: 60 grid times on [0, 5], each
 //     sequence observes a random half of them and the models predict the other half.
 //     Extrapolation: 80 grid times on [0, 10], the models see [0, 5) and predict [5, 10].
 //     500 training and 100 test sequences.
-//   - co2: Mauna Loa weekly CO2 (testdata/co2.csv), cut into windows of 2 years (a
+//   - co2: Mauna Loa weekly CO2 (embedded in package latent), cut into windows of 2 years (a
 //     start every quarter from 1958 to 1989 for training, every half year from 1991 to
 //     2001 for testing), each week kept with probability 0.5 (on top of the record's
 //     gaps), values centred on the mean of what the model sees and divided by 2 ppm.
@@ -19,7 +19,7 @@
 //     rest; extrapolation: they see the first year and predict the second.
 //
 // The latent ODE (a 20-unit ODE-RNN encoder, dynamics networks of 32 units) starts its
-// dynamics as a bank of rotations at the frequencies k/period (models.LatentODEConfig.Period)
+// dynamics as a bank of rotations at the frequencies k/period (latent.ODEConfig.Period)
 // and a linear readout. Periodic: the base period is 1.5 times the training grid's span
 // (7.5 for interpolation, 15 for extrapolation) and the bank reaches the data's highest
 // frequency, 0.8 (latent dimension 12 and 24), so that it holds every sine of the data
@@ -30,7 +30,7 @@
 // CO2: a period of 2 years (interpolation) and 1 year (extrapolation), latent dimension 8.
 //
 // RNN-Δt (40 GRU units) rolls out after each sequence's last observation by feeding its
-// own predictions back (models.RNNConfig.Feedback), Rubanova et al.'s "feed previous",
+// own predictions back (latent.RNNConfig.Feedback), Rubanova et al.'s "feed previous",
 // which we measured to extrapolate far better than predicting every later time from the
 // last state and the gap alone. Both models train with Adam for the same number of
 // iterations on batches of 50 sequences; the likelihood counts every observed value of a training sequence while the
@@ -59,7 +59,7 @@ import (
 	"github.com/pkg/errors"
 	"github.com/schollz/progressbar/v3"
 
-	"github.com/continuum-ml/continuum/models"
+	"github.com/continuum-ml/continuum/models/latent"
 )
 
 // config holds the flags.
@@ -83,7 +83,6 @@ func defaultConfig() config {
 		Data:  []string{"periodic", "co2"},
 		Tasks: []string{"interp", "extrap"},
 		Seeds: 3, First: 1, Iters: 800, Batch: 50, Train: 500, Test: 100, Scale: 1,
-		CO2: filepath.Join("testdata", "co2.csv"),
 		Out: "latentode-out",
 	}
 }
@@ -107,8 +106,8 @@ type result struct {
 // experiment is one data set and task: training input and target, test input and the
 // held-out values, and the model settings.
 type experiment struct {
-	trainIn, train *models.Series
-	testIn, test   *models.Series
+	trainIn, train *latent.Series
+	testIn, test   *latent.Series
 	held           []float64 // mask of the held-out test values
 	period         float64   // base period of the latent ODE's rotation bank
 	latent         int       // latent dimension of the latent ODE
@@ -116,19 +115,19 @@ type experiment struct {
 	unitScale      float64 // MSE in the unit = normalized MSE * unitScale
 }
 
-// periodicFreqMax is the highest frequency of the periodic toy (models.PeriodicConfig's
+// periodicFreqMax is the highest frequency of the periodic toy (latent.PeriodicConfig's
 // default FreqMax, set explicitly).
 const periodicFreqMax = 0.8
 
 func periodicExperiment(cfg config, task string, seed uint64) (*experiment, error) {
 	n := func(k int) int { return max(4, int(math.Round(float64(k)*cfg.Scale))) }
-	pc := models.PeriodicConfig{N: cfg.Train, Times: n(60), MaxT: 5, FreqMax: periodicFreqMax, Seed: 100 + seed, GridSeed: 7 + seed}
+	pc := latent.PeriodicConfig{N: cfg.Train, Times: n(60), MaxT: 5, FreqMax: periodicFreqMax, Seed: 100 + seed, GridSeed: 7 + seed}
 	if task == "extrap" {
 		pc.Times, pc.MaxT = n(80), 10
 	}
-	train, _ := models.Periodic(pc)
+	train, _ := latent.Periodic(pc)
 	pc.N, pc.Seed = cfg.Test, 200+seed
-	test, _ := models.Periodic(pc)
+	test, _ := latent.Periodic(pc)
 	// The rotation bank: a base period 1.5 times the training grid's span, so that a sine
 	// of any frequency fits the window without wrapping around the period, and harmonics
 	// k/period up to the data's highest frequency (periodicFreqMax); a linear readout of
@@ -140,12 +139,12 @@ func periodicExperiment(cfg config, task string, seed uint64) (*experiment, erro
 		latent: 2 * int(math.Ceil(periodicFreqMax*period-1e-9))}
 	if task == "interp" {
 		e.trainIn, _ = train.HoldOut(0.5, 300+seed)
-		var held *models.Series
+		var held *latent.Series
 		e.testIn, held = test.HoldOut(0.5, 400+seed)
 		e.held = held.Mask
 	} else {
 		e.trainIn, _ = train.SplitAt(5)
-		var after *models.Series
+		var after *latent.Series
 		e.testIn, after = test.SplitAt(5)
 		e.held = after.Mask
 	}
@@ -153,22 +152,22 @@ func periodicExperiment(cfg config, task string, seed uint64) (*experiment, erro
 }
 
 func co2Experiment(cfg config, task string, seed uint64) (*experiment, error) {
-	rec, err := models.LoadCO2(cfg.CO2)
+	rec, err := loadCO2(cfg.CO2)
 	if err != nil {
 		return nil, err
 	}
 	const scale = 2.0 // ppm
 	stride := 0.25 / cfg.Scale
-	train, _, err := rec.Windows(models.CO2Windows{Start: 1958, End: 1989, Length: 2, Stride: stride, Keep: 0.5, Seed: 500 + seed})
+	train, _, err := rec.Windows(latent.CO2Windows{Start: 1958, End: 1989, Length: 2, Stride: stride, Keep: 0.5, Seed: 500 + seed})
 	if err != nil {
 		return nil, err
 	}
-	test, _, err := rec.Windows(models.CO2Windows{Start: 1991, End: 2002, Length: 2, Stride: 0.5, Keep: 0.5, Seed: 600 + seed})
+	test, _, err := rec.Windows(latent.CO2Windows{Start: 1991, End: 2002, Length: 2, Stride: 0.5, Keep: 0.5, Seed: 600 + seed})
 	if err != nil {
 		return nil, err
 	}
 	e := &experiment{unit: "ppm²", unitScale: scale * scale, latent: 8}
-	var trainIn, testIn, held *models.Series
+	var trainIn, testIn, held *latent.Series
 	if task == "interp" {
 		trainIn, _ = train.HoldOut(0.5, 700+seed)
 		testIn, held = test.HoldOut(0.5, 800+seed)
@@ -246,16 +245,16 @@ func runOne(cfg config, w io.Writer, data, task string, seed uint64, e *experime
 	r := row{Data: data, Task: task, Seed: seed, Unit: e.unit}
 	fmt.Fprintf(w, "%s %s seed %d: %d training sequences on %d times, %d test sequences; latent ODE with latent dimension %d, rotation bank of base period %g\n",
 		data, task, seed, e.train.N, e.train.T(), e.test.N, e.latent, e.period)
-	lode, err := models.NewLatentODE(models.LatentODEConfig{Dim: 1, Latent: e.latent, Hidden: 20, Units: 32,
+	lode, err := latent.NewODE(latent.ODEConfig{Dim: 1, Latent: e.latent, Hidden: 20, Units: 32,
 		Period: e.period, Seed: seed})
 	if err != nil {
 		return r, nil, err
 	}
-	rnn, err := models.NewRNNDt(models.RNNConfig{Dim: 1, Hidden: 40, Seed: seed, Feedback: true})
+	rnn, err := latent.NewRNNDt(latent.RNNConfig{Dim: 1, Hidden: 40, Seed: seed, Feedback: true})
 	if err != nil {
 		return r, nil, err
 	}
-	tc := models.TrainConfig{Iters: cfg.Iters, Batch: cfg.Batch, LearnRate: 1e-2, Seed: seed}
+	tc := latent.TrainConfig{Iters: cfg.Iters, Batch: cfg.Batch, LearnRate: 1e-2, Seed: seed}
 	start := time.Now()
 	tc.Progress = progress(cfg, w, "latent ODE")
 	if _, err := lode.Train(e.trainIn, e.train, tc); err != nil {
@@ -361,7 +360,7 @@ func main() {
 	flag.IntVar(&cfg.Batch, "batch", cfg.Batch, "sequences per iteration")
 	flag.IntVar(&cfg.Train, "train", cfg.Train, "periodic: training sequences")
 	flag.IntVar(&cfg.Test, "test", cfg.Test, "periodic: test sequences")
-	flag.StringVar(&cfg.CO2, "co2", cfg.CO2, "path of co2.csv")
+	flag.StringVar(&cfg.CO2, "co2", cfg.CO2, "a CO2 file in the format of models/latent/data/co2.csv (default: the embedded Mauna Loa record)")
 	flag.StringVar(&cfg.Out, "out", cfg.Out, "directory of the pictures (empty: none)")
 	flag.BoolVar(&cfg.Progress, "progress", false, "show progress bars")
 	flag.Parse()
@@ -375,4 +374,13 @@ func main() {
 	for _, p := range res.Pictures {
 		fmt.Println("wrote", p)
 	}
+}
+
+// loadCO2 reads the CO2 record at path, or the one embedded in package latent when path
+// is empty.
+func loadCO2(path string) (*latent.CO2, error) {
+	if path == "" {
+		return latent.MaunaLoaCO2()
+	}
+	return latent.LoadCO2(path)
 }

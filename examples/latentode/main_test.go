@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -13,7 +12,6 @@ import (
 func TestSmoke(t *testing.T) {
 	cfg := defaultConfig()
 	cfg.Seeds, cfg.Iters, cfg.Batch, cfg.Train, cfg.Test, cfg.Scale = 1, 3, 8, 16, 4, 0.25
-	cfg.CO2 = filepath.Join("..", "..", "testdata", "co2.csv")
 	cfg.Out = t.TempDir()
 	var log bytes.Buffer
 	res, err := run(cfg, &log)

@@ -12,7 +12,7 @@ import (
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgimg"
 
-	"github.com/continuum-ml/continuum/models"
+	"github.com/continuum-ml/continuum/models/latent"
 )
 
 var (
@@ -27,7 +27,7 @@ var (
 // held-out values, and the predictions at the times of mean, band and rnn (the latent
 // ODE's mean and 90% band on a fine grid, and RNN-Δt's prediction on the test grid: its
 // roll-out is a discrete recursion over the grid it is given).
-func drawPredictions(path, title string, e *experiment, mean, band, rnn *models.Predictive) error {
+func drawPredictions(path, title string, e *experiment, mean, band, rnn *latent.Predictive) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return errors.Wrap(err, "pictures")
 	}

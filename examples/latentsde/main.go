@@ -10,7 +10,7 @@
 //     paths. The report gives the spread (90% band width) of the posterior paths on the
 //     observed segments, in the gap between them and beyond the data, and the picture
 //     latentsde_toy.png shows sample paths, the band and the data.
-//   - co2: Mauna Loa weekly CO2 (testdata/co2.csv) cut into windows of 2 years, each
+//   - co2: Mauna Loa weekly CO2 (embedded in package latent) cut into windows of 2 years, each
 //     week kept with probability 0.5 (on top of the record's gaps), values centred on the
 //     mean of the first year and divided by 2 ppm. Test windows start every half year in
 //     six 3-year blocks spread over the record (1961, 1969, 1977, 1985, 1993, 1999);
@@ -23,7 +23,7 @@
 //     held-out values by the 90% predictive band (200 paths plus the observation noise),
 //     on the test windows and on the training windows, the band's mean width and the MSE
 //     of the predictive mean. The picture latentsde_co2.png shows three test windows; the
-//     trained model is saved as latentsde_co2.ckpt (models.LoadLatentSDE reads it).
+//     trained model is saved as latentsde_co2.ckpt (latent.LoadSDE reads it).
 //
 // Both train with the stochastic adjoint of Li et al. (gradients of the SDE solves by a
 // backward solve on the same Brownian path, O(1) memory in the steps); -adjoint=false
@@ -47,7 +47,7 @@ import (
 	"github.com/pkg/errors"
 	"github.com/schollz/progressbar/v3"
 
-	"github.com/continuum-ml/continuum/models"
+	"github.com/continuum-ml/continuum/models/latent"
 )
 
 type config struct {
@@ -72,7 +72,6 @@ func defaultConfig() config {
 	return config{
 		Problems: []string{"toy", "co2"},
 		ToyIters: 2500, CO2Iters: 800, Paths: 64, Samples: 200, Seeds: 1, Batch: 50, Stride: 0.1, Split: "blocks",
-		CO2: filepath.Join("testdata", "co2.csv"),
 		Out: "latentsde-out", Verbosity: 10, Adjoint: true,
 	}
 }
@@ -162,16 +161,16 @@ func linspace(a, b float64, n int) []float64 {
 
 func runToy(cfg config, w io.Writer, seed uint64, pictures bool) (toyResult, []string, error) {
 	r := toyResult{Seed: seed}
-	data := models.SegmentedCosine()
-	m, err := models.NewLatentSDE(models.LatentSDEConfig{Dim: 1, Latent: 1, NoEncoder: true,
-		OU: &models.OUPrior{Theta: 1, Mu: 0}, Sigma: 0.5, Identity: true, ObsStd: 0.05,
+	data := latent.SegmentedCosine()
+	m, err := latent.NewSDE(latent.SDEConfig{Dim: 1, Latent: 1, NoEncoder: true,
+		OU: &latent.OUPrior{Theta: 1, Mu: 0}, Sigma: 0.5, Identity: true, ObsStd: 0.05,
 		Units: 64, Step: 0.01, Samples: cfg.Paths, Seed: seed, Adjoint: cfg.Adjoint})
 	if err != nil {
 		return r, nil, err
 	}
 	fmt.Fprintf(w, "toy seed %d: %v, %d paths per iteration\n", seed, m, cfg.Paths)
 	start := time.Now()
-	losses, err := m.Train(data, data, models.TrainConfig{Iters: cfg.ToyIters, Batch: 1, LearnRate: 1e-2,
+	losses, err := m.Train(data, data, latent.TrainConfig{Iters: cfg.ToyIters, Batch: 1, LearnRate: 1e-2,
 		KLWarmup: min(100, cfg.ToyIters), Seed: seed, Progress: progress(cfg, w, "toy", cfg.ToyIters)})
 	if err != nil {
 		return r, nil, err
@@ -231,7 +230,7 @@ func avg(v []float64) float64 {
 
 func runCO2(cfg config, w io.Writer, seed uint64, pictures bool) (co2Result, []string, error) {
 	r := co2Result{Seed: seed}
-	rec, err := models.LoadCO2(cfg.CO2)
+	rec, err := loadCO2(cfg.CO2)
 	if err != nil {
 		return r, nil, err
 	}
@@ -253,14 +252,14 @@ func runCO2(cfg config, w io.Writer, seed uint64, pictures bool) (co2Result, []s
 	}
 	test, _ = test.Center(testIn, scale)
 	testIn = test.WithMask(testIn.Mask)
-	m, err := models.NewLatentSDE(models.LatentSDEConfig{Dim: 1, Latent: 8, Context: 8, Hidden: 16, Units: 32, ODEEncoder: true,
+	m, err := latent.NewSDE(latent.SDEConfig{Dim: 1, Latent: 8, Context: 8, Hidden: 16, Units: 32, ODEEncoder: true,
 		Period: 1, Sigma: 0.1, LearnSigma: true, ObsStd: 0.3, LearnStd: true, Step: 1.0 / 52, Seed: seed, Adjoint: cfg.Adjoint})
 	if err != nil {
 		return r, nil, err
 	}
 	fmt.Fprintf(w, "co2 seed %d: %v; %d training windows, %d test windows\n", seed, m, train.N, test.N)
 	start := time.Now()
-	if _, err := m.Train(trainIn, target, models.TrainConfig{Iters: cfg.CO2Iters, Batch: cfg.Batch, LearnRate: 1e-2,
+	if _, err := m.Train(trainIn, target, latent.TrainConfig{Iters: cfg.CO2Iters, Batch: cfg.Batch, LearnRate: 1e-2,
 		Seed: seed, Progress: progress(cfg, w, "co2", cfg.CO2Iters)}); err != nil {
 		return r, nil, err
 	}
@@ -270,7 +269,7 @@ func runCO2(cfg config, w io.Writer, seed uint64, pictures bool) (co2Result, []s
 		return r, nil, err
 	}
 	lo, hi := p.Band(0.9)
-	r.Coverage, r.Held = models.Coverage(test, held.Mask, lo, hi)
+	r.Coverage, r.Held = latent.Coverage(test, held.Mask, lo, hi)
 	wsum, n := 0.0, 0
 	for i, m := range held.Mask {
 		if m != 0 {
@@ -287,7 +286,7 @@ func runCO2(cfg config, w io.Writer, seed uint64, pictures bool) (co2Result, []s
 		return r, nil, err
 	}
 	tlo, thi := ptr.Band(0.9)
-	r.TrainCoverage, _ = models.Coverage(train, trainFuture.Mask, tlo, thi)
+	r.TrainCoverage, _ = latent.Coverage(train, trainFuture.Mask, tlo, thi)
 	r.ObsStd = scale * m.ObsStd()[0]
 	r.Diffusion = avg(m.Diffusion())
 	fmt.Fprintf(w, "  second year of the training windows: 90%% band covers %.1f%%\n", 100*r.TrainCoverage)
@@ -322,9 +321,9 @@ func runCO2(cfg config, w io.Writer, seed uint64, pictures bool) (co2Result, []s
 // blocks, the test windows start every half year in six 3-year blocks spread over the
 // record (1961, 1969, 1977, 1985, 1993, 1999) and the training windows are all those
 // that do not overlap a test block.
-func co2Split(rec *models.CO2, cfg config, seed uint64) (train, test *models.Series, err error) {
-	win := func(a, b, stride float64, s uint64) (*models.Series, error) {
-		ws, _, err := rec.Windows(models.CO2Windows{Start: a, End: b, Length: 2, Stride: stride, Keep: 0.5, Seed: s})
+func co2Split(rec *latent.CO2, cfg config, seed uint64) (train, test *latent.Series, err error) {
+	win := func(a, b, stride float64, s uint64) (*latent.Series, error) {
+		ws, _, err := rec.Windows(latent.CO2Windows{Start: a, End: b, Length: 2, Stride: stride, Keep: 0.5, Seed: s})
 		return ws, err
 	}
 	if cfg.Split == "time" {
@@ -338,7 +337,7 @@ func co2Split(rec *models.CO2, cfg config, seed uint64) (train, test *models.Ser
 		return nil, nil, errors.Errorf("unknown split %q", cfg.Split)
 	}
 	blocks := []float64{1961, 1969, 1977, 1985, 1993, 1999}
-	var trs, tes []*models.Series
+	var trs, tes []*latent.Series
 	from := 1958.0
 	for i, b := range blocks {
 		if b-from >= 2 {
@@ -355,10 +354,10 @@ func co2Split(rec *models.CO2, cfg config, seed uint64) (train, test *models.Ser
 		tes = append(tes, s)
 		from = b + 3
 	}
-	if train, err = models.Join(trs...); err != nil {
+	if train, err = latent.Join(trs...); err != nil {
 		return nil, nil, err
 	}
-	test, err = models.Join(tes...)
+	test, err = latent.Join(tes...)
 	return train, test, err
 }
 
@@ -390,7 +389,7 @@ func main() {
 	flag.IntVar(&cfg.Paths, "paths", cfg.Paths, "toy: sample paths per iteration")
 	flag.IntVar(&cfg.Samples, "samples", cfg.Samples, "predictive sample paths")
 	flag.IntVar(&cfg.Seeds, "seeds", cfg.Seeds, "number of seeds (1..seeds)")
-	flag.StringVar(&cfg.CO2, "co2", cfg.CO2, "path of co2.csv")
+	flag.StringVar(&cfg.CO2, "co2", cfg.CO2, "a CO2 file in the format of models/latent/data/co2.csv (default: the embedded Mauna Loa record)")
 	flag.Float64Var(&cfg.Stride, "stride", cfg.Stride, "CO2: years between the starts of training windows")
 	flag.BoolVar(&cfg.Adjoint, "adjoint", cfg.Adjoint, "gradients by the stochastic adjoint (Li et al. 2020); false: backpropagation through the steps")
 	flag.BoolVar(&cfg.FitAll, "fit-all", false, "CO2: score both years of the training windows in the likelihood")
@@ -407,4 +406,13 @@ func main() {
 	for _, p := range res.Pictures {
 		fmt.Println("wrote", p)
 	}
+}
+
+// loadCO2 reads the CO2 record at path, or the one embedded in package latent when path
+// is empty.
+func loadCO2(path string) (*latent.CO2, error) {
+	if path == "" {
+		return latent.MaunaLoaCO2()
+	}
+	return latent.LoadCO2(path)
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -13,7 +12,6 @@ import (
 func TestSmoke(t *testing.T) {
 	cfg := defaultConfig()
 	cfg.ToyIters, cfg.CO2Iters, cfg.Paths, cfg.Samples, cfg.Batch, cfg.Stride = 3, 3, 8, 20, 8, 2
-	cfg.CO2 = filepath.Join("..", "..", "testdata", "co2.csv")
 	cfg.Out = t.TempDir()
 	var log bytes.Buffer
 	res, err := run(cfg, &log)

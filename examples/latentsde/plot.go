@@ -12,7 +12,7 @@ import (
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgimg"
 
-	"github.com/continuum-ml/continuum/models"
+	"github.com/continuum-ml/continuum/models/latent"
 )
 
 var (
@@ -25,7 +25,7 @@ var (
 
 // addPrediction adds the band [lo, hi], up to paths sample paths and the mean of
 // sequence n of p (values multiplied by scale) to pl.
-func addPrediction(pl *plot.Plot, p *models.Predictive, n int, mean, lo, hi []float64, paths int, scale float64, legend bool) error {
+func addPrediction(pl *plot.Plot, p *latent.Predictive, n int, mean, lo, hi []float64, paths int, scale float64, legend bool) error {
 	var poly, mline plotter.XYs
 	for k, t := range p.Times {
 		poly = append(poly, plotter.XY{X: t, Y: scale * hi[p.Index(n, k, 0)]})
@@ -94,7 +94,7 @@ func savePlot(pl *plot.Plot, path string, w, h vg.Length) error {
 }
 
 // drawToy draws the toy's posterior: sample paths, band, mean and the observations.
-func drawToy(path string, data *models.Series, p *models.Predictive, mean, lo, hi []float64) error {
+func drawToy(path string, data *latent.Series, p *latent.Predictive, mean, lo, hi []float64) error {
 	pl := plot.New()
 	pl.Title.Text = "latent SDE on torchsde's toy: posterior paths"
 	pl.X.Label.Text = "t"
@@ -116,7 +116,7 @@ func drawToy(path string, data *models.Series, p *models.Predictive, mean, lo, h
 
 // drawCO2 draws three test windows: what the model saw, the held-out second year and
 // the predictive paths, band and mean (ppm about the first year's mean).
-func drawCO2(path string, test, seen, held *models.Series, p *models.Predictive, scale float64) error {
+func drawCO2(path string, test, seen, held *latent.Series, p *latent.Predictive, scale float64) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return errors.Wrap(err, "pictures")
 	}

@@ -2,7 +2,9 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"compress/gzip"
+	_ "embed"
 	"io"
 	"math/rand/v2"
 	"os"
@@ -25,14 +27,24 @@ type digits struct {
 
 func (d *digits) len() int { return len(d.Y) }
 
+//go:embed data/digits.csv.gz
+var digitsCSV []byte
+
 // loadDigits reads the digits CSV (gzip-compressed or plain): 64 pixel values 0..16 and
-// the label per line.
+// the label per line; an empty path reads the copy embedded in this program
+// (data/digits.csv.gz, provenance in data/README.md).
 func loadDigits(path string) (*digits, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
+	var f io.Reader
+	if path == "" {
+		f, path = bytes.NewReader(digitsCSV), "embedded digits.csv.gz"
+	} else {
+		fh, err := os.Open(path)
+		if err != nil {
+			return nil, err
+		}
+		defer fh.Close()
+		f = fh
 	}
-	defer f.Close()
 	var r io.Reader = f
 	br := bufio.NewReader(f)
 	if head, err := br.Peek(2); err == nil && head[0] == 0x1f && head[1] == 0x8b {

@@ -1,10 +1,10 @@
 // Command odenet trains a continuous-depth classifier (the ODE-Net of Chen et al. 2018)
-// and its ResNet baseline on the 8x8 handwritten digits (testdata/digits.csv.gz, 1797
+// and its ResNet baseline on the 8x8 handwritten digits (embedded from data/digits.csv.gz, 1797
 // images), and reports their test accuracy, parameter counts, forward NFE and wall time.
 //
 // Both models share the stem (dense 64 -> hidden, tanh) and the head (dense hidden -> 10);
 // the ODE-Net's body is one ODEBlock whose dynamics are a native MLP, the ResNet's body is
-// a stack of residual blocks each with the parameters of that MLP (see models.Classifier).
+// a stack of residual blocks each with the parameters of that MLP (see classify.Model).
 // The data are split once, stratified and seeded, into training and test sets; training
 // runs Adam on the cross-entropy in minibatches.
 //
@@ -36,6 +36,7 @@ import (
 	"gorgonia.org/tensor"
 
 	"github.com/continuum-ml/continuum/models"
+	"github.com/continuum-ml/continuum/models/classify"
 	"github.com/continuum-ml/continuum/odeop"
 )
 
@@ -63,7 +64,6 @@ type config struct {
 
 func defaultConfig() config {
 	return config{
-		Data:     "testdata/digits.csv.gz",
 		Model:    "both",
 		Epochs:   30,
 		Batch:    32,
@@ -96,7 +96,7 @@ type modelResult struct {
 
 func main() {
 	cfg := defaultConfig()
-	flag.StringVar(&cfg.Data, "data", cfg.Data, "digits CSV (gzip or plain): 64 pixels 0..16 and the label per line")
+	flag.StringVar(&cfg.Data, "data", cfg.Data, "digits CSV (gzip or plain): 64 pixels 0..16 and the label per line (default: the embedded 8x8 digits)")
 	flag.StringVar(&cfg.Model, "model", cfg.Model, "odenet, resnet or both")
 	flag.IntVar(&cfg.Epochs, "epochs", cfg.Epochs, "training epochs")
 	flag.IntVar(&cfg.Batch, "batch", cfg.Batch, "minibatch size")
@@ -172,8 +172,8 @@ func run(cfg config, w io.Writer) ([]modelResult, error) {
 	var kinds []string
 	switch cfg.Model {
 	case "both":
-		kinds = []string{models.KindODENet, models.KindResNet}
-	case models.KindODENet, models.KindResNet:
+		kinds = []string{classify.KindODENet, classify.KindResNet}
+	case classify.KindODENet, classify.KindResNet:
 		kinds = []string{cfg.Model}
 	default:
 		return nil, errors.Errorf("model %q: want odenet, resnet or both", cfg.Model)
@@ -181,7 +181,7 @@ func run(cfg config, w io.Writer) ([]modelResult, error) {
 	if cfg.Resume != "" {
 		kinds = []string{""}
 	}
-	ccfg := models.ClassifierConfig{In: pixels, Classes: classes, Hidden: cfg.Hidden, Width: cfg.Width, Blocks: cfg.Blocks,
+	ccfg := classify.Config{In: pixels, Classes: classes, Hidden: cfg.Hidden, Width: cfg.Width, Blocks: cfg.Blocks,
 		Seed: cfg.Seed, Method: odeop.Method(cfg.Method), Rtol: cfg.Rtol, Atol: cfg.Atol, Grad: grad}
 	var results []modelResult
 	for _, kind := range kinds {
@@ -205,21 +205,21 @@ func run(cfg config, w io.Writer) ([]modelResult, error) {
 }
 
 // trainOne builds (or, with -resume, loads) a classifier, trains it and evaluates it.
-func trainOne(cfg config, kind string, ccfg models.ClassifierConfig, train, test *digits, w io.Writer) (*modelResult, error) {
+func trainOne(cfg config, kind string, ccfg classify.Config, train, test *digits, w io.Writer) (*modelResult, error) {
 	g := G.NewGraph()
 	opt := models.NewAdam(cfg.LR)
-	var c *models.Classifier
+	var c *classify.Model
 	var err error
 	startEpoch := 0
 	if cfg.Resume != "" {
 		var ck *models.Checkpoint
-		if c, ck, err = models.LoadClassifier(g, cfg.Resume, opt); err != nil {
+		if c, ck, err = classify.Load(g, cfg.Resume, opt); err != nil {
 			return nil, err
 		}
 		fmt.Sscan(ck.Meta["epochs"], &startEpoch)
 		kind = c.Kind()
 		fmt.Fprintf(w, "resuming %s from %s after %d epochs (%d Adam steps)\n", kind, cfg.Resume, startEpoch, ck.Optimizer.Steps)
-	} else if c, err = models.NewClassifier(g, kind, ccfg); err != nil {
+	} else if c, err = classify.New(g, kind, ccfg); err != nil {
 		return nil, err
 	}
 	B := cfg.Batch
@@ -325,7 +325,7 @@ func trainOne(cfg config, kind string, ccfg models.ClassifierConfig, train, test
 }
 
 // accuracy classifies a data set with the classifier's current weights.
-func accuracy(c *models.Classifier, d *digits) (acc float64, nfe int, err error) {
+func accuracy(c *classify.Model, d *digits) (acc float64, nfe int, err error) {
 	p, err := c.Predict(d.X)
 	if err != nil {
 		return 0, 0, err
@@ -341,7 +341,7 @@ func accuracy(c *models.Classifier, d *digits) (acc float64, nfe int, err error)
 
 // predict evaluates a saved model on the test split.
 func predict(path string, test *digits, w io.Writer) (*modelResult, error) {
-	c, ck, err := models.LoadClassifier(G.NewGraph(), path, nil)
+	c, ck, err := classify.Load(G.NewGraph(), path, nil)
 	if err != nil {
 		return nil, err
 	}

@@ -6,10 +6,10 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/continuum-ml/continuum/models"
+	"github.com/continuum-ml/continuum/models/classify"
 )
 
-const dataPath = "../../testdata/digits.csv.gz"
+const dataPath = "" // the embedded digits
 
 func TestLoadDigits(t *testing.T) {
 	d, err := loadDigits(dataPath)
@@ -62,7 +62,7 @@ func TestSmoke(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Log("\n" + log.String())
-	if len(res) != 2 || res[0].Kind != models.KindODENet || res[1].Kind != models.KindResNet {
+	if len(res) != 2 || res[0].Kind != classify.KindODENet || res[1].Kind != classify.KindResNet {
 		t.Fatalf("results %+v", res)
 	}
 	if res[0].TestNFE == 0 || res[0].TrainNFE == 0 || res[0].Params >= res[1].Params {
@@ -91,7 +91,7 @@ func TestSmoke(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(rlog.String(), "after 2 epochs (84 Adam steps)") || rres[0].Kind != models.KindODENet {
+	if !strings.Contains(rlog.String(), "after 2 epochs (84 Adam steps)") || rres[0].Kind != classify.KindODENet {
 		t.Errorf("resume:\n%s", rlog.String())
 	}
 }

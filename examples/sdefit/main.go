@@ -168,12 +168,12 @@ func run(cfg config, w io.Writer) (*result, error) {
 	S, M, T := cfg.Starts, cfg.ModelPaths, cfg.Obs
 	g := G.NewGraph()
 	drift, err := layers.NewMLP(g, "f", layers.Spec{In: 1, Seed: cfg.Seed,
-		Layers: []layers.Layer{layers.Linear(cfg.Hidden, layers.Tanh), layers.Linear(1, nil)}})
+		Layers: []layers.LayerSpec{layers.Linear(cfg.Hidden, layers.Tanh), layers.Linear(1, nil)}})
 	if err != nil {
 		return nil, err
 	}
 	diffusion, err := layers.NewMLP(g, "g", layers.Spec{In: 1, Seed: cfg.Seed + 1,
-		Layers: []layers.Layer{layers.Linear(cfg.Hidden, layers.Tanh), layers.Linear(1, layers.Softplus)}})
+		Layers: []layers.LayerSpec{layers.Linear(cfg.Hidden, layers.Tanh), layers.Linear(1, layers.Softplus)}})
 	if err != nil {
 		return nil, err
 	}

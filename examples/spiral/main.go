@@ -175,7 +175,7 @@ func run(cfg config, w io.Writer) (*result, error) {
 		init = normalInit(cfg.Seed, cfg.InitStd)
 	}
 	net, err := layers.NewMLP(g, "f", layers.Spec{In: 2, Init: init,
-		Layers: []layers.Layer{layers.Linear(cfg.Hidden, layers.Tanh), layers.Linear(2, nil)}})
+		Layers: []layers.LayerSpec{layers.Linear(cfg.Hidden, layers.Tanh), layers.Linear(2, nil)}})
 	if err != nil {
 		return nil, err
 	}

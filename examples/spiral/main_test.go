@@ -76,7 +76,7 @@ func TestFull(t *testing.T) {
 // TestCubedVJP checks the cubed dynamics' VJP against central differences.
 func TestCubedVJP(t *testing.T) {
 	net, err := layers.NewMLP(G.NewGraph(), "f", layers.Spec{In: 2, Init: normalInit(3, 0.5),
-		Layers: []layers.Layer{layers.Linear(7, layers.Tanh), layers.Linear(2, nil)}})
+		Layers: []layers.LayerSpec{layers.Linear(7, layers.Tanh), layers.Linear(2, nil)}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package models_test
+package flow_test
 
 import (
 	"fmt"
@@ -7,6 +7,7 @@ import (
 	G "gorgonia.org/gorgonia"
 
 	"github.com/continuum-ml/continuum/models"
+	"github.com/continuum-ml/continuum/models/flow"
 	"github.com/continuum-ml/continuum/models/toy"
 )
 
@@ -15,12 +16,12 @@ import (
 // graph.
 func ExampleCNF() {
 	g := G.NewGraph()
-	flow, err := models.NewCNF(g, "flow", models.CNFConfig{Dim: 2, Hidden: []int{16, 16}, Seed: 1})
+	m, err := flow.NewCNF(g, "flow", flow.CNFConfig{Dim: 2, Hidden: []int{16, 16}, Seed: 1})
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	trainer, err := models.NewCNFTrainer(flow, 64, models.NewAdam(5e-3))
+	trainer, err := flow.NewCNFTrainer(m, 64, models.NewAdam(5e-3))
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -41,8 +42,8 @@ func ExampleCNF() {
 	}
 	fmt.Println("loss fell:", last < first)
 
-	samples, _ := flow.Sample(1000, 7) // solve backward from standard-normal points
-	lp, _ := flow.LogProbValues(samples[:2*5], 0)
+	samples, _ := m.Sample(1000, 7) // solve backward from standard-normal points
+	lp, _ := m.LogProbValues(samples[:2*5], 0)
 	fmt.Println("samples:", len(samples)/2, "finite log p:", !math.IsNaN(lp[0]) && !math.IsInf(lp[0], 0))
 	// Output:
 	// loss fell: true

@@ -1,4 +1,4 @@
-package models
+package latent
 
 import (
 	"fmt"
@@ -13,8 +13,8 @@ import (
 	"github.com/continuum-ml/continuum/odeop"
 )
 
-// LatentODEConfig configures a LatentODE. Zero fields take the documented defaults.
-type LatentODEConfig struct {
+// ODEConfig configures an ODE. Zero fields take the documented defaults.
+type ODEConfig struct {
 	Name   string // prefix of the parameter names (default "latentode")
 	Dim    int    // observed dimensions D (required)
 	Latent int    // latent dimension (default 4)
@@ -48,9 +48,9 @@ type LatentODEConfig struct {
 	Decoder []odeop.Option `json:"-"`
 }
 
-func (c LatentODEConfig) withDefaults() (LatentODEConfig, error) {
+func (c ODEConfig) withDefaults() (ODEConfig, error) {
 	if c.Dim < 1 {
-		return c, errors.Wrapf(ErrLatentConfig, "latent ODE: Dim = %d; want the observed dimension", c.Dim)
+		return c, errors.Wrapf(ErrConfig, "latent ODE: Dim = %d; want the observed dimension", c.Dim)
 	}
 	if c.Name == "" {
 		c.Name = "latentode"
@@ -87,7 +87,7 @@ func encoderOpts(opts []odeop.Option, step, span float64) []odeop.Option {
 	return []odeop.Option{odeop.WithMethod(odeop.RK4), odeop.WithStep(step), odeop.WithGradient(odeop.Checkpoint)}
 }
 
-// LatentODE is the latent ODE of Rubanova, Chen, Duvenaud ("Latent ODEs for
+// ODE is the latent ODE of Rubanova, Chen, Duvenaud ("Latent ODEs for
 // Irregularly-Sampled Time Series", NeurIPS 2019), itself the generative model of Chen et
 // al. (2018, section 5):
 //
@@ -106,11 +106,11 @@ func encoderOpts(opts []odeop.Option, step, span float64) []odeop.Option {
 // The dynamics f_enc and f_dec are native networks (layers.MLP) evaluated without a
 // nested Gorgonia machine; the GRU is one fused Gorgonia op per time.
 //
-// A LatentODE holds its parameter values; Train builds a Gorgonia graph for the batch
+// A ODE holds its parameter values; Train builds a Gorgonia graph for the batch
 // shape and grid it is given, Predict and Encode one for the sequences they are given,
 // and all share the values.
-type LatentODE struct {
-	cfg    LatentODEConfig
+type ODE struct {
+	cfg    ODEConfig
 	params *latParams
 	home   *latODEParts
 }
@@ -138,13 +138,13 @@ func (p *latODEParts) decValues() [][]float64 {
 	return append([][]float64{p.rot.Value().Data().([]float64)}, p.fdec.Values()...)
 }
 
-// NewLatentODE creates a latent ODE with freshly initialized parameters.
-func NewLatentODE(cfg LatentODEConfig) (*LatentODE, error) {
+// NewODE creates a latent ODE with freshly initialized parameters.
+func NewODE(cfg ODEConfig) (*ODE, error) {
 	cfg, err := cfg.withDefaults()
 	if err != nil {
 		return nil, err
 	}
-	m := &LatentODE{cfg: cfg, params: newLatParams()}
+	m := &ODE{cfg: cfg, params: newLatParams()}
 	if m.home, err = m.parts(G.NewGraph()); err != nil {
 		return nil, err
 	}
@@ -152,14 +152,14 @@ func NewLatentODE(cfg LatentODEConfig) (*LatentODE, error) {
 }
 
 // Config returns the configuration with its defaults filled in.
-func (m *LatentODE) Config() LatentODEConfig { return m.cfg }
+func (m *ODE) Config() ODEConfig { return m.cfg }
 
 // NumParams is the number of scalar parameters.
-func (m *LatentODE) NumParams() int { return m.params.count() }
+func (m *ODE) NumParams() int { return m.params.count() }
 
 // Learnables returns the parameter nodes of the model's own graph, whose values every
 // graph of the model shares (for checkpoints: models.Save and Load).
-func (m *LatentODE) Learnables() G.Nodes { return m.home.nodes() }
+func (m *ODE) Learnables() G.Nodes { return m.home.nodes() }
 
 func (p *latODEParts) nodes() G.Nodes {
 	ns := append(G.Nodes{}, p.gru.Params()...)
@@ -175,7 +175,7 @@ func (p *latODEParts) nodes() G.Nodes {
 	return ns
 }
 
-func (m *LatentODE) parts(g *G.ExprGraph) (*latODEParts, error) {
+func (m *ODE) parts(g *G.ExprGraph) (*latODEParts, error) {
 	c := m.cfg
 	seed := func(k uint64) uint64 { return rng.Derive(c.Seed, k) }
 	p := &latODEParts{}
@@ -183,7 +183,7 @@ func (m *LatentODE) parts(g *G.ExprGraph) (*latODEParts, error) {
 	if p.gru, err = NewGRU(g, c.Name+".enc.gru", 2*c.Dim, c.Hidden, seed(1)); err != nil {
 		return nil, err
 	}
-	mlp := func(name string, in int, k uint64, ls ...layers.Layer) *layers.MLP {
+	mlp := func(name string, in int, k uint64, ls ...layers.LayerSpec) *layers.MLP {
 		if err != nil {
 			return nil
 		}
@@ -223,7 +223,7 @@ func (m *LatentODE) parts(g *G.ExprGraph) (*latODEParts, error) {
 }
 
 // ObsStd returns the current standard deviation of the observation model per dimension.
-func (m *LatentODE) ObsStd() []float64 {
+func (m *ODE) ObsStd() []float64 {
 	out := make([]float64, m.cfg.Dim)
 	for i := range out {
 		out[i] = m.cfg.ObsStd
@@ -245,7 +245,7 @@ type latEncoder struct {
 
 // buildEncoder builds the backward ODE-RNN over times[0..last] and the head giving mu and
 // log sigma of q(z0 | x).
-func (m *LatentODE) buildEncoder(g *G.ExprGraph, p *latODEParts, b int, times []float64, last int) (*latEncoder, error) {
+func (m *ODE) buildEncoder(g *G.ExprGraph, p *latODEParts, b int, times []float64, last int) (*latEncoder, error) {
 	c := m.cfg
 	e := &latEncoder{}
 	for i := last; i >= 0; i-- {
@@ -297,7 +297,7 @@ type latODEGraph struct {
 
 // buildELBO builds the ELBO graph for batches of b sequences on times, the encoder over
 // times[0..last].
-func (m *LatentODE) buildELBO(b int, times []float64, last int, grad bool) (*latODEGraph, error) {
+func (m *ODE) buildELBO(b int, times []float64, last int, grad bool) (*latODEGraph, error) {
 	c := m.cfg
 	g := G.NewGraph()
 	p, err := m.parts(g)
@@ -356,7 +356,7 @@ func (m *LatentODE) buildELBO(b int, times []float64, last int, grad bool) (*lat
 
 // fill writes the batch rows of in (encoder) and target (likelihood), the noise and the
 // KL weight; it returns the constant part of the negative log-likelihood.
-func (q *latODEGraph) fill(m *LatentODE, in, target *Series, rows []int, noiseSeed, counter uint64, klw float64) float64 {
+func (q *latODEGraph) fill(m *ODE, in, target *Series, rows []int, noiseSeed, counter uint64, klw float64) float64 {
 	q.enc.fill(in, rows)
 	latNoise(q.eps.data, noiseSeed, counter)
 	for i := range q.klw.data {
@@ -396,7 +396,7 @@ func (q *latODEGraph) negELBO(cst float64) float64 {
 // value and in a subset; for extrapolation, in the values before a time and target all
 // of them). It returns the loss (the negative ELBO per sequence, KL weight included
 // fully) of every iteration.
-func (m *LatentODE) Train(in, target *Series, cfg TrainConfig) ([]float64, error) {
+func (m *ODE) Train(in, target *Series, cfg TrainConfig) ([]float64, error) {
 	if err := checkPair(in, target, m.cfg.Dim); err != nil {
 		return nil, errors.Wrap(err, "latent ODE train")
 	}
@@ -436,7 +436,7 @@ func (m *LatentODE) Train(in, target *Series, cfg TrainConfig) ([]float64, error
 
 // Loss is the negative ELBO per sequence of target given in (single-sample estimate with
 // noise from seed; KL weight 1), without training.
-func (m *LatentODE) Loss(in, target *Series, seed uint64) (float64, error) {
+func (m *ODE) Loss(in, target *Series, seed uint64) (float64, error) {
 	if err := checkPair(in, target, m.cfg.Dim); err != nil {
 		return 0, errors.Wrap(err, "latent ODE loss")
 	}
@@ -462,7 +462,7 @@ func (m *LatentODE) Loss(in, target *Series, seed uint64) (float64, error) {
 
 // Encode returns the mean and the log standard deviation of q(z0 | x) for every sequence
 // of in (N*Latent values each, row-major).
-func (m *LatentODE) Encode(in *Series) (mu, logStd []float64, err error) {
+func (m *ODE) Encode(in *Series) (mu, logStd []float64, err error) {
 	if err := in.Validate(); err != nil {
 		return nil, nil, errors.Wrap(err, "latent ODE encode")
 	}
@@ -497,10 +497,10 @@ func (m *LatentODE) Encode(in *Series) (mu, logStd []float64, err error) {
 // Decode solves the latent ODE from the latent states z0 (b*Latent values, at time t0) and
 // returns the readout at times (b*len(times)*Dim values, laid out as Series.Values).
 // times must be strictly increasing and not before t0.
-func (m *LatentODE) Decode(z0 []float64, t0 float64, times []float64) ([]float64, error) {
+func (m *ODE) Decode(z0 []float64, t0 float64, times []float64) ([]float64, error) {
 	c := m.cfg
 	if len(z0)%c.Latent != 0 || len(z0) == 0 {
-		return nil, errors.Wrapf(ErrLatentConfig, "latent ODE decode: %d values for latent dimension %d", len(z0), c.Latent)
+		return nil, errors.Wrapf(ErrConfig, "latent ODE decode: %d values for latent dimension %d", len(z0), c.Latent)
 	}
 	b := len(z0) / c.Latent
 	ts, skip, err := latQueryTimes(t0, times)
@@ -555,7 +555,7 @@ func latQueryTimes(t0 float64, times []float64) (ts []float64, skip int, err err
 // (strictly increasing, not before in.Times[0]): samples draws of z0 from q(z0 | x), each
 // decoded, with the Gaussian observation noise. samples = 0 decodes the posterior mean
 // alone. seed seeds the draws.
-func (m *LatentODE) Predict(in *Series, times []float64, samples int, seed uint64) (*Predictive, error) {
+func (m *ODE) Predict(in *Series, times []float64, samples int, seed uint64) (*Predictive, error) {
 	mu, logStd, err := m.Encode(in)
 	if err != nil {
 		return nil, err
@@ -585,9 +585,9 @@ func (m *LatentODE) Predict(in *Series, times []float64, samples int, seed uint6
 
 // Sample draws n sequences from the generative model at times: z0 from N(0, I), the
 // latent ODE, the readout and (when noise) the observation noise.
-func (m *LatentODE) Sample(n int, t0 float64, times []float64, noise bool, seed uint64) (*Series, error) {
+func (m *ODE) Sample(n int, t0 float64, times []float64, noise bool, seed uint64) (*Series, error) {
 	if n < 1 {
-		return nil, errors.Wrapf(ErrLatentConfig, "latent ODE sample: n = %d", n)
+		return nil, errors.Wrapf(ErrConfig, "latent ODE sample: n = %d", n)
 	}
 	z0 := make([]float64, n*m.cfg.Latent)
 	latNoise(z0, seed, 1)
@@ -611,7 +611,7 @@ func (m *LatentODE) Sample(n int, t0 float64, times []float64, noise bool, seed 
 	return s, nil
 }
 
-func (m *LatentODE) String() string {
+func (m *ODE) String() string {
 	c := m.cfg
-	return fmt.Sprintf("LatentODE(D=%d, latent %d, encoder GRU %d, units %d, %d parameters)", c.Dim, c.Latent, c.Hidden, c.Units, m.NumParams())
+	return fmt.Sprintf("ODE(D=%d, latent %d, encoder GRU %d, units %d, %d parameters)", c.Dim, c.Latent, c.Hidden, c.Units, m.NumParams())
 }

@@ -1,35 +1,35 @@
-package models_test
+package latent_test
 
 import (
 	"fmt"
 	"math"
 
-	"github.com/continuum-ml/continuum/models"
+	"github.com/continuum-ml/continuum/models/latent"
 )
 
-// ExampleLatentODE batches three sequences observed at their own times on the union of
+// ExampleODE batches three sequences observed at their own times on the union of
 // the times, trains a small latent ODE on them and predicts each at new times, with a
 // 90% band.
-func ExampleLatentODE() {
-	var seqs []models.Sequence
+func ExampleODE() {
+	var seqs []latent.Sequence
 	for n, times := range [][]float64{{0, 0.4, 1.3, 2.2, 2.9}, {0, 0.7, 1.1, 2.5}, {0, 0.2, 0.9, 1.6, 2.0, 2.7}} {
-		q := models.Sequence{Times: times}
+		q := latent.Sequence{Times: times}
 		for _, t := range times {
 			q.Values = append(q.Values, math.Sin(2*t+float64(n)))
 		}
 		seqs = append(seqs, q)
 	}
-	batch, err := models.Union(seqs, 1) // 13 grid times, each sequence masked elsewhere
+	batch, err := latent.Union(seqs, 1) // 13 grid times, each sequence masked elsewhere
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	m, err := models.NewLatentODE(models.LatentODEConfig{Dim: 1, Latent: 4, Hidden: 8, Units: 16, Period: 3, Seed: 1})
+	m, err := latent.NewODE(latent.ODEConfig{Dim: 1, Latent: 4, Hidden: 8, Units: 16, Period: 3, Seed: 1})
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	losses, err := m.Train(batch, batch, models.TrainConfig{Iters: 40, Batch: 3, LearnRate: 0.02})
+	losses, err := m.Train(batch, batch, latent.TrainConfig{Iters: 40, Batch: 3, LearnRate: 0.02})
 	if err != nil {
 		fmt.Println(err)
 		return

@@ -1,4 +1,4 @@
-package models
+package latent
 
 import (
 	"math"
@@ -10,7 +10,7 @@ import (
 	"github.com/continuum-ml/continuum/internal/rng"
 )
 
-// TrainConfig configures the training loops of LatentODE, ODERNN, RNNDt and LatentSDE.
+// TrainConfig configures the training loops of ODE, ODERNN, RNNDt and SDE.
 // Zero fields take the documented defaults.
 type TrainConfig struct {
 	Iters     int                          // iterations (default 300)

@@ -1,4 +1,4 @@
-package models
+package latent
 
 import (
 	"fmt"
@@ -40,14 +40,14 @@ type GRU struct {
 // Glorot-uniform (seeded), biases zero.
 func NewGRU(g *G.ExprGraph, name string, in, hidden int, seed uint64) (*GRU, error) {
 	if g == nil || name == "" || in < 1 || hidden < 1 {
-		return nil, errors.Wrapf(ErrLatentConfig, "gru %q: %d inputs, %d hidden units", name, in, hidden)
+		return nil, errors.Wrapf(ErrConfig, "gru %q: %d inputs, %d hidden units", name, in, hidden)
 	}
 	c := &GRU{name: name, in: in, h: hidden}
 	init := layers.GlorotUniform(seed)
 	mk := func(suffix string, rows, cols int, role layers.Role, layer int) (*G.Node, error) {
 		full := name + "." + suffix
 		if len(g.ByName(full)) > 0 {
-			return nil, errors.Wrapf(ErrLatentConfig, "a node named %q is already in the graph", full)
+			return nil, errors.Wrapf(ErrConfig, "a node named %q is already in the graph", full)
 		}
 		v := make([]float64, rows*cols)
 		// Glorot per gate: fan-in rows, fan-out hidden (as three separate maps).
@@ -86,11 +86,11 @@ func (c *GRU) Hidden() int { return c.h }
 // updates every row.
 func (c *GRU) Step(h, x, o *G.Node) (*G.Node, error) {
 	if h == nil || x == nil || h.Dims() != 2 || x.Dims() != 2 || h.Shape()[1] != c.h || x.Shape()[1] != c.in || h.Shape()[0] != x.Shape()[0] {
-		return nil, errors.Wrapf(ErrLatentConfig, "gru %s: h %v and x %v; want (batch, %d) and (batch, %d)", c.name, latShape(h), latShape(x), c.h, c.in)
+		return nil, errors.Wrapf(ErrConfig, "gru %s: h %v and x %v; want (batch, %d) and (batch, %d)", c.name, latShape(h), latShape(x), c.h, c.in)
 	}
 	b := h.Shape()[0]
 	if o != nil && (o.Dims() != 1 || o.Shape()[0] != b) {
-		return nil, errors.Wrapf(ErrLatentConfig, "gru %s: gate o has shape %v; want (%d)", c.name, o.Shape(), b)
+		return nil, errors.Wrapf(ErrConfig, "gru %s: gate o has shape %v; want (%d)", c.name, o.Shape(), b)
 	}
 	op := &gruOp{batch: b, in: c.in, hid: c.h, gated: o != nil}
 	children := G.Nodes{h, x}
@@ -140,7 +140,7 @@ func (op *gruOp) ReturnsPtr() bool     { return false }
 func (op *gruOp) CallsExtern() bool    { return false }
 func (op *gruOp) OverwritesInput() int { return -1 }
 func (op *gruOp) WriteHash(h hash.Hash) {
-	fmt.Fprintf(h, "models.gru(%d,%d,%d,%v)", op.batch, op.in, op.hid, op.gated)
+	fmt.Fprintf(h, "latent.gru(%d,%d,%d,%v)", op.batch, op.in, op.hid, op.gated)
 }
 func (op *gruOp) Hashcode() uint32 { return latHash(op) }
 func (op *gruOp) String() string {
@@ -160,7 +160,7 @@ type gruVals struct {
 
 func (op *gruOp) values(vals []G.Value) (v gruVals, err error) {
 	if len(vals) < op.Arity() {
-		return v, errors.Wrapf(ErrLatentConfig, "%v: %d inputs, want %d", op, len(vals), op.Arity())
+		return v, errors.Wrapf(ErrConfig, "%v: %d inputs, want %d", op, len(vals), op.Arity())
 	}
 	sizes := []int{op.batch * op.hid, op.batch * op.in}
 	ptrs := []*[]float64{&v.h, &v.x}
@@ -173,7 +173,7 @@ func (op *gruOp) values(vals []G.Value) (v gruVals, err error) {
 	for i, p := range ptrs {
 		d, ok := vals[i].Data().([]float64)
 		if !ok || len(d) != sizes[i] {
-			return v, errors.Wrapf(ErrLatentConfig, "%v: input %d holds %T of %d values, want %d float64", op, i, vals[i].Data(), latLen(vals[i]), sizes[i])
+			return v, errors.Wrapf(ErrConfig, "%v: input %d holds %T of %d values, want %d float64", op, i, vals[i].Data(), latLen(vals[i]), sizes[i])
 		}
 		*p = d
 	}
@@ -273,7 +273,7 @@ func (op *gruOp) gradSizes() []int {
 
 func (op *gruOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
 	if len(inputs) != op.Arity() {
-		return nil, errors.Wrapf(ErrLatentConfig, "%v: SymDiff with %d inputs", op, len(inputs))
+		return nil, errors.Wrapf(ErrConfig, "%v: SymDiff with %d inputs", op, len(inputs))
 	}
 	gop := &gruGradOp{fwd: op}
 	flat, err := G.ApplyOp(gop, append(append(G.Nodes{}, inputs...), grad)...)
@@ -287,7 +287,7 @@ func (op *gruOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) 
 		if op.gated && i == 2 {
 			continue
 		}
-		xop := &graphop.Extract{Name: "models.gru", Index: i, Offset: off, Shape: in.Shape().Clone(), Kind: ErrLatentConfig}
+		xop := &graphop.Extract{Name: "latent.gru", Index: i, Offset: off, Shape: in.Shape().Clone(), Kind: ErrConfig}
 		if res[i], err = G.ApplyOp(xop, flat); err != nil {
 			return nil, errors.Wrapf(err, "%v: gradient part %d", op, i)
 		}
@@ -323,7 +323,7 @@ func (op *gruGradOp) ReturnsPtr() bool     { return false }
 func (op *gruGradOp) CallsExtern() bool    { return false }
 func (op *gruGradOp) OverwritesInput() int { return -1 }
 func (op *gruGradOp) WriteHash(h hash.Hash) {
-	fmt.Fprintf(h, "models.gruGrad(%d,%d,%d,%v)", op.fwd.batch, op.fwd.in, op.fwd.hid, op.fwd.gated)
+	fmt.Fprintf(h, "latent.gruGrad(%d,%d,%d,%v)", op.fwd.batch, op.fwd.in, op.fwd.hid, op.fwd.gated)
 }
 func (op *gruGradOp) Hashcode() uint32 { return latHash(op) }
 func (op *gruGradOp) String() string   { return "∂" + op.fwd.String() }
@@ -331,7 +331,7 @@ func (op *gruGradOp) String() string   { return "∂" + op.fwd.String() }
 func (op *gruGradOp) Do(vals ...G.Value) (G.Value, error) {
 	f := op.fwd
 	if len(vals) != op.Arity() {
-		return nil, errors.Wrapf(ErrLatentConfig, "%v: %d inputs, want %d", op, len(vals), op.Arity())
+		return nil, errors.Wrapf(ErrConfig, "%v: %d inputs, want %d", op, len(vals), op.Arity())
 	}
 	v, err := f.values(vals[:f.Arity()])
 	if err != nil {
@@ -339,7 +339,7 @@ func (op *gruGradOp) Do(vals ...G.Value) (G.Value, error) {
 	}
 	dout, ok := vals[f.Arity()].Data().([]float64)
 	if !ok || len(dout) != f.batch*f.hid {
-		return nil, errors.Wrapf(ErrLatentConfig, "%v: output gradient of %d values, want %d", op, latLen(vals[f.Arity()]), f.batch*f.hid)
+		return nil, errors.Wrapf(ErrConfig, "%v: output gradient of %d values, want %d", op, latLen(vals[f.Arity()]), f.batch*f.hid)
 	}
 	out := make([]float64, f.batch*f.hid)
 	s := f.forward(v, out)

@@ -1,4 +1,4 @@
-package models
+package flow
 
 // Continuous normalizing flows (Chen et al. 2018, section 4; Grathwohl et al. 2019,
 // FFJORD): a density model whose log-likelihood comes from integrating
@@ -33,7 +33,7 @@ type CNFConfig struct {
 	Hidden []int
 	// Layer makes every layer of the networks, given its width and activation: one of
 	// layers.ConcatSquash (the default, FFJORD's), layers.ConcatLinear or layers.Linear.
-	Layer func(out int, act layers.Activation) layers.Layer
+	Layer func(out int, act layers.Activation) layers.LayerSpec
 	// Act is the activation of the hidden layers (default layers.Tanh); the last layer is
 	// linear.
 	Act layers.Activation
@@ -60,13 +60,13 @@ type CNFConfig struct {
 
 func (c *CNFConfig) fill() error {
 	if c.Dim < 1 {
-		return errors.Errorf("models: cnf: data dimension %d", c.Dim)
+		return errors.Errorf("flow: cnf: data dimension %d", c.Dim)
 	}
 	if c.Blocks == 0 {
 		c.Blocks = 1
 	}
 	if c.Blocks < 0 {
-		return errors.Errorf("models: cnf: %d blocks", c.Blocks)
+		return errors.Errorf("flow: cnf: %d blocks", c.Blocks)
 	}
 	if c.Hidden == nil {
 		c.Hidden = []int{64, 64, 64}
@@ -109,14 +109,14 @@ type CNF struct {
 // "<name>.<block>.<layer>.<role>" (and "<name>.<block>.sqrtT" with TrainT).
 func NewCNF(g *G.ExprGraph, name string, cfg CNFConfig) (*CNF, error) {
 	if g == nil {
-		return nil, errors.New("models: cnf: nil graph")
+		return nil, errors.New("flow: cnf: nil graph")
 	}
 	if err := cfg.fill(); err != nil {
 		return nil, err
 	}
 	m := &CNF{name: name, cfg: cfg, g: g}
 	for k := 0; k < cfg.Blocks; k++ {
-		var ls []layers.Layer
+		var ls []layers.LayerSpec
 		for _, h := range cfg.Hidden {
 			ls = append(ls, cfg.Layer(h, cfg.Act))
 		}
@@ -127,14 +127,14 @@ func NewCNF(g *G.ExprGraph, name string, cfg CNFConfig) (*CNF, error) {
 		}
 		f, err := layers.NewMLP(g, fmt.Sprintf("%s.%d", name, k), layers.Spec{In: cfg.Dim, Layers: ls, Init: init})
 		if err != nil {
-			return nil, errors.Wrapf(err, "models: cnf block %d", k)
+			return nil, errors.Wrapf(err, "flow: cnf block %d", k)
 		}
 		b, err := layers.NewCNF(f, layers.CNFConfig{
 			Trace: cfg.Trace, T: cfg.T, TrainT: cfg.TrainT,
 			KineticWeight: cfg.KineticWeight, JacobianWeight: cfg.JacobianWeight,
 		})
 		if err != nil {
-			return nil, errors.Wrapf(err, "models: cnf block %d", k)
+			return nil, errors.Wrapf(err, "flow: cnf block %d", k)
 		}
 		m.blocks = append(m.blocks, b)
 	}
@@ -147,18 +147,18 @@ func NewCNF(g *G.ExprGraph, name string, cfg CNFConfig) (*CNF, error) {
 // those of NewCNF's default, followed by opts.
 func NewCNFFromBlocks(name string, blocks []*layers.CNF, probe layers.Probe, seed uint64, opts ...odeop.Option) (*CNF, error) {
 	if len(blocks) == 0 {
-		return nil, errors.New("models: cnf: no blocks")
+		return nil, errors.New("flow: cnf: no blocks")
 	}
 	b0 := blocks[0]
 	for k, b := range blocks {
 		if b.Dim() != b0.Dim() || b.Width() != b0.Width() || b.KineticCol() != b0.KineticCol() ||
 			b.JacobianCol() != b0.JacobianCol() || b.ProbeCol() != b0.ProbeCol() {
-			return nil, errors.Errorf("models: cnf: block %d has another state layout than block 0", k)
+			return nil, errors.Errorf("flow: cnf: block %d has another state layout than block 0", k)
 		}
 	}
 	ps := b0.Params()
 	if len(ps) == 0 {
-		return nil, errors.New("models: cnf: block 0 has no parameters")
+		return nil, errors.New("flow: cnf: block 0 has no parameters")
 	}
 	c := b0.Config()
 	m := &CNF{name: name, g: ps[0].Graph(), blocks: blocks, cfg: CNFConfig{
@@ -222,10 +222,10 @@ func cnfConstMatrix(g *G.ExprGraph, name string, rows, cols int) *G.Node {
 func (m *CNF) Fwd(x *G.Node) (*CNFOutput, error) {
 	d := m.cfg.Dim
 	if x == nil || x.Dims() != 2 || x.Shape()[1] != d {
-		return nil, errors.Errorf("models: cnf %s: input must be a (batch, %d) matrix", m.name, d)
+		return nil, errors.Errorf("flow: cnf %s: input must be a (batch, %d) matrix", m.name, d)
 	}
 	if x.Graph() != m.g {
-		return nil, errors.Errorf("models: cnf %s: input is in another graph", m.name)
+		return nil, errors.Errorf("flow: cnf %s: input is in another graph", m.name)
 	}
 	batch := x.Shape()[0]
 	b0 := m.blocks[0]
@@ -244,7 +244,7 @@ func (m *CNF) Fwd(x *G.Node) (*CNFOutput, error) {
 		} else {
 			prev, err := G.Slice(state, nil, G.S(0, keep))
 			if err != nil {
-				return nil, errors.Wrapf(err, "models: cnf %s: block %d input", m.name, k)
+				return nil, errors.Wrapf(err, "flow: cnf %s: block %d input", m.name, k)
 			}
 			parts = G.Nodes{prev}
 		}
@@ -257,16 +257,16 @@ func (m *CNF) Fwd(x *G.Node) (*CNFOutput, error) {
 		if len(parts) > 1 {
 			var err error
 			if s0, err = G.Concat(1, parts...); err != nil {
-				return nil, errors.Wrapf(err, "models: cnf %s: block %d state", m.name, k)
+				return nil, errors.Wrapf(err, "flow: cnf %s: block %d state", m.name, k)
 			}
 		}
 		zs, err := odeop.Solve(s0, blk, blk.Times(), m.opts...)
 		if err != nil {
-			return nil, errors.Wrapf(err, "models: cnf %s: block %d", m.name, k)
+			return nil, errors.Wrapf(err, "flow: cnf %s: block %d", m.name, k)
 		}
 		out.Solves = append(out.Solves, zs)
 		if state, err = G.Slice(zs, G.S(1)); err != nil {
-			return nil, errors.Wrapf(err, "models: cnf %s: block %d output", m.name, k)
+			return nil, errors.Wrapf(err, "flow: cnf %s: block %d output", m.name, k)
 		}
 	}
 	col := func(c int) (*G.Node, error) { return G.Slice(state, nil, G.S(c)) }
@@ -452,7 +452,7 @@ func (m *CNF) flowValues(states []float64, batch int, zOnly, backward bool, nsna
 		}
 		sol, err := odeop.Integrate(f, states, ts, m.opts...)
 		if err != nil {
-			return errors.Wrapf(err, "models: cnf %s: block %d", m.name, k)
+			return errors.Wrapf(err, "flow: cnf %s: block %d", m.name, k)
 		}
 		copy(states, sol.Ys[len(ts)-1])
 		if snap != nil {
@@ -478,7 +478,7 @@ func cnfReversed(ts []float64) []float64 {
 func (m *CNF) LogProbValues(x []float64, seed uint64) ([]float64, error) {
 	d := m.cfg.Dim
 	if len(x)%d != 0 {
-		return nil, errors.Errorf("models: cnf %s: %d values are not rows of %d", m.name, len(x), d)
+		return nil, errors.Errorf("flow: cnf %s: %d values are not rows of %d", m.name, len(x), d)
 	}
 	n := len(x) / d
 	out := make([]float64, n)
@@ -538,7 +538,7 @@ func (m *CNF) BaseSample(n int, seed uint64) []float64 {
 func (m *CNF) Transport(z []float64, snapshots int) (x []float64, snaps [][]float64, err error) {
 	d := m.cfg.Dim
 	if len(z)%d != 0 {
-		return nil, nil, errors.Errorf("models: cnf %s: %d values are not rows of %d", m.name, len(z), d)
+		return nil, nil, errors.Errorf("flow: cnf %s: %d values are not rows of %d", m.name, len(z), d)
 	}
 	n := len(z) / d
 	x = make([]float64, n*d)
@@ -586,7 +586,7 @@ type CNFTrainer struct {
 // that a run could not compute.
 func NewCNFTrainer(m *CNF, batch int, solver G.Solver) (*CNFTrainer, error) {
 	if batch < 1 {
-		return nil, errors.Errorf("models: cnf trainer: batch size %d", batch)
+		return nil, errors.Errorf("flow: cnf trainer: batch size %d", batch)
 	}
 	d := m.cfg.Dim
 	xv := tensor.New(tensor.WithShape(batch, d), tensor.WithBacking(make([]float64, batch*d)))
@@ -597,7 +597,7 @@ func NewCNFTrainer(m *CNF, batch int, solver G.Solver) (*CNFTrainer, error) {
 	}
 	learn := m.Learnables()
 	if _, err := G.Grad(out.Loss, learn...); err != nil {
-		return nil, errors.Wrap(err, "models: cnf trainer: gradient")
+		return nil, errors.Wrap(err, "flow: cnf trainer: gradient")
 	}
 	if solver == nil {
 		solver = G.NewAdamSolver(G.WithLearnRate(1e-3))
@@ -612,18 +612,18 @@ func NewCNFTrainer(m *CNF, batch int, solver G.Solver) (*CNFTrainer, error) {
 func (t *CNFTrainer) Step(x []float64) (loss float64, err error) {
 	dst := t.X.Value().Data().([]float64)
 	if len(x) != len(dst) {
-		return 0, errors.Errorf("models: cnf trainer: batch of %d values, want %d", len(x), len(dst))
+		return 0, errors.Errorf("flow: cnf trainer: batch of %d values, want %d", len(x), len(dst))
 	}
 	copy(dst, x)
 	t.M.DrawProbes(t.step)
 	t.step++
 	t.vm.Reset()
 	if err := t.vm.RunAll(); err != nil {
-		return 0, errors.Wrap(odeop.Cause(err), "models: cnf trainer")
+		return 0, errors.Wrap(odeop.Cause(err), "flow: cnf trainer")
 	}
 	loss = t.Out.Loss.Value().Data().(float64)
 	if err := t.solver.Step(G.NodesToValueGrads(t.learn)); err != nil {
-		return loss, errors.Wrap(err, "models: cnf trainer: solver step")
+		return loss, errors.Wrap(err, "flow: cnf trainer: solver step")
 	}
 	return loss, nil
 }

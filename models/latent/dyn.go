@@ -1,4 +1,4 @@
-package models
+package latent
 
 import (
 	"math"
@@ -15,7 +15,7 @@ import (
 
 // latLinearMLP is f(t, z) = z·A + inner(t, z): dynamics (a network) plus a linear part A
 // (dim × dim), which the latent models start as a bank of rotations (see
-// LatentODEConfig.Period).
+// ODEConfig.Period).
 type latLinearMLP struct {
 	a   *G.Node
 	mlp odeop.Dynamics
@@ -43,7 +43,7 @@ func (d *latLinearMLP) Params() G.Nodes { return append(G.Nodes{d.a}, d.mlp.Para
 
 func (d *latLinearMLP) Check(batch, dim int) error {
 	if n := d.a.Shape(); n[0] != dim || n[1] != dim {
-		return errors.Wrapf(ErrLatentConfig, "linear part %v for dimension %d", n, dim)
+		return errors.Wrapf(ErrConfig, "linear part %v for dimension %d", n, dim)
 	}
 	return d.mlp.Check(batch, dim)
 }
@@ -51,7 +51,7 @@ func (d *latLinearMLP) Check(batch, dim int) error {
 func (d *latLinearMLP) Bind(theta [][]float64, batch, dim int) (odeop.Evaluator, error) {
 	if len(theta) != 1+len(d.mlp.Params()) || len(theta[0]) != dim*dim {
 		// A node that inner shares with A would enter once; the latent models never do that.
-		return nil, errors.Wrapf(ErrLatentConfig, "linear MLP dynamics: %d parameter tensors", len(theta))
+		return nil, errors.Wrapf(ErrConfig, "linear MLP dynamics: %d parameter tensors", len(theta))
 	}
 	ev, err := d.mlp.Bind(theta[1:], batch, dim)
 	if err != nil {
@@ -118,11 +118,11 @@ func (d *latCtxDrift) Params() G.Nodes {
 
 func (d *latCtxDrift) Check(batch, dim int) error {
 	if d.mlp.In() != dim+d.c || d.mlp.Out() != dim {
-		return errors.Wrapf(ErrLatentConfig, "context drift: network %d -> %d for dimension %d and context %d", d.mlp.In(), d.mlp.Out(), dim, d.c)
+		return errors.Wrapf(ErrConfig, "context drift: network %d -> %d for dimension %d and context %d", d.mlp.In(), d.mlp.Out(), dim, d.c)
 	}
 	if d.ctx != nil {
 		if s := d.ctx.Shape(); s[0] != len(d.times)*batch || s[1] != d.c {
-			return errors.Wrapf(ErrLatentConfig, "context drift: context %v for %d times and batch %d", s, len(d.times), batch)
+			return errors.Wrapf(ErrConfig, "context drift: context %v for %d times and batch %d", s, len(d.times), batch)
 		}
 	}
 	return nil
@@ -256,7 +256,7 @@ func (d *latDiffusion) Params() G.Nodes {
 
 func (d *latDiffusion) Check(batch, dim int) error {
 	if d.logSigma != nil && d.logSigma.Shape().TotalSize() != dim {
-		return errors.Wrapf(ErrLatentConfig, "diffusion of %d values for dimension %d", d.logSigma.Shape().TotalSize(), dim)
+		return errors.Wrapf(ErrConfig, "diffusion of %d values for dimension %d", d.logSigma.Shape().TotalSize(), dim)
 	}
 	return nil
 }

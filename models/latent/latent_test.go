@@ -1,7 +1,8 @@
-package models
+package latent
 
 import (
 	"fmt"
+	"github.com/continuum-ml/continuum/models"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -151,7 +152,7 @@ var latTestTight = []odeop.Option{odeop.WithMethod(odeop.Dopri5), odeop.WithTol(
 // ELBO on the training data falls.
 func TestLatentODEELBODecreases(t *testing.T) {
 	in, target := latSmallData(24)
-	m, err := NewLatentODE(LatentODEConfig{Dim: 1, Latent: 3, Hidden: 8, Units: 16, Seed: 3})
+	m, err := NewODE(ODEConfig{Dim: 1, Latent: 3, Hidden: 8, Units: 16, Seed: 3})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -240,7 +241,7 @@ func TestMasksIgnoreMissing(t *testing.T) {
 	}{{in, target}, {sin, obs}}
 	for _, c := range cases {
 		d := c.in.D
-		m, err := NewLatentODE(LatentODEConfig{Dim: d, Latent: 3, Hidden: 6, Units: 8, Seed: 1})
+		m, err := NewODE(ODEConfig{Dim: d, Latent: 3, Hidden: 6, Units: 8, Seed: 1})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -315,7 +316,7 @@ func TestPerSequenceGrids(t *testing.T) {
 		t.Fatal(err)
 	}
 	query := []float64{0.3, 1.1, 2.5}
-	lode, err := NewLatentODE(LatentODEConfig{Dim: 1, Latent: 3, Hidden: 6, Units: 8, Seed: 2, Encoder: latTestTight, Decoder: latTestTight})
+	lode, err := NewODE(ODEConfig{Dim: 1, Latent: 3, Hidden: 6, Units: 8, Seed: 2, Encoder: latTestTight, Decoder: latTestTight})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -449,7 +450,7 @@ func TestPeriodicAndSpirals(t *testing.T) {
 }
 
 func TestCO2(t *testing.T) {
-	c, err := LoadCO2(filepath.Join("..", "testdata", "co2.csv"))
+	c, err := MaunaLoaCO2()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -503,8 +504,8 @@ func TestPredictiveQuantile(t *testing.T) {
 	}
 }
 
-func latTestSDE(t *testing.T, d int, ode bool) *LatentSDE {
-	m, err := NewLatentSDE(LatentSDEConfig{Dim: d, Latent: 3, Context: 4, Hidden: 6, Units: 12, Period: 3, Seed: 4, Step: 0.05, Sigma: 0.2, LearnStd: true, ODEEncoder: ode})
+func latTestSDE(t *testing.T, d int, ode bool) *SDE {
+	m, err := NewSDE(SDEConfig{Dim: d, Latent: 3, Context: 4, Hidden: 6, Units: 12, Period: 3, Seed: 4, Step: 0.05, Sigma: 0.2, LearnStd: true, ODEEncoder: ode})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -605,23 +606,23 @@ func TestLatentSaveLoad(t *testing.T) {
 	dir := t.TempDir()
 	query := []float64{0.2, 1.1, 2.9}
 	type model interface {
-		Save(string, Optimizer, map[string]string) error
+		Save(string, models.Optimizer, map[string]string) error
 	}
-	mk := map[string]func() (model, func(*Series) ([]float64, error), func(Optimizer) error){
-		KindLatentODE: func() (model, func(*Series) ([]float64, error), func(Optimizer) error) {
-			m, _ := NewLatentODE(LatentODEConfig{Dim: 1, Latent: 3, Hidden: 5, Units: 8, Period: 3, LearnStd: true, Seed: 2})
+	mk := map[string]func() (model, func(*Series) ([]float64, error), func(models.Optimizer) error){
+		KindODE: func() (model, func(*Series) ([]float64, error), func(models.Optimizer) error) {
+			m, _ := NewODE(ODEConfig{Dim: 1, Latent: 3, Hidden: 5, Units: 8, Period: 3, LearnStd: true, Seed: 2})
 			return m, func(s *Series) ([]float64, error) {
 					p, err := m.Predict(s, query, 2, 1)
 					if err != nil {
 						return nil, err
 					}
 					return p.Mean(), nil
-				}, func(o Optimizer) error {
+				}, func(o models.Optimizer) error {
 					_, err := m.Train(in, target, TrainConfig{Iters: 3, Batch: 4, Optimizer: o})
 					return err
 				}
 		},
-		KindRNNDt: func() (model, func(*Series) ([]float64, error), func(Optimizer) error) {
+		KindRNNDt: func() (model, func(*Series) ([]float64, error), func(models.Optimizer) error) {
 			m, _ := NewRNNDt(RNNConfig{Dim: 1, Hidden: 5, Seed: 2})
 			return m, func(s *Series) ([]float64, error) {
 					p, err := m.Predict(s, query)
@@ -629,20 +630,20 @@ func TestLatentSaveLoad(t *testing.T) {
 						return nil, err
 					}
 					return p.Mean(), nil
-				}, func(o Optimizer) error {
+				}, func(o models.Optimizer) error {
 					_, err := m.Train(in, target, TrainConfig{Iters: 3, Batch: 4, Optimizer: o})
 					return err
 				}
 		},
-		KindLatentSDE: func() (model, func(*Series) ([]float64, error), func(Optimizer) error) {
-			m, _ := NewLatentSDE(LatentSDEConfig{Dim: 1, Latent: 2, Context: 3, Hidden: 4, Units: 8, Period: 3, LearnSigma: true, Step: 0.1, Seed: 2})
+		KindSDE: func() (model, func(*Series) ([]float64, error), func(models.Optimizer) error) {
+			m, _ := NewSDE(SDEConfig{Dim: 1, Latent: 2, Context: 3, Hidden: 4, Units: 8, Period: 3, LearnSigma: true, Step: 0.1, Seed: 2})
 			return m, func(s *Series) ([]float64, error) {
 					p, err := m.Predict(s, query, 3, 1)
 					if err != nil {
 						return nil, err
 					}
 					return p.Mean(), nil
-				}, func(o Optimizer) error {
+				}, func(o models.Optimizer) error {
 					_, err := m.Train(in, target, TrainConfig{Iters: 3, Batch: 4, Optimizer: o})
 					return err
 				}
@@ -650,7 +651,7 @@ func TestLatentSaveLoad(t *testing.T) {
 	}
 	for kind, f := range mk {
 		m, predict, train := f()
-		opt := NewAdam(0.01)
+		opt := models.NewAdam(0.01)
 		if err := train(opt); err != nil {
 			t.Fatal(err)
 		}
@@ -664,8 +665,8 @@ func TestLatentSaveLoad(t *testing.T) {
 		}
 		var got []float64
 		switch kind {
-		case KindLatentODE:
-			l, _, err := LoadLatentODE(path, nil)
+		case KindODE:
+			l, _, err := LoadODE(path, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -687,8 +688,8 @@ func TestLatentSaveLoad(t *testing.T) {
 			if _, _, err := LoadODERNN(path, nil); err == nil {
 				t.Fatal("an RNN-dt checkpoint loaded as an ODE-RNN")
 			}
-		case KindLatentSDE:
-			l, _, err := LoadLatentSDE(path, nil)
+		case KindSDE:
+			l, _, err := LoadSDE(path, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -701,9 +702,9 @@ func TestLatentSaveLoad(t *testing.T) {
 		sameSlices(t, kind+" prediction after loading", want, got)
 		// Restore into a fresh model of the same configuration, optimizer included.
 		m2, predict2, _ := f()
-		opt2 := NewAdam(0.01)
+		opt2 := models.NewAdam(0.01)
 		if _, err := m2.(interface {
-			Restore(string, Optimizer) (*Checkpoint, error)
+			Restore(string, models.Optimizer) (*models.Checkpoint, error)
 		}).Restore(path, opt2); err != nil {
 			t.Fatal(err)
 		}
@@ -724,7 +725,7 @@ func TestLatentSaveLoad(t *testing.T) {
 			t.Fatal(err)
 		}
 		if _, err := m2.(interface {
-			Restore(string, Optimizer) (*Checkpoint, error)
+			Restore(string, models.Optimizer) (*models.Checkpoint, error)
 		}).Restore(bad, nil); err == nil {
 			t.Fatalf("%s: a truncated checkpoint was accepted", kind)
 		}
@@ -735,7 +736,7 @@ func TestLatentSaveLoad(t *testing.T) {
 // started in its stationary law stays there (variance sigma²/(2 theta)), and the latent
 // ODE's samples have the asked shape.
 func TestLatentSample(t *testing.T) {
-	m, err := NewLatentSDE(LatentSDEConfig{Dim: 1, Latent: 1, NoEncoder: true, OU: &OUPrior{Theta: 1, Mu: 0.5}, Sigma: 0.5, Identity: true, Step: 0.01})
+	m, err := NewSDE(SDEConfig{Dim: 1, Latent: 1, NoEncoder: true, OU: &OUPrior{Theta: 1, Mu: 0.5}, Sigma: 0.5, Identity: true, Step: 0.01})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -757,7 +758,7 @@ func TestLatentSample(t *testing.T) {
 			t.Errorf("t = %v: mean %.4f, variance %.4f; want 0.5 and 0.125", s.Times[k], mean, v)
 		}
 	}
-	l, err := NewLatentODE(LatentODEConfig{Dim: 2, Latent: 3, Seed: 1})
+	l, err := NewODE(ODEConfig{Dim: 2, Latent: 3, Seed: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -777,7 +778,7 @@ func TestLatentSDEAdjoint(t *testing.T) {
 	in, target := latSmallData(6)
 	grads := map[bool]map[string][]float64{}
 	for _, adj := range []bool{false, true} {
-		m, err := NewLatentSDE(LatentSDEConfig{Dim: 1, Latent: 2, Context: 3, Hidden: 4, Units: 8, Period: 3,
+		m, err := NewSDE(SDEConfig{Dim: 1, Latent: 2, Context: 3, Hidden: 4, Units: 8, Period: 3,
 			LearnSigma: true, LearnStd: true, Step: 0.002, Seed: 6, Adjoint: adj})
 		if err != nil {
 			t.Fatal(err)
@@ -814,7 +815,7 @@ func TestLatentSDEAdjoint(t *testing.T) {
 	if rel > 0.02 {
 		t.Fatalf("stochastic adjoint and checkpoint gradients differ by %.3g (relative)", rel)
 	}
-	m, err := NewLatentSDE(LatentSDEConfig{Dim: 1, Latent: 2, Context: 3, Hidden: 4, Units: 8, Period: 3, Step: 0.05, Seed: 6, Adjoint: true})
+	m, err := NewSDE(SDEConfig{Dim: 1, Latent: 2, Context: 3, Hidden: 4, Units: 8, Period: 3, Step: 0.05, Seed: 6, Adjoint: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,7 +1,9 @@
-package models
+package latent
 
 import (
 	"bufio"
+	"bytes"
+	_ "embed"
 	"io"
 	"math"
 	"os"
@@ -16,10 +18,10 @@ import (
 )
 
 // ErrSeries reports a time series whose shape or contents do not fit.
-var ErrSeries = errors.New("models: invalid time series")
+var ErrSeries = errors.New("latent: invalid time series")
 
-// ErrLatentConfig reports an invalid configuration or argument of the latent models.
-var ErrLatentConfig = errors.New("models: invalid latent model configuration")
+// ErrConfig reports an invalid configuration or argument of the latent models.
+var ErrConfig = errors.New("latent: invalid latent model configuration")
 
 // Series is a batch of N multivariate time series of D dimensions observed at irregular
 // times, on a shared grid: the union of every sequence's observation times. Sequence n
@@ -431,8 +433,19 @@ type CO2 struct {
 	PPM   []float64
 }
 
-// LoadCO2 reads the Mauna Loa weekly CO2 file of testdata/co2.csv (header "date,co2",
-// dates as YYYYMMDD, an empty value for a missing week).
+//go:embed data/co2.csv
+var co2CSV []byte
+
+// MaunaLoaCO2 returns the Mauna Loa weekly CO2 record of 1958-2001 (Keeling and Whorf
+// 2004; 2284 weeks, 59 of them missing) that is embedded in this package (data/co2.csv,
+// provenance in data/README.md).
+func MaunaLoaCO2() (*CO2, error) {
+	c, err := ReadCO2(bytes.NewReader(co2CSV))
+	return c, errors.Wrap(err, "embedded co2")
+}
+
+// LoadCO2 reads a CO2 record in the format of the embedded data/co2.csv (header
+// "date,co2", dates as YYYYMMDD, an empty value for a missing week) from the file at path.
 func LoadCO2(path string) (*CO2, error) {
 	f, err := os.Open(path)
 	if err != nil {

@@ -1,4 +1,4 @@
-package models
+package latent
 
 import (
 	"fmt"
@@ -34,7 +34,7 @@ func (p *latParams) adopt(nodes G.Nodes) error {
 		name := n.Name()
 		if v, ok := p.vals[name]; ok {
 			if !v.Shape().Eq(n.Shape()) {
-				return errors.Wrapf(ErrLatentConfig, "parameter %s has shape %v, stored %v", name, n.Shape(), v.Shape())
+				return errors.Wrapf(ErrConfig, "parameter %s has shape %v, stored %v", name, n.Shape(), v.Shape())
 			}
 			if err := G.Let(n, v); err != nil {
 				return errors.Wrapf(err, "bind parameter %s", name)
@@ -43,7 +43,7 @@ func (p *latParams) adopt(nodes G.Nodes) error {
 		}
 		d, ok := n.Value().(*tensor.Dense)
 		if !ok || d.Dtype() != tensor.Float64 {
-			return errors.Wrapf(ErrLatentConfig, "parameter %s holds %T; want a float64 dense tensor", name, n.Value())
+			return errors.Wrapf(ErrConfig, "parameter %s holds %T; want a float64 dense tensor", name, n.Value())
 		}
 		p.vals[name] = d
 		p.names = append(p.names, name)
@@ -90,7 +90,7 @@ func (op *latMixOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
 func (op *latMixOp) ReturnsPtr() bool      { return false }
 func (op *latMixOp) CallsExtern() bool     { return false }
 func (op *latMixOp) OverwritesInput() int  { return -1 }
-func (op *latMixOp) WriteHash(h hash.Hash) { fmt.Fprintf(h, "models.mix(%d,%d)", op.batch, op.n) }
+func (op *latMixOp) WriteHash(h hash.Hash) { fmt.Fprintf(h, "latent.mix(%d,%d)", op.batch, op.n) }
 func (op *latMixOp) Hashcode() uint32      { return latHash(op) }
 func (op *latMixOp) String() string        { return "rowMix" }
 func (op *latMixOp) DiffWRT(int) []bool    { return []bool{true, true, false} }
@@ -142,7 +142,7 @@ func (op *latRowScaleOp) ReturnsPtr() bool     { return false }
 func (op *latRowScaleOp) CallsExtern() bool    { return false }
 func (op *latRowScaleOp) OverwritesInput() int { return -1 }
 func (op *latRowScaleOp) WriteHash(h hash.Hash) {
-	fmt.Fprintf(h, "models.rowScale(%d,%d,%v)", op.batch, op.n, op.complement)
+	fmt.Fprintf(h, "latent.rowScale(%d,%d,%v)", op.batch, op.n, op.complement)
 }
 func (op *latRowScaleOp) Hashcode() uint32   { return latHash(op) }
 func (op *latRowScaleOp) String() string     { return "rowScale" }
@@ -180,11 +180,11 @@ func latF64s3(op fmt.Stringer, vals []G.Value, n0, n1, n2 int) (a, b, c []float6
 			continue
 		}
 		if i >= len(vals) || vals[i] == nil {
-			return nil, nil, nil, errors.Wrapf(ErrLatentConfig, "%v: input %d missing", op, i)
+			return nil, nil, nil, errors.Wrapf(ErrConfig, "%v: input %d missing", op, i)
 		}
 		d, ok := vals[i].Data().([]float64)
 		if !ok || len(d) != n {
-			return nil, nil, nil, errors.Wrapf(ErrLatentConfig, "%v: input %d holds %d values, want %d float64", op, i, latLen(vals[i]), n)
+			return nil, nil, nil, errors.Wrapf(ErrConfig, "%v: input %d holds %d values, want %d float64", op, i, latLen(vals[i]), n)
 		}
 		out[i] = d
 	}
@@ -208,7 +208,7 @@ func newLatInput(g *G.ExprGraph, name string, shape ...int) latInput {
 	var node *G.Node
 	switch len(shape) {
 	case 0:
-		panic("models: scalar latInput")
+		panic("latent: scalar latInput")
 	case 1:
 		node = G.NewVector(g, tensor.Float64, G.WithShape(shape...), G.WithName(name), G.WithValue(t))
 	case 2:

@@ -1,4 +1,4 @@
-package models
+package flow
 
 import (
 	"math"
@@ -225,7 +225,7 @@ func TestCNFHutchinsonLogProbUnbiased(t *testing.T) {
 	const d, draws = 2, 400
 	g := G.NewGraph()
 	f, err := layers.NewMLP(g, "f", layers.Spec{In: d, Seed: 4,
-		Layers: []layers.Layer{layers.ConcatSquash(16, layers.Tanh), layers.ConcatSquash(16, layers.Tanh), layers.ConcatSquash(d, layers.Identity)}})
+		Layers: []layers.LayerSpec{layers.ConcatSquash(16, layers.Tanh), layers.ConcatSquash(16, layers.Tanh), layers.ConcatSquash(d, layers.Identity)}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package models
+package latent
 
 import (
 	"fmt"
@@ -90,7 +90,7 @@ func (p *latSeqParts) nodes() G.Nodes {
 
 func newLatSeq(cfg RNNConfig, ode bool) (*latSeq, error) {
 	if cfg.Dim < 1 {
-		return nil, errors.Wrapf(ErrLatentConfig, "recurrent model: Dim = %d; want the observed dimension", cfg.Dim)
+		return nil, errors.Wrapf(ErrConfig, "recurrent model: Dim = %d; want the observed dimension", cfg.Dim)
 	}
 	if cfg.Name == "" {
 		cfg.Name = "rnndt"
@@ -140,12 +140,12 @@ func (s *latSeq) parts(g *G.ExprGraph) (*latSeqParts, error) {
 	}
 	if s.ode {
 		if p.f, err = layers.NewMLP(g, c.Name+".f", layers.Spec{In: c.Hidden, Seed: rng.Derive(c.Seed, 2),
-			Layers: []layers.Layer{layers.Linear(c.Units, layers.Tanh), layers.Linear(c.Hidden, nil)}}); err != nil {
+			Layers: []layers.LayerSpec{layers.Linear(c.Units, layers.Tanh), layers.Linear(c.Hidden, nil)}}); err != nil {
 			return nil, err
 		}
 	}
 	if p.out, err = layers.NewMLP(g, c.Name+".out", layers.Spec{In: c.Hidden, Seed: rng.Derive(c.Seed, 3),
-		Layers: []layers.Layer{layers.Linear(c.Dim, nil)}}); err != nil {
+		Layers: []layers.LayerSpec{layers.Linear(c.Dim, nil)}}); err != nil {
 		return nil, err
 	}
 	return p, s.params.adopt(p.nodes())
@@ -337,7 +337,7 @@ func (q *latSeqGraph) negLogLik(s *latSeq, nobs float64) float64 {
 }
 
 // Train fits the model by maximizing the Gaussian log-likelihood of target's values,
-// each predicted from the observations of in before it, with Adam (see LatentODE.Train
+// each predicted from the observations of in before it, with Adam (see ODE.Train
 // for in and target). It returns the loss (negative log-likelihood per sequence) of every
 // iteration.
 func (s *latSeq) Train(in, target *Series, cfg TrainConfig) ([]float64, error) {

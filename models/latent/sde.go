@@ -1,4 +1,4 @@
-package models
+package latent
 
 import (
 	"fmt"
@@ -20,8 +20,8 @@ type OUPrior struct {
 	Theta, Mu float64
 }
 
-// LatentSDEConfig configures a LatentSDE. Zero fields take the documented defaults.
-type LatentSDEConfig struct {
+// SDEConfig configures an SDE. Zero fields take the documented defaults.
+type SDEConfig struct {
 	Name      string // prefix of the parameter names (default "latentsde")
 	Dim       int    // observed dimensions D (required)
 	Latent    int    // latent dimension (default 4)
@@ -33,7 +33,7 @@ type LatentSDEConfig struct {
 	// much time passed. Without it the GRU sees the observation time as an input.
 	ODEEncoder bool
 	Units      int     // width of the drift networks (default 32)
-	Period     float64 // when positive, both drifts share a linear part started as a rotation bank (see LatentODEConfig.Period)
+	Period     float64 // when positive, both drifts share a linear part started as a rotation bank (see ODEConfig.Period)
 	// OU, when set, makes the prior an Ornstein-Uhlenbeck process with the diffusion
 	// Sigma; otherwise the prior drift is a network and p(z0) = N(m, diag(s²)) is learned.
 	OU *OUPrior
@@ -55,9 +55,9 @@ type LatentSDEConfig struct {
 	Seed    uint64 // seeds the initial parameters
 }
 
-func (c LatentSDEConfig) withDefaults() (LatentSDEConfig, error) {
+func (c SDEConfig) withDefaults() (SDEConfig, error) {
 	if c.Dim < 1 {
-		return c, errors.Wrapf(ErrLatentConfig, "latent SDE: Dim = %d; want the observed dimension", c.Dim)
+		return c, errors.Wrapf(ErrConfig, "latent SDE: Dim = %d; want the observed dimension", c.Dim)
 	}
 	if c.Name == "" {
 		c.Name = "latentsde"
@@ -87,15 +87,15 @@ func (c LatentSDEConfig) withDefaults() (LatentSDEConfig, error) {
 		c.Samples = 1
 	}
 	if c.Identity && c.Latent < c.Dim {
-		return c, errors.Wrapf(ErrLatentConfig, "latent SDE: Identity readout needs Latent (%d) >= Dim (%d)", c.Latent, c.Dim)
+		return c, errors.Wrapf(ErrConfig, "latent SDE: Identity readout needs Latent (%d) >= Dim (%d)", c.Latent, c.Dim)
 	}
 	if c.OU != nil && !(c.OU.Theta > 0) {
-		return c, errors.Wrapf(ErrLatentConfig, "latent SDE: OU prior with Theta = %v", c.OU.Theta)
+		return c, errors.Wrapf(ErrConfig, "latent SDE: OU prior with Theta = %v", c.OU.Theta)
 	}
 	return c, nil
 }
 
-// LatentSDE is the latent SDE of Li, Wong, Chen, Duvenaud ("Scalable Gradients for
+// SDE is the latent SDE of Li, Wong, Chen, Duvenaud ("Scalable Gradients for
 // Stochastic Differential Equations", AISTATS 2020, section 5), in the form of torchsde's
 // latent-SDE examples:
 //
@@ -112,11 +112,11 @@ func (c LatentSDEConfig) withDefaults() (LatentSDEConfig, error) {
 //     stochastic midpoint method with fixed steps; the noise is additive, so Ito and
 //     Stratonovich agree), and gradients flow through the SDE solve node by
 //     backpropagating through the steps on the replayed Brownian path (sdeop.Checkpoint,
-//     the default) or by the stochastic adjoint (LatentSDEConfig.Adjoint);
+//     the default) or by the stochastic adjoint (SDEConfig.Adjoint);
 //   - predictions are sample paths of the posterior SDE given the observations, read
 //     out with the Gaussian observation noise (Predictive: mean and quantile bands).
-type LatentSDE struct {
-	cfg    LatentSDEConfig
+type SDE struct {
+	cfg    SDEConfig
 	params *latParams
 	home   *latSDEParts
 }
@@ -159,13 +159,13 @@ func (p *latSDEParts) nodes() G.Nodes {
 	return ns
 }
 
-// NewLatentSDE creates a latent SDE with freshly initialized parameters.
-func NewLatentSDE(cfg LatentSDEConfig) (*LatentSDE, error) {
+// NewSDE creates a latent SDE with freshly initialized parameters.
+func NewSDE(cfg SDEConfig) (*SDE, error) {
 	cfg, err := cfg.withDefaults()
 	if err != nil {
 		return nil, err
 	}
-	m := &LatentSDE{cfg: cfg, params: newLatParams()}
+	m := &SDE{cfg: cfg, params: newLatParams()}
 	if m.home, err = m.parts(G.NewGraph()); err != nil {
 		return nil, err
 	}
@@ -173,13 +173,13 @@ func NewLatentSDE(cfg LatentSDEConfig) (*LatentSDE, error) {
 }
 
 // Config returns the configuration with its defaults filled in.
-func (m *LatentSDE) Config() LatentSDEConfig { return m.cfg }
+func (m *SDE) Config() SDEConfig { return m.cfg }
 
 // NumParams is the number of scalar parameters.
-func (m *LatentSDE) NumParams() int { return m.params.count() }
+func (m *SDE) NumParams() int { return m.params.count() }
 
 // Learnables returns the parameter nodes of the model's own graph (for checkpoints).
-func (m *LatentSDE) Learnables() G.Nodes { return m.home.nodes() }
+func (m *SDE) Learnables() G.Nodes { return m.home.nodes() }
 
 func latVec(g *G.ExprGraph, name string, v []float64) *G.Node {
 	return G.NewVector(g, tensor.Float64, G.WithShape(len(v)), G.WithName(name),
@@ -194,13 +194,13 @@ func latFill(n int, v float64) []float64 {
 	return s
 }
 
-func (m *LatentSDE) parts(g *G.ExprGraph) (*latSDEParts, error) {
+func (m *SDE) parts(g *G.ExprGraph) (*latSDEParts, error) {
 	c := m.cfg
 	L := c.Latent
 	seed := func(k uint64) uint64 { return rng.Derive(c.Seed, k) }
 	p := &latSDEParts{}
 	var err error
-	mlp := func(name string, in int, k uint64, ls ...layers.Layer) *layers.MLP {
+	mlp := func(name string, in int, k uint64, ls ...layers.LayerSpec) *layers.MLP {
 		if err != nil {
 			return nil
 		}
@@ -275,19 +275,19 @@ func (p *latSDEParts) withRot(d odeop.Dynamics) odeop.Dynamics {
 	return &latLinearMLP{a: p.rot, mlp: d}
 }
 
-func (m *LatentSDE) prior(p *latSDEParts) odeop.Dynamics {
+func (m *SDE) prior(p *latSDEParts) odeop.Dynamics {
 	if m.cfg.OU != nil {
 		return p.withRot(&latOU{theta: m.cfg.OU.Theta, mu: m.cfg.OU.Mu})
 	}
 	return p.withRot(p.pri)
 }
 
-func (m *LatentSDE) diffusion(p *latSDEParts) odeop.Dynamics {
+func (m *SDE) diffusion(p *latSDEParts) odeop.Dynamics {
 	return &latDiffusion{logSigma: p.logSigma, sigma: m.cfg.Sigma}
 }
 
 // ObsStd returns the current standard deviation of the observation model per dimension.
-func (m *LatentSDE) ObsStd() []float64 {
+func (m *SDE) ObsStd() []float64 {
 	out := latFill(m.cfg.Dim, m.cfg.ObsStd)
 	if m.home.logObsStd != nil {
 		for i, v := range m.home.logObsStd.Value().Data().([]float64) {
@@ -298,7 +298,7 @@ func (m *LatentSDE) ObsStd() []float64 {
 }
 
 // Diffusion returns the current diffusion per latent dimension.
-func (m *LatentSDE) Diffusion() []float64 {
+func (m *SDE) Diffusion() []float64 {
 	out := latFill(m.cfg.Latent, m.cfg.Sigma)
 	if m.home.logSigma != nil {
 		for i, v := range m.home.logSigma.Value().Data().([]float64) {
@@ -309,7 +309,7 @@ func (m *LatentSDE) Diffusion() []float64 {
 }
 
 // sdeOpts are the options of the SDE solve on a grid.
-func (m *LatentSDE) sdeOpts(times []float64, seed uint64, resample bool) []sdeop.Option {
+func (m *SDE) sdeOpts(times []float64, seed uint64, resample bool) []sdeop.Option {
 	dt := m.cfg.Step
 	if dt <= 0 {
 		dt = (times[len(times)-1] - times[0]) / 100
@@ -336,7 +336,7 @@ type latSDEEncoder struct {
 	mu, logStd *G.Node
 }
 
-func (m *LatentSDE) buildEncoder(g *G.ExprGraph, p *latSDEParts, rows int, times []float64) (*latSDEEncoder, error) {
+func (m *SDE) buildEncoder(g *G.ExprGraph, p *latSDEParts, rows int, times []float64) (*latSDEEncoder, error) {
 	T := len(times)
 	c := m.cfg
 	must := G.Must
@@ -388,7 +388,7 @@ func (m *LatentSDE) buildEncoder(g *G.ExprGraph, p *latSDEParts, rows int, times
 
 // Encode returns the mean and the log standard deviation of q(z0 | x) for every sequence
 // of in (N*Latent values each, row-major).
-func (m *LatentSDE) Encode(in *Series) (mu, logStd []float64, err error) {
+func (m *SDE) Encode(in *Series) (mu, logStd []float64, err error) {
 	if err := in.Validate(); err != nil {
 		return nil, nil, errors.Wrap(err, "latent SDE encode")
 	}
@@ -438,7 +438,7 @@ type latSDEGraph struct {
 
 // build builds the graph for rows rows on times; the SDE's Brownian path comes from
 // seed (a new one per run when resample).
-func (m *LatentSDE) build(rows int, times []float64, grad, resample bool, seed uint64) (*latSDEGraph, error) {
+func (m *SDE) build(rows int, times []float64, grad, resample bool, seed uint64) (*latSDEGraph, error) {
 	if len(times) < 2 {
 		return nil, errors.Wrap(ErrSeries, "latent SDE: the grid needs at least two times")
 	}
@@ -525,7 +525,7 @@ func (m *LatentSDE) build(rows int, times []float64, grad, resample bool, seed u
 
 // fill writes the inputs for the sequences seqs (one per row, repeated as they come) of
 // in and target; it returns the constant of the negative log-likelihood.
-func (q *latSDEGraph) fill(m *LatentSDE, in, target *Series, seqs []int, noiseSeed, counter uint64, klw float64) float64 {
+func (q *latSDEGraph) fill(m *SDE, in, target *Series, seqs []int, noiseSeed, counter uint64, klw float64) float64 {
 	if len(q.steps) > 0 {
 		for k, i := range q.order {
 			fillStep(&q.steps[k], in, seqs, i, latFill(len(seqs), in.Times[i]))
@@ -574,10 +574,10 @@ func repeatRows(rows []int, samples int) []int {
 	return out
 }
 
-// Train fits the model by maximizing the ELBO with Adam (see LatentODE.Train for in and
+// Train fits the model by maximizing the ELBO with Adam (see ODE.Train for in and
 // target); each iteration draws a new Brownian path. It returns the negative ELBO per
 // sequence of every iteration.
-func (m *LatentSDE) Train(in, target *Series, cfg TrainConfig) ([]float64, error) {
+func (m *SDE) Train(in, target *Series, cfg TrainConfig) ([]float64, error) {
 	if err := checkPair(in, target, m.cfg.Dim); err != nil {
 		return nil, errors.Wrap(err, "latent SDE train")
 	}
@@ -614,7 +614,7 @@ func (m *LatentSDE) Train(in, target *Series, cfg TrainConfig) ([]float64, error
 
 // Loss is the negative ELBO per sequence of target given in, estimated with samples
 // paths per sequence (the paths and the draws of z0 from seed).
-func (m *LatentSDE) Loss(in, target *Series, samples int, seed uint64) (float64, error) {
+func (m *SDE) Loss(in, target *Series, samples int, seed uint64) (float64, error) {
 	if err := checkPair(in, target, m.cfg.Dim); err != nil {
 		return 0, errors.Wrap(err, "latent SDE loss")
 	}
@@ -638,7 +638,7 @@ func (m *LatentSDE) Loss(in, target *Series, samples int, seed uint64) (float64,
 // with the observation noise. Above 4096 rows (sequences x samples) the sequences are
 // predicted in blocks, block k with the seed derived from seed and k, so that memory stays
 // bounded.
-func (m *LatentSDE) Predict(in *Series, times []float64, samples int, seed uint64) (*Predictive, error) {
+func (m *SDE) Predict(in *Series, times []float64, samples int, seed uint64) (*Predictive, error) {
 	if err := in.Validate(); err != nil {
 		return nil, errors.Wrap(err, "latent SDE predict")
 	}
@@ -662,7 +662,7 @@ var predictRows = 4096
 
 // predictChunks predicts blocks of sequences of at most predictRows rows in turn, block k
 // with the seed rng.Derive(seed, k), and gathers the samples.
-func (m *LatentSDE) predictChunks(in *Series, times []float64, S int, seed uint64) (*Predictive, error) {
+func (m *SDE) predictChunks(in *Series, times []float64, S int, seed uint64) (*Predictive, error) {
 	per := max(1, predictRows/S)
 	D, T := m.cfg.Dim, len(times)
 	p := &Predictive{Times: append([]float64(nil), times...), N: in.N, D: D, Std: m.ObsStd()}
@@ -687,7 +687,7 @@ func (m *LatentSDE) predictChunks(in *Series, times []float64, S int, seed uint6
 }
 
 // predict is Predict in one graph.
-func (m *LatentSDE) predict(in *Series, times []float64, S int, seed uint64) (*Predictive, error) {
+func (m *SDE) predict(in *Series, times []float64, S int, seed uint64) (*Predictive, error) {
 	u, idx := regrid(in, times)
 	R := in.N * S
 	q, err := m.build(R, u.Times, false, false, seed)
@@ -717,9 +717,9 @@ func (m *LatentSDE) predict(in *Series, times []float64, S int, seed uint64) (*P
 
 // Sample draws n paths of the prior SDE from p(z0) at times (at least two, strictly
 // increasing), read out, with the observation noise when noise is set.
-func (m *LatentSDE) Sample(n int, times []float64, noise bool, seed uint64) (*Series, error) {
+func (m *SDE) Sample(n int, times []float64, noise bool, seed uint64) (*Series, error) {
 	if n < 1 || len(times) < 2 {
-		return nil, errors.Wrapf(ErrLatentConfig, "latent SDE sample: %d paths at %d times", n, len(times))
+		return nil, errors.Wrapf(ErrConfig, "latent SDE sample: %d paths at %d times", n, len(times))
 	}
 	c := m.cfg
 	L := c.Latent
@@ -778,11 +778,11 @@ func (m *LatentSDE) Sample(n int, times []float64, noise bool, seed uint64) (*Se
 	return s, nil
 }
 
-func (m *LatentSDE) String() string {
+func (m *SDE) String() string {
 	c := m.cfg
 	enc := fmt.Sprintf("context %d", c.Context)
 	if c.NoEncoder {
 		enc = "no encoder"
 	}
-	return fmt.Sprintf("LatentSDE(D=%d, latent %d, %s, units %d, %d parameters)", c.Dim, c.Latent, enc, c.Units, m.NumParams())
+	return fmt.Sprintf("SDE(D=%d, latent %d, %s, units %d, %d parameters)", c.Dim, c.Latent, enc, c.Units, m.NumParams())
 }

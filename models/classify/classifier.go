@@ -1,8 +1,9 @@
-package models
+package classify
 
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/continuum-ml/continuum/models"
 
 	"github.com/pkg/errors"
 	G "gorgonia.org/gorgonia"
@@ -12,15 +13,15 @@ import (
 	"github.com/continuum-ml/continuum/odeop"
 )
 
-// The kinds of Classifier.
+// The kinds of Model.
 const (
 	KindODENet = "odenet"
 	KindResNet = "resnet"
 )
 
-// ClassifierConfig configures NewODENet and NewResNet. Zero fields take the documented
+// Config configures NewODENet and NewResNet. Zero fields take the documented
 // defaults.
-type ClassifierConfig struct {
+type Config struct {
 	// Name prefixes the names of the model's nodes (default: the kind, "odenet" or
 	// "resnet"); two models in one graph need different names.
 	Name string
@@ -50,7 +51,7 @@ type ClassifierConfig struct {
 	Grad       odeop.GradientMethod
 }
 
-func (c ClassifierConfig) withDefaults(kind string) (ClassifierConfig, error) {
+func (c Config) withDefaults(kind string) (Config, error) {
 	if c.Name == "" {
 		c.Name = kind
 	}
@@ -79,13 +80,13 @@ func (c ClassifierConfig) withDefaults(kind string) (ClassifierConfig, error) {
 		c.Atol = 1e-4
 	}
 	if c.In < 1 || c.Classes < 2 || c.Hidden < 1 || c.Width < 1 || c.Blocks < 1 || c.Rtol < 0 || c.Atol < 0 {
-		return c, errors.Wrapf(ErrConfig, "%s: in %d, classes %d, hidden %d, width %d, blocks %d, tolerances %g, %g",
+		return c, errors.Wrapf(models.ErrConfig, "%s: in %d, classes %d, hidden %d, width %d, blocks %d, tolerances %g, %g",
 			kind, c.In, c.Classes, c.Hidden, c.Width, c.Blocks, c.Rtol, c.Atol)
 	}
 	return c, nil
 }
 
-// Classifier is a classifier of flat inputs (batch, In) built from Gorgonia layers:
+// Model is a classifier of flat inputs (batch, In) built from Gorgonia layers:
 //
 //	stem: Dense In -> Hidden, tanh
 //	body: ODE-Net: an ODEBlock z(1) = z(0) + ∫ f(t, z) dt with f = ConcatLinear Hidden+1 -> Width,
@@ -98,43 +99,43 @@ func (c ClassifierConfig) withDefaults(kind string) (ClassifierConfig, error) {
 // weights of t) and the ResNet those of Blocks of them, as in Chen et al. 2018, section
 // 7.1. With the example's sizes (In 64, Hidden = Width = 64, 6 blocks) that is 13258
 // parameters against 54730.
-type Classifier struct {
+type Model struct {
 	kind  string
-	cfg   ClassifierConfig
-	stem  *Dense
-	head  *Dense
+	cfg   Config
+	stem  *models.Dense
+	head  *models.Dense
 	f     *layers.MLP // ODE-Net dynamics
 	block *layers.ODEBlock
 	res   []*layers.MLP // ResNet residual functions
 }
 
 // NewODENet creates an ODE-Net's parameters in g.
-func NewODENet(g *G.ExprGraph, cfg ClassifierConfig) (*Classifier, error) {
-	return NewClassifier(g, KindODENet, cfg)
+func NewODENet(g *G.ExprGraph, cfg Config) (*Model, error) {
+	return New(g, KindODENet, cfg)
 }
 
 // NewResNet creates the parameters of the ResNet baseline in g.
-func NewResNet(g *G.ExprGraph, cfg ClassifierConfig) (*Classifier, error) {
-	return NewClassifier(g, KindResNet, cfg)
+func NewResNet(g *G.ExprGraph, cfg Config) (*Model, error) {
+	return New(g, KindResNet, cfg)
 }
 
-// NewClassifier creates a classifier of the given kind (KindODENet or KindResNet).
-func NewClassifier(g *G.ExprGraph, kind string, cfg ClassifierConfig) (*Classifier, error) {
+// New creates a classifier of the given kind (KindODENet or KindResNet).
+func New(g *G.ExprGraph, kind string, cfg Config) (*Model, error) {
 	if kind != KindODENet && kind != KindResNet {
-		return nil, errors.Wrapf(ErrConfig, "unknown classifier kind %q", kind)
+		return nil, errors.Wrapf(models.ErrConfig, "unknown classifier kind %q", kind)
 	}
 	cfg, err := cfg.withDefaults(kind)
 	if err != nil {
 		return nil, err
 	}
-	c := &Classifier{kind: kind, cfg: cfg}
-	if c.stem, err = NewDense(g, cfg.Name+".stem", cfg.In, cfg.Hidden, layers.Tanh, cfg.Seed); err != nil {
+	c := &Model{kind: kind, cfg: cfg}
+	if c.stem, err = models.NewDense(g, cfg.Name+".stem", cfg.In, cfg.Hidden, layers.Tanh, cfg.Seed); err != nil {
 		return nil, err
 	}
 	switch kind {
 	case KindODENet:
 		c.f, err = layers.NewMLP(g, cfg.Name+".f", layers.Spec{In: cfg.Hidden, Seed: cfg.Seed,
-			Layers: []layers.Layer{layers.ConcatLinear(cfg.Width, layers.Tanh), layers.ConcatLinear(cfg.Hidden, nil)}})
+			Layers: []layers.LayerSpec{layers.ConcatLinear(cfg.Width, layers.Tanh), layers.ConcatLinear(cfg.Hidden, nil)}})
 		if err != nil {
 			return nil, err
 		}
@@ -143,31 +144,31 @@ func NewClassifier(g *G.ExprGraph, kind string, cfg ClassifierConfig) (*Classifi
 	case KindResNet:
 		for k := 0; k < cfg.Blocks; k++ {
 			f, err := layers.NewMLP(g, fmt.Sprintf("%s.block%d", cfg.Name, k), layers.Spec{In: cfg.Hidden, Seed: cfg.Seed + uint64(k),
-				Layers: []layers.Layer{layers.Linear(cfg.Width, layers.Tanh), layers.Linear(cfg.Hidden, nil)}})
+				Layers: []layers.LayerSpec{layers.Linear(cfg.Width, layers.Tanh), layers.Linear(cfg.Hidden, nil)}})
 			if err != nil {
 				return nil, err
 			}
 			c.res = append(c.res, f)
 		}
 	}
-	if c.head, err = NewDense(g, cfg.Name+".head", cfg.Hidden, cfg.Classes, nil, cfg.Seed); err != nil {
+	if c.head, err = models.NewDense(g, cfg.Name+".head", cfg.Hidden, cfg.Classes, nil, cfg.Seed); err != nil {
 		return nil, err
 	}
 	return c, nil
 }
 
 // Kind returns KindODENet or KindResNet.
-func (c *Classifier) Kind() string { return c.kind }
+func (c *Model) Kind() string { return c.kind }
 
 // Config returns the configuration with its defaults filled in.
-func (c *Classifier) Config() ClassifierConfig { return c.cfg }
+func (c *Model) Config() Config { return c.cfg }
 
 // Block returns the ODE-Net's ODEBlock (nil for the ResNet): its NFE are those of the
 // most recent run of the node made by the most recent Fwd.
-func (c *Classifier) Block() *layers.ODEBlock { return c.block }
+func (c *Model) Block() *layers.ODEBlock { return c.block }
 
 // Fwd returns the logits (batch, Classes) for inputs x (batch, In) in x's graph.
-func (c *Classifier) Fwd(x *G.Node) (*G.Node, error) {
+func (c *Model) Fwd(x *G.Node) (*G.Node, error) {
 	h, err := c.stem.Fwd(x)
 	if err != nil {
 		return nil, errors.Wrap(err, c.cfg.Name)
@@ -190,7 +191,7 @@ func (c *Classifier) Fwd(x *G.Node) (*G.Node, error) {
 }
 
 // Learnables returns every parameter node: the stem's, the body's, the head's.
-func (c *Classifier) Learnables() G.Nodes {
+func (c *Model) Learnables() G.Nodes {
 	ns := append(G.Nodes{}, c.stem.Learnables()...)
 	if c.f != nil {
 		ns = append(ns, c.f.Params()...)
@@ -202,7 +203,7 @@ func (c *Classifier) Learnables() G.Nodes {
 }
 
 // NumParams returns the number of scalar parameters.
-func (c *Classifier) NumParams() int {
+func (c *Model) NumParams() int {
 	n := 0
 	for _, p := range c.Learnables() {
 		n += p.Shape().TotalSize()
@@ -210,25 +211,8 @@ func (c *Classifier) NumParams() int {
 	return n
 }
 
-// CrossEntropy returns the mean cross-entropy of logits (batch, classes) against one-hot
-// (or any probability) targets of the same shape: -mean_i Σ_j y_ij log softmax(logits_i)_j.
-func CrossEntropy(logits, targets *G.Node) (*G.Node, error) {
-	if logits == nil || targets == nil || logits.Dims() != 2 || !logits.Shape().Eq(targets.Shape()) {
-		return nil, errors.Wrap(ErrConfig, "cross-entropy: logits and targets must be matrices of one shape")
-	}
-	lp, err := G.LogSoftMax(logits, 1)
-	if err != nil {
-		return nil, errors.Wrap(err, "cross-entropy")
-	}
-	s, err := G.Sum(G.Must(G.HadamardProd(lp, targets)), 1)
-	if err != nil {
-		return nil, errors.Wrap(err, "cross-entropy")
-	}
-	return G.Neg(G.Must(G.Mean(s)))
-}
-
-// ClassPrediction is the output of Classifier.Predict.
-type ClassPrediction struct {
+// Prediction is the output of Model.Predict.
+type Prediction struct {
 	Logits  []float64 // (n, Classes), row-major
 	Classes []int     // the argmax of each row
 	NFE     int       // evaluations of the ODE's forward solve (0 for the ResNet)
@@ -237,18 +221,18 @@ type ClassPrediction struct {
 // Predict classifies the n = len(x)/In rows of x (row-major) with the classifier's
 // current parameter values, in a private graph sized for n (so any number of rows works,
 // independently of the batch size of a training graph).
-func (c *Classifier) Predict(x []float64) (*ClassPrediction, error) {
+func (c *Model) Predict(x []float64) (*Prediction, error) {
 	in := c.cfg.In
 	if len(x) == 0 || len(x)%in != 0 {
-		return nil, errors.Wrapf(ErrConfig, "predict: %d values are not rows of %d features", len(x), in)
+		return nil, errors.Wrapf(models.ErrConfig, "predict: %d values are not rows of %d features", len(x), in)
 	}
 	n := len(x) / in
 	g := G.NewGraph()
-	cp, err := NewClassifier(g, c.kind, c.cfg)
+	cp, err := New(g, c.kind, c.cfg)
 	if err != nil {
 		return nil, err
 	}
-	ck, err := Capture(c.Learnables(), nil)
+	ck, err := models.Capture(c.Learnables(), nil)
 	if err != nil {
 		return nil, err
 	}
@@ -266,7 +250,7 @@ func (c *Classifier) Predict(x []float64) (*ClassPrediction, error) {
 	if err := m.RunAll(); err != nil {
 		return nil, errors.Wrap(err, "predict")
 	}
-	p := &ClassPrediction{Logits: append([]float64(nil), logits.Value().Data().([]float64)...), Classes: make([]int, n)}
+	p := &Prediction{Logits: append([]float64(nil), logits.Value().Data().([]float64)...), Classes: make([]int, n)}
 	k := c.cfg.Classes
 	for i := range p.Classes {
 		row := p.Logits[i*k : i*k+k]
@@ -284,38 +268,32 @@ func (c *Classifier) Predict(x []float64) (*ClassPrediction, error) {
 	return p, nil
 }
 
-// Checkpoint metadata keys written by Classifier.Save.
-const (
-	MetaKind   = "model"
-	MetaConfig = "config"
-)
-
 // Save writes the classifier's learnables (and opt's state, unless opt is nil) to path,
-// with its kind and configuration as metadata so that LoadClassifier can rebuild it.
-func (c *Classifier) Save(path string, opt Optimizer, meta map[string]string) error {
+// with its kind and configuration as metadata so that Load can rebuild it.
+func (c *Model) Save(path string, opt models.Optimizer, meta map[string]string) error {
 	cfg, err := json.Marshal(c.cfg)
 	if err != nil {
-		return errors.Wrap(err, "models: save classifier")
+		return errors.Wrap(err, "classify: save classifier")
 	}
-	m := map[string]string{MetaKind: c.kind, MetaConfig: string(cfg)}
+	m := map[string]string{models.MetaKind: c.kind, models.MetaConfig: string(cfg)}
 	for k, v := range meta {
-		if k != MetaKind && k != MetaConfig {
+		if k != models.MetaKind && k != models.MetaConfig {
 			m[k] = v
 		}
 	}
-	return Save(path, c.Learnables(), opt, m)
+	return models.Save(path, c.Learnables(), opt, m)
 }
 
 // Restore loads the checkpoint at path into this classifier (and opt, unless nil): it
 // must have been saved from a classifier of the same kind and shapes. On error nothing
 // is changed.
-func (c *Classifier) Restore(path string, opt Optimizer) (*Checkpoint, error) {
-	ck, err := LoadFile(path)
+func (c *Model) Restore(path string, opt models.Optimizer) (*models.Checkpoint, error) {
+	ck, err := models.LoadFile(path)
 	if err != nil {
 		return nil, err
 	}
-	if k := ck.Meta[MetaKind]; k != "" && k != c.kind {
-		return nil, errors.Wrapf(ErrMismatch, "%s: the checkpoint holds a model of kind %q, this one is %q", path, k, c.kind)
+	if k := ck.Meta[models.MetaKind]; k != "" && k != c.kind {
+		return nil, errors.Wrapf(models.ErrMismatch, "%s: the checkpoint holds a model of kind %q, this one is %q", path, k, c.kind)
 	}
 	if err := ck.Restore(c.Learnables(), opt); err != nil {
 		return nil, errors.Wrapf(err, "%s", path)
@@ -323,20 +301,20 @@ func (c *Classifier) Restore(path string, opt Optimizer) (*Checkpoint, error) {
 	return ck, nil
 }
 
-// LoadClassifier rebuilds in g the classifier saved at path by Classifier.Save and
+// Load rebuilds in g the classifier saved at path by Model.Save and
 // restores its values (and opt's state, unless opt is nil). The checkpoint is checked
 // against a scratch copy of the model first, so on error g is left untouched.
-func LoadClassifier(g *G.ExprGraph, path string, opt Optimizer) (*Classifier, *Checkpoint, error) {
-	ck, err := LoadFile(path)
+func Load(g *G.ExprGraph, path string, opt models.Optimizer) (*Model, *models.Checkpoint, error) {
+	ck, err := models.LoadFile(path)
 	if err != nil {
 		return nil, nil, err
 	}
-	kind := ck.Meta[MetaKind]
-	var cfg ClassifierConfig
-	if err := json.Unmarshal([]byte(ck.Meta[MetaConfig]), &cfg); err != nil {
-		return nil, nil, errors.Wrapf(ErrMismatch, "%s: no classifier configuration in the metadata: %v", path, err)
+	kind := ck.Meta[models.MetaKind]
+	var cfg Config
+	if err := json.Unmarshal([]byte(ck.Meta[models.MetaConfig]), &cfg); err != nil {
+		return nil, nil, errors.Wrapf(models.ErrMismatch, "%s: no classifier configuration in the metadata: %v", path, err)
 	}
-	scratch, err := NewClassifier(G.NewGraph(), kind, cfg)
+	scratch, err := New(G.NewGraph(), kind, cfg)
 	if err != nil {
 		return nil, nil, errors.Wrapf(err, "%s", path)
 	}
@@ -345,7 +323,7 @@ func LoadClassifier(g *G.ExprGraph, path string, opt Optimizer) (*Classifier, *C
 	if err := ck.Restore(scratch.Learnables(), opt); err != nil {
 		return nil, nil, errors.Wrapf(err, "%s", path)
 	}
-	c, err := NewClassifier(g, kind, cfg)
+	c, err := New(g, kind, cfg)
 	if err != nil {
 		return nil, nil, errors.Wrapf(err, "%s", path)
 	}
