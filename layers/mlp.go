@@ -51,8 +51,17 @@ var (
 	_ odeop.Evaluator = (*Net)(nil)
 )
 
+// Limits of NewMLP, so that a network too large to allocate is an ErrSpec rather than a
+// crash: MaxWidth values per layer and MaxParams parameter values in all (8 GiB of
+// float64).
+const (
+	MaxWidth  = 1 << 24
+	MaxParams = 1 << 30
+)
+
 // NewMLP creates the parameters of the network spec in the graph g and returns the
-// network. The parameter nodes are named "<name>.<L>.<suffix>" for layer L and the suffix
+// network. Widths are at most MaxWidth and the parameters at most MaxParams values. The
+// parameter nodes are named "<name>.<L>.<suffix>" for layer L and the suffix
 // of their Role ("f.0.W", "f.0.b", ...); NewMLP fails if g already holds a node of such a
 // name, since Gorgonia would merge the two. Their values come from spec.Init.
 func NewMLP(g *G.ExprGraph, name string, spec Spec) (*MLP, error) {
@@ -62,18 +71,31 @@ func NewMLP(g *G.ExprGraph, name string, spec Spec) (*MLP, error) {
 	if name == "" {
 		return nil, errors.Wrap(ErrSpec, "empty name")
 	}
-	if spec.In < 1 {
-		return nil, errors.Wrapf(ErrSpec, "%s: input width %d", name, spec.In)
+	if spec.In < 1 || spec.In > MaxWidth {
+		return nil, errors.Wrapf(ErrSpec, "%s: input width %d, want 1 to %d", name, spec.In, MaxWidth)
 	}
 	if len(spec.Layers) == 0 {
 		return nil, errors.Wrapf(ErrSpec, "%s: no layers", name)
 	}
+	// Sizes first, so that no allocation is attempted for a network that cannot be
+	// allocated (widths are at most MaxWidth, so the products do not overflow).
+	total, in := 0, spec.In
+	for i, ly := range spec.Layers {
+		if ly.Out < 1 || ly.Out > MaxWidth {
+			return nil, errors.Wrapf(ErrSpec, "%s: layer %d: output width %d, want 1 to %d", name, i, ly.Out, MaxWidth)
+		}
+		total += (in+2)*ly.Out + 2 // at least the weights, biases and gates of any kind
+		in = ly.Out
+	}
+	if total > MaxParams {
+		return nil, errors.Wrapf(ErrSpec, "%s: about %d parameters, more than MaxParams (%d)", name, total, MaxParams)
+	}
 	m := &MLP{name: name, in: spec.In, defs: make([]layerDef, len(spec.Layers))}
 	m.pool.Max = maxPooled
-	in := spec.In
+	in = spec.In
 	for i, ly := range spec.Layers {
-		if ly.Out < 1 {
-			return nil, errors.Wrapf(ErrSpec, "%s: layer %d: output width %d", name, i, ly.Out)
+		if ly.Out < 1 || ly.Out > MaxWidth {
+			return nil, errors.Wrapf(ErrSpec, "%s: layer %d: output width %d, want 1 to %d", name, i, ly.Out, MaxWidth)
 		}
 		if ly.Kind < KindLinear || ly.Kind > KindConcatSquash {
 			return nil, errors.Wrapf(ErrSpec, "%s: layer %d: unknown kind %d", name, i, int(ly.Kind))

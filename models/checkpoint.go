@@ -1,6 +1,7 @@
 package models
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/binary"
 	"fmt"
@@ -9,6 +10,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"sort"
 	"strings"
@@ -125,16 +127,15 @@ func Capture(nodes G.Nodes, opt Optimizer) (*Checkpoint, error) {
 			return nil, errors.Errorf("models: capture: node %d has an empty or repeated name %q", i, name)
 		}
 		seen[name] = true
-		d, err := ckptDense(n)
+		d, err := ckptView(n)
 		if err != nil {
 			return nil, errors.Wrap(err, "models: capture")
 		}
-		t := Tensor{Name: name, Shape: ckptInts(d.Shape()), Dtype: d.Dtype()}
-		switch s := d.Data().(type) {
-		case []float64:
-			t.Data = slices.Clone(s)
-		case []float32:
-			t.Data = optWiden(nil, s)
+		t := Tensor{Name: name, Shape: ckptInts(d.shape), Dtype: d.dtype}
+		if d.f64 != nil {
+			t.Data = slices.Clone(d.f64)
+		} else {
+			t.Data = optWiden(nil, d.f32)
 		}
 		c.Params = append(c.Params, t)
 	}
@@ -144,20 +145,26 @@ func Capture(nodes G.Nodes, opt Optimizer) (*Checkpoint, error) {
 	return c, nil
 }
 
-// denseOf returns a node's value as a float64 or float32 dense tensor.
-func ckptDense(n *G.Node) (*tensor.Dense, error) {
+// ckptValue is a node's value viewed as float64 or float32 values (a dense tensor or a
+// 0-d scalar) with its shape and dtype.
+type ckptValue struct {
+	f64   []float64
+	f32   []float32
+	shape tensor.Shape
+	dtype tensor.Dtype
+}
+
+// ckptView returns a node's value as a float64 or float32 dense tensor or scalar.
+func ckptView(n *G.Node) (ckptValue, error) {
 	v := n.Value()
 	if v == nil {
-		return nil, errors.Errorf("node %s has no value", n.Name())
+		return ckptValue{}, errors.Errorf("node %s has no value", n.Name())
 	}
-	d, ok := v.(*tensor.Dense)
-	if !ok {
-		return nil, errors.Errorf("node %s holds a %T, want a dense tensor", n.Name(), v)
+	f64, f32, shape, dt, err := optFloats(v)
+	if err != nil {
+		return ckptValue{}, errors.Wrapf(err, "node %s", n.Name())
 	}
-	if d.Dtype() != tensor.Float64 && d.Dtype() != tensor.Float32 {
-		return nil, errors.Errorf("node %s has dtype %v, want float64 or float32", n.Name(), d.Dtype())
-	}
-	return d, nil
+	return ckptValue{f64, f32, shape, dt}, nil
 }
 
 // Restore writes the checkpoint's values into nodes (in place, so machines bound to the
@@ -176,7 +183,7 @@ func (c *Checkpoint) Restore(nodes G.Nodes, opt Optimizer) error {
 		}
 		byName[t.Name] = i
 	}
-	dsts := make([]*tensor.Dense, len(nodes))
+	dsts := make([]ckptValue, len(nodes))
 	srcs := make([]*Tensor, len(nodes))
 	shapes := make(map[string]tensor.Shape, len(nodes))
 	var missing []string
@@ -188,22 +195,22 @@ func (c *Checkpoint) Restore(nodes G.Nodes, opt Optimizer) error {
 		if _, dup := shapes[name]; dup {
 			return errors.Errorf("models: restore: two nodes are named %q", name)
 		}
-		d, err := ckptDense(n)
+		d, err := ckptView(n)
 		if err != nil {
 			return errors.Wrap(err, "models: restore")
 		}
-		shapes[name] = d.Shape()
+		shapes[name] = d.shape
 		j, ok := byName[name]
 		if !ok {
 			missing = append(missing, name)
 			continue
 		}
 		t := &c.Params[j]
-		if !d.Shape().Eq(tensor.Shape(t.Shape)) {
-			return errors.Wrapf(ErrMismatch, "parameter %q has shape %v in the checkpoint, %v in the model", name, tensor.Shape(t.Shape), d.Shape())
+		if !ckptSameShape(d.shape, t.Shape) {
+			return errors.Wrapf(ErrMismatch, "parameter %q has shape %v in the checkpoint, %v in the model", name, tensor.Shape(t.Shape), d.shape)
 		}
-		if d.Dtype() != t.Dtype {
-			return errors.Wrapf(ErrMismatch, "parameter %q has dtype %v in the checkpoint, %v in the model", name, t.Dtype, d.Dtype())
+		if d.dtype != t.Dtype {
+			return errors.Wrapf(ErrMismatch, "parameter %q has dtype %v in the checkpoint, %v in the model", name, t.Dtype, d.dtype)
 		}
 		dsts[i], srcs[i] = d, t
 	}
@@ -230,7 +237,7 @@ func (c *Checkpoint) Restore(nodes G.Nodes, opt Optimizer) error {
 			if !ok || !known {
 				return errors.Wrapf(ErrMismatch, "optimizer slot %q belongs to no parameter of the model", t.Name)
 			}
-			if !shape.Eq(tensor.Shape(t.Shape)) {
+			if !ckptSameShape(shape, t.Shape) {
 				return errors.Wrapf(ErrMismatch, "optimizer slot %q has shape %v, the parameter %v", t.Name, tensor.Shape(t.Shape), shape)
 			}
 		}
@@ -241,16 +248,21 @@ func (c *Checkpoint) Restore(nodes G.Nodes, opt Optimizer) error {
 		}
 	}
 	for i, d := range dsts {
-		switch s := d.Data().(type) {
-		case []float64:
-			copy(s, srcs[i].Data)
-		case []float32:
-			for j, v := range srcs[i].Data {
-				s[j] = float32(v)
-			}
+		if d.f64 != nil {
+			copy(d.f64, srcs[i].Data)
+			continue
+		}
+		for j, v := range srcs[i].Data {
+			d.f32[j] = float32(v)
 		}
 	}
 	return nil
+}
+
+// ckptSameShape reports whether a value's shape equals a checkpoint's (a scalar's shape
+// is empty in both; tensor.Shape.Eq calls a scalar equal to shape (1)).
+func ckptSameShape(s tensor.Shape, want []int) bool {
+	return len(s) == len(want) && (len(s) == 0 || s.Eq(tensor.Shape(want)))
 }
 
 func ckptList(names []string) string {
@@ -321,7 +333,12 @@ func (c *Checkpoint) WriteTo(w io.Writer) (int64, error) {
 // ReadCheckpoint reads a checkpoint written by WriteTo. A stream that is not a
 // checkpoint, ends early or fails its checksum gives ErrNotCheckpoint, ErrTruncated or
 // ErrCorrupt.
-func ReadCheckpoint(r io.Reader) (*Checkpoint, error) {
+func ReadCheckpoint(r io.Reader) (*Checkpoint, error) { return readCheckpoint(r, -1) }
+
+// readCheckpoint is ReadCheckpoint for a stream of size bytes in all (-1: unknown): a
+// payload length in the header that does not fit in size is ErrTruncated before any of
+// the payload is read.
+func readCheckpoint(r io.Reader, size int64) (*Checkpoint, error) {
 	hdr := make([]byte, ckptHeaderLen)
 	n, err := io.ReadFull(r, hdr)
 	if err != nil && err != io.ErrUnexpectedEOF && err != io.EOF {
@@ -339,16 +356,19 @@ func ReadCheckpoint(r io.Reader) (*Checkpoint, error) {
 	if v := binary.LittleEndian.Uint16(hdr[8:]); v != ckptVersion {
 		return nil, errors.Wrapf(ErrVersion, "version %d, this package reads version %d", v, ckptVersion)
 	}
-	size := binary.LittleEndian.Uint64(hdr[12:])
-	if size > ckptMaxPayload {
-		return nil, errors.Wrapf(ErrCorrupt, "payload length %d", size)
+	plen := binary.LittleEndian.Uint64(hdr[12:])
+	if plen > ckptMaxPayload {
+		return nil, errors.Wrapf(ErrCorrupt, "payload length %d", plen)
 	}
-	payload, err := io.ReadAll(io.LimitReader(r, int64(size)))
+	if size >= 0 && plen > uint64(max(size-ckptHeaderLen, 0)) {
+		return nil, errors.Wrapf(ErrTruncated, "the header says %d payload bytes, the file has %d after the header", plen, size-ckptHeaderLen)
+	}
+	payload, err := io.ReadAll(io.LimitReader(r, int64(plen)))
 	if err != nil {
 		return nil, errors.Wrap(err, "models: read checkpoint")
 	}
-	if uint64(len(payload)) < size {
-		return nil, errors.Wrapf(ErrTruncated, "payload has %d of %d bytes", len(payload), size)
+	if uint64(len(payload)) < plen {
+		return nil, errors.Wrapf(ErrTruncated, "payload has %d of %d bytes", len(payload), plen)
 	}
 	sum := make([]byte, 4)
 	if n, err := io.ReadFull(r, sum); err != nil {
@@ -410,10 +430,15 @@ func decodePayload(b []byte) (*Checkpoint, error) {
 	return c, nil
 }
 
-// SaveFile writes c to path atomically: to a temporary file in the same directory, then
-// renamed over path, so that a crash never leaves a half-written checkpoint at path.
+// SaveFile writes c to path atomically: to a temporary file in the same directory
+// (".<name>.tmp<digits>"), synced, then renamed over path, and the directory synced, so
+// that a crash never leaves a half-written checkpoint at path. Temporary files of the
+// same target that an earlier save left behind when it was killed are removed first; so
+// two processes must not save to one path at the same time.
 func SaveFile(path string, c *Checkpoint) (err error) {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	dir, base := filepath.Dir(path), filepath.Base(path)
+	removeStaleTemps(dir, base)
+	f, err := os.CreateTemp(dir, "."+base+".tmp*")
 	if err != nil {
 		return errors.Wrap(err, "models: save checkpoint")
 	}
@@ -423,8 +448,12 @@ func SaveFile(path string, c *Checkpoint) (err error) {
 			os.Remove(f.Name())
 		}
 	}()
-	if _, err = c.WriteTo(f); err != nil {
+	w := bufio.NewWriter(f)
+	if _, err = c.WriteTo(w); err != nil {
 		return err
+	}
+	if err = w.Flush(); err != nil {
+		return errors.Wrap(err, "models: save checkpoint")
 	}
 	if err = f.Sync(); err != nil {
 		return errors.Wrap(err, "models: save checkpoint")
@@ -432,22 +461,79 @@ func SaveFile(path string, c *Checkpoint) (err error) {
 	if err = f.Close(); err != nil {
 		return errors.Wrap(err, "models: save checkpoint")
 	}
-	return errors.Wrap(os.Rename(f.Name(), path), "models: save checkpoint")
+	if err = os.Rename(f.Name(), path); err != nil {
+		return errors.Wrap(err, "models: save checkpoint")
+	}
+	return errors.Wrap(syncDir(dir), "models: save checkpoint: sync directory")
 }
 
-// LoadFile reads the checkpoint at path; bytes after the checksum make it ErrCorrupt.
+// removeStaleTemps removes the temporary files ".<base>.tmp<digits>" in dir that a
+// killed SaveFile of the same target left behind. Errors are ignored: a file it cannot
+// remove costs disk space, not correctness.
+func removeStaleTemps(dir, base string) {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	prefix := "." + base + ".tmp"
+	for _, e := range ents {
+		name := e.Name()
+		rest, ok := strings.CutPrefix(name, prefix)
+		if !ok || rest == "" || !e.Type().IsRegular() || strings.Trim(rest, "0123456789") != "" {
+			continue
+		}
+		os.Remove(filepath.Join(dir, name))
+	}
+}
+
+// syncDir flushes dir's entries (the rename) to disk. Windows cannot sync a directory;
+// there it does nothing.
+func syncDir(dir string) error {
+	if runtime.GOOS == "windows" {
+		return nil
+	}
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	if err := d.Sync(); err != nil {
+		d.Close()
+		return err
+	}
+	return d.Close()
+}
+
+// LoadFile reads the checkpoint at path. It refuses what is not a regular file (a FIFO,
+// a device, a directory) before reading from it, checks the header's payload length
+// against the file's size before reading the payload, and streams the file through the
+// checks; bytes after the checksum make it ErrCorrupt.
 func LoadFile(path string) (*Checkpoint, error) {
-	data, err := os.ReadFile(path)
+	st, err := os.Stat(path)
 	if err != nil {
 		return nil, errors.Wrap(err, "models: load checkpoint")
 	}
-	r := bytes.NewReader(data)
-	c, err := ReadCheckpoint(r)
+	if !st.Mode().IsRegular() {
+		return nil, errors.Wrapf(ErrNotCheckpoint, "%s: not a regular file (mode %v)", path, st.Mode().Type())
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, errors.Wrap(err, "models: load checkpoint")
+	}
+	defer f.Close()
+	// The path may have been replaced between the two calls: check what was opened.
+	if st, err = f.Stat(); err != nil {
+		return nil, errors.Wrap(err, "models: load checkpoint")
+	}
+	if !st.Mode().IsRegular() {
+		return nil, errors.Wrapf(ErrNotCheckpoint, "%s: not a regular file (mode %v)", path, st.Mode().Type())
+	}
+	r := bufio.NewReader(f)
+	c, err := readCheckpoint(r, st.Size())
 	if err != nil {
 		return nil, errors.Wrapf(err, "%s", path)
 	}
-	if r.Len() != 0 {
-		return nil, errors.Wrapf(ErrCorrupt, "%s: %d bytes after the checksum", path, r.Len())
+	if n, _ := io.Copy(io.Discard, io.LimitReader(r, st.Size())); n != 0 {
+		return nil, errors.Wrapf(ErrCorrupt, "%s: %d bytes after the checksum", path, n)
 	}
 	return c, nil
 }

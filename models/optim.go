@@ -5,6 +5,7 @@ import (
 	"math"
 	"slices"
 	"strings"
+	"unsafe"
 
 	"github.com/pkg/errors"
 	G "gorgonia.org/gorgonia"
@@ -93,19 +94,28 @@ func paramKey(i int, vg G.ValueGrad) string {
 	return fmt.Sprintf("#%d", i)
 }
 
-// floatsOf returns the backing slice of a float64 or float32 dense value.
-func optFloats(v G.Value) (f64 []float64, f32 []float32, err error) {
-	d, ok := v.(*tensor.Dense)
-	if !ok {
-		return nil, nil, errors.Errorf("value of type %T, want a *tensor.Dense", v)
+// optFloats returns the backing slice of a float64 or float32 value: a dense tensor or a
+// 0-d scalar (*gorgonia.F64, *gorgonia.F32, viewed as a slice of one element, so that
+// writes through it change the value in place as Gorgonia's own solvers do), with its
+// shape (empty for a scalar) and dtype.
+func optFloats(v G.Value) (f64 []float64, f32 []float32, shape tensor.Shape, dt tensor.Dtype, err error) {
+	switch d := v.(type) {
+	case *G.F64:
+		return unsafe.Slice((*float64)(d), 1), nil, tensor.ScalarShape(), tensor.Float64, nil
+	case *G.F32:
+		return nil, unsafe.Slice((*float32)(d), 1), tensor.ScalarShape(), tensor.Float32, nil
+	case *tensor.Dense:
+		switch s := d.Data().(type) {
+		case []float64:
+			return s, nil, d.Shape(), d.Dtype(), nil
+		case []float32:
+			return nil, s, d.Shape(), d.Dtype(), nil
+		}
+		return nil, nil, nil, d.Dtype(), errors.Errorf("dtype %v, want float64 or float32", d.Dtype())
+	case nil:
+		return nil, nil, nil, tensor.Dtype{}, errors.New("no value")
 	}
-	switch s := d.Data().(type) {
-	case []float64:
-		return s, nil, nil
-	case []float32:
-		return nil, s, nil
-	}
-	return nil, nil, errors.Errorf("dtype %v, want float64 or float32", d.Dtype())
+	return nil, nil, nil, tensor.Dtype{}, errors.Errorf("value of type %T, want a float64 or float32 *tensor.Dense or scalar", v)
 }
 
 // each calls upd for every parameter with its slots, weights and gradient (as float64
@@ -124,11 +134,11 @@ func (m *moments) each(model []G.ValueGrad, upd func(w, g []float64, s [][]float
 		if err != nil {
 			return errors.Wrapf(err, "%s: parameter %s has no gradient", m.kind, key)
 		}
-		w64, w32, err := optFloats(vg.Value())
+		w64, w32, shape, dt, err := optFloats(vg.Value())
 		if err != nil {
 			return errors.Wrapf(err, "%s: parameter %s", m.kind, key)
 		}
-		g64, g32, err := optFloats(gv)
+		g64, g32, _, _, err := optFloats(gv)
 		if err != nil {
 			return errors.Wrapf(err, "%s: gradient of %s", m.kind, key)
 		}
@@ -138,8 +148,7 @@ func (m *moments) each(model []G.ValueGrad, upd func(w, g []float64, s [][]float
 		n := len(w64) + len(w32)
 		s := m.state[key]
 		if s == nil {
-			t := vg.Value().(*tensor.Dense)
-			s = &paramSlots{shape: t.Shape().Clone(), dtype: t.Dtype(), v: make([][]float64, len(m.slots))}
+			s = &paramSlots{shape: shape.Clone(), dtype: dt, v: make([][]float64, len(m.slots))}
 			for k := range s.v {
 				s.v[k] = make([]float64, n)
 			}

@@ -229,22 +229,26 @@ func run(cfg config, w io.Writer) (*result, error) {
 		}
 		return nil
 	}
-	if err := evaluate(0, math.NaN()); err != nil {
-		return nil, err
-	}
+	// Each run of the machine computes the loss (and its gradient) at the current
+	// parameters; iteration it logs the loss after it steps of Adam, so the line of
+	// iteration 0 is the model before training. The run after the last step only
+	// measures its loss.
 	start := time.Now()
-	for it := 1; it <= cfg.Iters; it++ {
+	for it := 0; it <= cfg.Iters; it++ {
 		vm.Reset()
 		if err := vm.RunAll(); err != nil {
-			return nil, errors.Wrapf(err, "iteration %d", it)
-		}
-		if err := opt.Step(vgs); err != nil {
 			return nil, errors.Wrapf(err, "iteration %d", it)
 		}
 		if it%cfg.TestFreq == 0 || it == cfg.Iters {
 			if err := evaluate(it, loss.Value().Data().(float64)); err != nil {
 				return nil, err
 			}
+		}
+		if it == cfg.Iters {
+			break
+		}
+		if err := opt.Step(vgs); err != nil {
+			return nil, errors.Wrapf(err, "iteration %d", it)
 		}
 		if bar != nil {
 			_ = bar.Add(1)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"math"
 	"os"
 	"slices"
 	"strings"
@@ -66,6 +67,30 @@ func TestBadConfig(t *testing.T) {
 		mut(&c)
 		if _, err := run(c, &bytes.Buffer{}); err == nil {
 			t.Errorf("config %+v: no error", c)
+		}
+	}
+}
+
+// TestFirstLogLine checks that every logged line, the one before training included,
+// carries a real loss (it logged "loss NaN" before the first step).
+func TestFirstLogLine(t *testing.T) {
+	cfg := defaultConfig()
+	cfg.Iters, cfg.TestFreq, cfg.ModelPaths, cfg.DataPaths, cfg.Out = 2, 1, 16, 32, ""
+	var log bytes.Buffer
+	res, err := run(cfg, &log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(log.String()), "\n")
+	if len(lines) != 3 || !strings.HasPrefix(lines[0], "Iter 0000 | loss ") {
+		t.Fatalf("log:\n%s", log.String())
+	}
+	if strings.Contains(log.String(), "NaN") {
+		t.Errorf("log has a NaN:\n%s", log.String())
+	}
+	for i, l := range res.Losses {
+		if !(l >= 0) || math.IsInf(l, 0) {
+			t.Errorf("loss %d is %v", i, l)
 		}
 	}
 }
