@@ -16,6 +16,7 @@ package main
 import (
 	"flag"
 	"fmt"
+	"github.com/continuum-ml/continuum/examples/internal/cli"
 	"os"
 	"strings"
 
@@ -23,6 +24,9 @@ import (
 )
 
 func main() {
+	cli.Usage(
+		"Trains a continuous normalizing flow (FFJORD) on a two-dimensional toy data set and reports the held-out negative log-likelihood.",
+		"Writes into -out (default cnf2d-out; empty: nothing): samples.png (the data beside samples of the flow), density.png (the learned density) and flow.png (particles flowing from the base distribution).")
 	cfg := DefaultConfig()
 	hidden := flag.String("hidden", joinInts(cfg.Hidden), "hidden widths of each block's network, comma-separated")
 	flag.StringVar(&cfg.Data, "data", cfg.Data, "data set: "+strings.Join(toy.Names, ", "))
@@ -47,8 +51,8 @@ func main() {
 	flag.IntVar(&cfg.Points, "points", cfg.Points, "model samples drawn for the pictures")
 	flag.IntVar(&cfg.Snaps, "snapshots", cfg.Snaps, "time snapshots in the flow picture")
 	flag.IntVar(&cfg.Every, "log-every", cfg.Every, "print a log line every this many iterations (0: none)")
-	flag.BoolVar(&cfg.Bar, "progress", cfg.Bar, "show a progress bar on stderr")
 	flag.Parse()
+	cfg.Bar = cli.Terminal() // a progress bar on a terminal, log lines otherwise
 	var err error
 	if cfg.Hidden, err = parseInts(*hidden); err != nil {
 		fmt.Fprintln(os.Stderr, "cnf2d:", err)

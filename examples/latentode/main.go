@@ -43,12 +43,13 @@
 //
 // Usage:
 //
-//	go run ./examples/latentode [-data periodic,co2] [-task interp,extrap] [-seeds 3] [-first 1] [-iters 800] [-out latentode-out] [-progress]
+//	go run ./examples/latentode [-data periodic,co2] [-task interp,extrap] [-seeds 3] [-first 1] [-iters 800] [-out latentode-out]
 package main
 
 import (
 	"flag"
 	"fmt"
+	"github.com/continuum-ml/continuum/examples/internal/cli"
 	"io"
 	"math"
 	"os"
@@ -351,6 +352,9 @@ func meanStd(v []float64) (m, s float64) {
 }
 
 func main() {
+	cli.Usage(
+		"Compares a latent ODE with the RNN-dt baseline on irregularly sampled series (the periodic toy and Mauna Loa CO2, embedded) for interpolation and extrapolation, over several seeds, and reports the held-out mean squared errors.",
+		"Writes into -out (default latentode-out; empty: nothing): latentode_<data>_<task>.png, test sequences with the observations, held-out values and both models' predictions.")
 	cfg := defaultConfig()
 	data := flag.String("data", strings.Join(cfg.Data, ","), "data sets: periodic, co2 (comma-separated)")
 	tasks := flag.String("task", strings.Join(cfg.Tasks, ","), "tasks: interp, extrap (comma-separated)")
@@ -362,8 +366,8 @@ func main() {
 	flag.IntVar(&cfg.Test, "test", cfg.Test, "periodic: test sequences")
 	flag.StringVar(&cfg.CO2, "co2", cfg.CO2, "a CO2 file in the format of models/latent/data/co2.csv (default: the embedded Mauna Loa record)")
 	flag.StringVar(&cfg.Out, "out", cfg.Out, "directory of the pictures (empty: none)")
-	flag.BoolVar(&cfg.Progress, "progress", false, "show progress bars")
 	flag.Parse()
+	cfg.Progress = cli.Terminal() // a progress bar on a terminal, log lines otherwise
 	cfg.Data = strings.Split(*data, ",")
 	cfg.Tasks = strings.Split(*tasks, ",")
 	res, err := run(cfg, os.Stdout)

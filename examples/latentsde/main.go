@@ -31,12 +31,13 @@
 //
 // Usage:
 //
-//	go run ./examples/latentsde [-problem toy,co2] [-toy-iters 2500] [-co2-iters 800] [-seeds 1] [-split blocks] [-adjoint=true] [-out latentsde-out] [-progress]
+//	go run ./examples/latentsde [-problem toy,co2] [-toy-iters 2500] [-co2-iters 800] [-seeds 1] [-split blocks] [-adjoint=true] [-out latentsde-out]
 package main
 
 import (
 	"flag"
 	"fmt"
+	"github.com/continuum-ml/continuum/examples/internal/cli"
 	"io"
 	"math"
 	"os"
@@ -382,6 +383,9 @@ func report(w io.Writer, res *result) {
 }
 
 func main() {
+	cli.Usage(
+		"Trains latent SDEs on a segmented-cosine toy and on Mauna Loa CO2 (embedded) and reports how often the 90% predictive band covers held-out points.",
+		"Writes into -out (default latentsde-out; empty: nothing): latentsde_toy.png (posterior and prior sample paths) and latentsde_co2.png (held-out windows with the predictive band).")
 	cfg := defaultConfig()
 	probs := flag.String("problem", strings.Join(cfg.Problems, ","), "problems: toy, co2 (comma-separated)")
 	flag.IntVar(&cfg.ToyIters, "toy-iters", cfg.ToyIters, "training iterations of the toy")
@@ -395,8 +399,8 @@ func main() {
 	flag.BoolVar(&cfg.FitAll, "fit-all", false, "CO2: score both years of the training windows in the likelihood")
 	flag.StringVar(&cfg.Split, "split", cfg.Split, "CO2 windows: blocks (test blocks spread over the record) or time (test after 1991)")
 	flag.StringVar(&cfg.Out, "out", cfg.Out, "directory of the pictures (empty: none)")
-	flag.BoolVar(&cfg.Progress, "progress", false, "show progress bars")
 	flag.Parse()
+	cfg.Progress = cli.Terminal() // a progress bar on a terminal, log lines otherwise
 	cfg.Problems = strings.Split(*probs, ",")
 	res, err := run(cfg, os.Stdout)
 	if err != nil {

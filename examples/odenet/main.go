@@ -23,6 +23,7 @@ package main
 import (
 	"flag"
 	"fmt"
+	"github.com/continuum-ml/continuum/examples/internal/cli"
 	"io"
 	"math"
 	"math/rand/v2"
@@ -95,6 +96,9 @@ type modelResult struct {
 }
 
 func main() {
+	cli.Usage(
+		"Trains an ODE-Net and a ResNet classifier on the 8x8 handwritten digits (embedded) and reports test accuracy, parameter counts and the ODE-Net's function evaluations; -predict evaluates a saved model, -resume continues training one.",
+		"Writes into -out (default odenet-out; empty: nothing): odenet.ckpt and resnet.ckpt, the trained models with their optimizer state (models.Save).")
 	cfg := defaultConfig()
 	flag.StringVar(&cfg.Data, "data", cfg.Data, "digits CSV (gzip or plain): 64 pixels 0..16 and the label per line (default: the embedded 8x8 digits)")
 	flag.StringVar(&cfg.Model, "model", cfg.Model, "odenet, resnet or both")
@@ -113,8 +117,8 @@ func main() {
 	flag.StringVar(&cfg.Out, "out", cfg.Out, "directory for the trained models (empty: do not save)")
 	flag.StringVar(&cfg.Predict, "predict", "", "evaluate this saved model on the test split, without training")
 	flag.StringVar(&cfg.Resume, "resume", "", "continue training this saved model for -epochs epochs")
-	flag.BoolVar(&cfg.Progress, "progress", false, "show a progress bar on stderr")
 	flag.Parse()
+	cfg.Progress = cli.Terminal() // a progress bar on a terminal, log lines otherwise
 	if _, err := run(cfg, os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "odenet:", err)
 		os.Exit(1)

@@ -24,12 +24,13 @@
 //
 // Usage:
 //
-//	go run ./examples/sdefit [-process ou|gbm] [-niters 400] [-out sdefit-out] [-seed 1] [-progress]
+//	go run ./examples/sdefit [-process ou|gbm] [-iters 400] [-out sdefit-out] [-seed 1]
 package main
 
 import (
 	"flag"
 	"fmt"
+	"github.com/continuum-ml/continuum/examples/internal/cli"
 	"io"
 	"math"
 	"math/rand/v2"
@@ -95,7 +96,7 @@ func (c config) check() error {
 	case c.Obs < 2 || !(c.T1 > 0) || !(c.Dt > 0):
 		return errors.Errorf("obs %d, t1 %g, dt %g: want at least 2 times over a positive span and a positive step", c.Obs, c.T1, c.Dt)
 	case c.Iters < 0 || c.TestFreq < 1 || c.Hidden < 1 || !(c.LR > 0):
-		return errors.Errorf("niters %d, test-freq %d, hidden %d, lr %g", c.Iters, c.TestFreq, c.Hidden, c.LR)
+		return errors.Errorf("iters %d, test-freq %d, hidden %d, lr %g", c.Iters, c.TestFreq, c.Hidden, c.LR)
 	case c.Grad != "adjoint" && c.Grad != "checkpoint":
 		return errors.Errorf("grad %q: want adjoint or checkpoint", c.Grad)
 	}
@@ -114,6 +115,9 @@ type result struct {
 }
 
 func main() {
+	cli.Usage(
+		"Fits a neural SDE (drift and diffusion networks) to sample paths of an Ornstein-Uhlenbeck process or a geometric Brownian motion through sdeop.Solve, and reports the error of the learned marginals.",
+		"Writes into -out (default sdefit-out; empty: nothing): sdefit_paths.png, sdefit_marginals.png and sdefit_coeffs.png.")
 	cfg := defaultConfig()
 	flag.StringVar(&cfg.Process, "process", cfg.Process, "true process: ou (Ornstein-Uhlenbeck) or gbm (geometric Brownian motion)")
 	flag.IntVar(&cfg.Starts, "starts", cfg.Starts, "initial states")
@@ -121,7 +125,7 @@ func main() {
 	flag.IntVar(&cfg.ModelPaths, "model-paths", cfg.ModelPaths, "model paths per initial state and iteration")
 	flag.IntVar(&cfg.Obs, "obs", cfg.Obs, "observation times in [0, 1]")
 	flag.Float64Var(&cfg.Dt, "dt", cfg.Dt, "step of the model's solves")
-	flag.IntVar(&cfg.Iters, "niters", cfg.Iters, "training iterations")
+	flag.IntVar(&cfg.Iters, "iters", cfg.Iters, "training iterations")
 	flag.IntVar(&cfg.TestFreq, "test-freq", cfg.TestFreq, "iterations between evaluations")
 	flag.Float64Var(&cfg.LR, "lr", cfg.LR, "Adam learning rate")
 	flag.IntVar(&cfg.Hidden, "hidden", cfg.Hidden, "hidden width of the networks")
@@ -129,8 +133,8 @@ func main() {
 	flag.StringVar(&cfg.Method, "method", cfg.Method, "Stratonovich method: midpoint, heun, euler_heun or reversible_heun")
 	flag.StringVar(&cfg.Grad, "grad", cfg.Grad, "gradient method: adjoint or checkpoint")
 	flag.StringVar(&cfg.Out, "out", cfg.Out, "directory for the pictures (empty: none)")
-	flag.BoolVar(&cfg.Progress, "progress", false, "show a progress bar on stderr")
 	flag.Parse()
+	cfg.Progress = cli.Terminal() // a progress bar on a terminal, log lines otherwise
 	res, err := run(cfg, os.Stdout)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "sdefit:", err)

@@ -4,7 +4,7 @@
 // The true dynamics are dy/dt = (y³)·A with A = [[-0.1, 2], [-2, -0.1]] and y(0) = [2, 0],
 // sampled at 1000 times in [0, 25] (solved with dopri5 at rtol 1e-10). The model is
 // dy/dt = MLP(y³), an MLP 2 -> 50 (tanh) -> 2 evaluated natively (package layers) inside
-// one odeop.Solve node. Each iteration draws batch-size random windows of batch-time
+// one odeop.Solve node. Each iteration draws -batch random windows of batch-time
 // consecutive samples of the true trajectory (torchdiffeq's get_batch), solves the model
 // from the first sample of each window over the window's times, and takes an RMSProp
 // step on the L1 loss (mean absolute error). Every test-freq iterations it prints the L1
@@ -16,12 +16,13 @@
 //
 // Usage:
 //
-//	go run ./examples/spiral [-niters 2000] [-out spiral-out] [-seed 1] [-progress]
+//	go run ./examples/spiral [-iters 2000] [-out spiral-out] [-seed 1]
 package main
 
 import (
 	"flag"
 	"fmt"
+	"github.com/continuum-ml/continuum/examples/internal/cli"
 	"io"
 	"math"
 	"math/rand/v2"
@@ -91,11 +92,14 @@ type result struct {
 }
 
 func main() {
+	cli.Usage(
+		"The classic neural-ODE demo (torchdiffeq's ode_demo): learns the dynamics of a spiral from windows of its trajectory and reports the loss on the whole trajectory.",
+		"Writes into -out (default spiral-out; empty: nothing): spiral_traj.png, spiral_phase.png and spiral_field.png.")
 	cfg := defaultConfig()
 	flag.IntVar(&cfg.DataSize, "data-size", cfg.DataSize, "samples of the true trajectory")
 	flag.IntVar(&cfg.BatchTime, "batch-time", cfg.BatchTime, "samples per training window")
-	flag.IntVar(&cfg.BatchSize, "batch-size", cfg.BatchSize, "windows per iteration")
-	flag.IntVar(&cfg.Iters, "niters", cfg.Iters, "training iterations")
+	flag.IntVar(&cfg.BatchSize, "batch", cfg.BatchSize, "windows per iteration")
+	flag.IntVar(&cfg.Iters, "iters", cfg.Iters, "training iterations")
 	flag.IntVar(&cfg.TestFreq, "test-freq", cfg.TestFreq, "iterations between full-trajectory losses")
 	flag.Float64Var(&cfg.LR, "lr", cfg.LR, "RMSProp learning rate")
 	flag.IntVar(&cfg.Hidden, "hidden", cfg.Hidden, "hidden width of the MLP")
@@ -106,8 +110,8 @@ func main() {
 	flag.StringVar(&cfg.Grad, "grad", cfg.Grad, "gradient method: checkpoint or adjoint")
 	flag.Float64Var(&cfg.InitStd, "init-std", cfg.InitStd, "standard deviation of the initial weights (0: Glorot uniform)")
 	flag.StringVar(&cfg.Out, "out", cfg.Out, "directory for the pictures (empty: none)")
-	flag.BoolVar(&cfg.Progress, "progress", false, "show a progress bar on stderr")
 	flag.Parse()
+	cfg.Progress = cli.Terminal() // a progress bar on a terminal, log lines otherwise
 	res, err := run(cfg, os.Stdout)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "spiral:", err)
@@ -136,9 +140,9 @@ func (c config) check() error {
 	case c.BatchTime < 2 || c.BatchTime > c.DataSize:
 		return errors.Errorf("batch-time %d: want 2..%d", c.BatchTime, c.DataSize)
 	case c.BatchSize < 1 || c.BatchSize > c.DataSize-c.BatchTime:
-		return errors.Errorf("batch-size %d: want 1..%d (windows are drawn without replacement)", c.BatchSize, c.DataSize-c.BatchTime)
+		return errors.Errorf("batch %d: want 1..%d (windows are drawn without replacement)", c.BatchSize, c.DataSize-c.BatchTime)
 	case c.Iters < 0 || c.TestFreq < 1:
-		return errors.Errorf("niters %d, test-freq %d", c.Iters, c.TestFreq)
+		return errors.Errorf("iters %d, test-freq %d", c.Iters, c.TestFreq)
 	case c.Hidden < 1 || c.LR <= 0:
 		return errors.Errorf("hidden %d, lr %g", c.Hidden, c.LR)
 	case c.Grad != "checkpoint" && c.Grad != "adjoint":
