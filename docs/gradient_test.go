@@ -49,9 +49,56 @@ func newGradProblem(t testing.TB, scale float64) *gradProblem {
 // grads returns the loss's gradient with respect to z0 and to every parameter of the MLP,
 // flattened, through odeop.Solve with opts.
 func (p *gradProblem) grads(t testing.TB, opts ...odeop.Option) (grad []float64, fwd, bwd odeop.Stats) {
+	grad, fwd, bwd, _ = p.gradsMem(t, opts...)
+	return grad, fwd, bwd
+}
+
+// gradsMem is grads that also returns the bytes one more run of the machine (forward
+// and backward, the graph already built) allocates.
+func (p *gradProblem) gradsMem(t testing.TB, opts ...odeop.Option) (grad []float64, fwd, bwd odeop.Stats, mem uint64) {
+	t.Helper()
+	vm, wrt, zs := p.build(t, opts...)
+	defer vm.Close()
+	if err := vm.RunAll(); err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range wrt {
+		gv, err := n.Grad()
+		if err != nil {
+			t.Fatal(err)
+		}
+		grad = append(grad, gv.Data().([]float64)...)
+	}
+	fwd, bwd, _ = odeop.StatsOf(zs)
+	mem = allocated(func() {
+		vm.Reset()
+		if err := vm.RunAll(); err != nil {
+			t.Fatal(err)
+		}
+	})
+	return grad, fwd, bwd, mem
+}
+
+// runner returns a function that runs the graph of grads once more (forward and
+// gradient); the machine is closed at the end of the test or benchmark.
+func (p *gradProblem) runner(t testing.TB, opts ...odeop.Option) func() {
+	vm, _, _ := p.build(t, opts...)
+	if c, ok := t.(interface{ Cleanup(func()) }); ok {
+		c.Cleanup(func() { vm.Close() })
+	}
+	return func() {
+		vm.Reset()
+		if err := vm.RunAll(); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// build makes the graph of grads: the solve, the loss and its gradient, and a machine.
+func (p *gradProblem) build(t testing.TB, opts ...odeop.Option) (G.VM, G.Nodes, *G.Node) {
 	t.Helper()
 	g := G.NewGraph()
-	mlp, err := layers.NewMLP(g, "f", layers.Spec{In: 2, Layers: p.mlp.Layers()})
+	mlp, err := layers.NewMLP(g, "f", layers.Spec{In: p.dim, Layers: p.mlp.Layers()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,20 +118,7 @@ func (p *gradProblem) grads(t testing.TB, opts ...odeop.Option) (grad []float64,
 	if _, err := G.Grad(loss, wrt...); err != nil {
 		t.Fatal(err)
 	}
-	vm := G.NewTapeMachine(g, G.BindDualValues(wrt...))
-	defer vm.Close()
-	if err := vm.RunAll(); err != nil {
-		t.Fatal(err)
-	}
-	for _, n := range wrt {
-		gv, err := n.Grad()
-		if err != nil {
-			t.Fatal(err)
-		}
-		grad = append(grad, gv.Data().([]float64)...)
-	}
-	fwd, bwd, _ = odeop.StatsOf(zs)
-	return grad, fwd, bwd
+	return G.NewTapeMachine(g, G.BindDualValues(wrt...)), wrt, zs
 }
 
 // loss is the same loss computed by odeop.Integrate, the way a user checks a gradient.
