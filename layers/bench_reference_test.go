@@ -12,7 +12,7 @@ import (
 	"github.com/continuum-ml/continuum/odeop"
 )
 
-// The reference configurations N1 and N2 of ../shared/BENCHMARKS.md: closed-form weights
+// The reference configurations N1 and N2 of docs/REFERENCE-CONFIGURATIONS.md: closed-form weights
 // (layers.ReferenceInit) and initial states, the figures torchdiffeq reaches on the same
 // machine type, and checks that we compute the same thing.
 

@@ -9,7 +9,7 @@ import (
 	"github.com/continuum-ml/continuum/odeop"
 )
 
-// The dynamics networks of the reference configurations (../shared/BENCHMARKS.md), with
+// The dynamics networks of the reference configurations (docs/REFERENCE-CONFIGURATIONS.md), with
 // their closed-form weights and initial states.
 
 func benchN1(b testing.TB) (*MLP, int) {

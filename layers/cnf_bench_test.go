@@ -11,7 +11,7 @@ import (
 	"github.com/continuum-ml/continuum/odeop"
 )
 
-// The reference configuration N3 of ../shared/BENCHMARKS.md: one CNF training step in 2-D
+// The reference configuration N3 of docs/REFERENCE-CONFIGURATIONS.md: one CNF training step in 2-D
 // with the exact trace. torchdiffeq's figures (float64, dopri5, rtol = atol = 1e-5):
 const (
 	n3Loss     = 3.9619416665

@@ -69,7 +69,7 @@ func GlorotUniform(seed uint64) Init {
 }
 
 // ReferenceInit sets the closed-form values of the reference benchmark configurations
-// (../shared/BENCHMARKS.md): for layer L with a weight W of n_in rows,
+// (docs/REFERENCE-CONFIGURATIONS.md): for layer L with a weight W of n_in rows,
 //
 //	W[i][j] = sin(0.37*(i+1) + 0.91*(j+1) + 1.7*L) / sqrt(n_in),
 //	b[j]    = 0.1 * cos(0.53*(j+1) + 0.29*L),

@@ -1,5 +1,5 @@
 // Command benchtable reads `go test -bench` output on stdin and prints one table of the
-// reference configurations of ../shared/BENCHMARKS.md: configuration, our median time (the
+// reference configurations of docs/REFERENCE-CONFIGURATIONS.md: configuration, our median time (the
 // best median over the GOMAXPROCS settings it ran with, as the reference figures are the
 // best of their thread settings), that setting, the PyTorch (torchdiffeq/torchsde)
 // reference figure, and the ratio reference/ours.

@@ -9,7 +9,7 @@ import (
 	"gonum.org/v1/gonum/blas/blas64"
 )
 
-// The products of the dense layers of the reference networks (../shared/BENCHMARKS.md), as
+// The products of the dense layers of the reference networks (docs/REFERENCE-CONFIGURATIONS.md), as
 // (batch, in, out): N1 4 -> 32 -> 4 on 64 rows, N2 32 -> 256 -> 32 on half of 512 rows (one
 // goroutine's share), N3 3 -> 64 -> 64 -> 2 on 512 rows.
 var benchLayers = []struct {
