@@ -62,6 +62,7 @@ const (
 
 var builtinNames = [...]string{"identity", "tanh", "softplus", "sigmoid", "elu", "swish", "sin"}
 
+// String returns the activation's name ("tanh", "softplus", ...).
 func (a Builtin) String() string {
 	if a < 0 || a >= numBuiltins {
 		return fmt.Sprintf("Builtin(%d)", int(a))

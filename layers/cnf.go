@@ -35,6 +35,7 @@ const (
 // exactly.
 const ExactTraceMaxDim = 8
 
+// String returns the estimator's name.
 func (t Trace) String() string {
 	switch t {
 	case TraceAuto:
@@ -58,6 +59,7 @@ const (
 	Gaussian
 )
 
+// String returns the probe distribution's name.
 func (p Probe) String() string {
 	switch p {
 	case Rademacher:

@@ -4,7 +4,10 @@
 // hand-written vector-Jacobian products, plus the ODEBlock and CNF built on them. An MLP
 // implements odeop.Dynamics, so it is the right-hand side of an ODE solve node; its
 // parameters are ordinary nodes of the user's Gorgonia graph, trained by any Gorgonia
-// solver.
+// solver. Linear, ConcatLinear and ConcatSquash return LayerSpec values: descriptions of
+// the layers of such a network, which NewMLP builds; they are not Gorgonia layers. The
+// dense layer made of Gorgonia nodes, to put before or after an ODEBlock, is
+// models.Dense.
 //
 //	g := gorgonia.NewGraph()
 //	f, err := layers.NewMLP(g, "f", layers.Spec{

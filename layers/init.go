@@ -29,6 +29,7 @@ const (
 
 var roleSuffix = [...]string{"W", "b", "gW", "gb", "hW"}
 
+// String returns the role's suffix in parameter names ("W", "b", ...).
 func (r Role) String() string {
 	if r < 0 || int(r) >= len(roleSuffix) {
 		return "Role(?)"

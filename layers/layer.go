@@ -21,6 +21,7 @@ const (
 	KindConcatSquash
 )
 
+// String returns the kind's name ("Linear", "ConcatLinear", "ConcatSquash").
 func (k Kind) String() string {
 	switch k {
 	case KindLinear:

@@ -98,7 +98,7 @@ func TestCheckpointRoundTrip(t *testing.T) {
 			if !slices.Equal(pa.Logits, pb.Logits) || !slices.Equal(pa.Classes, pb.Classes) {
 				t.Errorf("predictions differ after loading:\n%v\n%v", pa.Logits, pb.Logits)
 			}
-			// LoadClassifier rebuilds the model from the file alone.
+			// classify.Load rebuilds the model from the file alone.
 			c, _, err := classify.Load(G.NewGraph(), path, nil)
 			if err != nil {
 				t.Fatal(err)
@@ -111,7 +111,7 @@ func TestCheckpointRoundTrip(t *testing.T) {
 				t.Fatal(err)
 			}
 			if !slices.Equal(pa.Logits, pc.Logits) {
-				t.Error("LoadClassifier predicts differently")
+				t.Error("classify.Load predicts differently")
 			}
 		})
 	}
@@ -196,7 +196,7 @@ func TestCheckpointBadFiles(t *testing.T) {
 			t.Fatalf("%s: the model changed", c.name)
 		}
 		if _, _, err := classify.Load(G.NewGraph(), c.path, nil); err == nil && c.want != models.ErrMismatch {
-			t.Errorf("%s: LoadClassifier accepted the file", c.name)
+			t.Errorf("%s: classify.Load accepted the file", c.name)
 		}
 	}
 	// The good file still loads.

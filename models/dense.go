@@ -53,8 +53,10 @@ func NewDense(g *G.ExprGraph, name string, in, out int, act layers.Activation, s
 	return d, nil
 }
 
-// In and Out return the input and output widths.
-func (d *Dense) In() int  { return d.W.Shape()[0] }
+// In returns the input width.
+func (d *Dense) In() int { return d.W.Shape()[0] }
+
+// Out returns the output width.
 func (d *Dense) Out() int { return d.W.Shape()[1] }
 
 // Fwd returns act(x·W + b).

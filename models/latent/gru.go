@@ -76,8 +76,10 @@ func NewGRU(g *G.ExprGraph, name string, in, hidden int, seed uint64) (*GRU, err
 // Params returns the parameter nodes W, U, bx, bh.
 func (c *GRU) Params() G.Nodes { return c.params }
 
-// In is the input width and Hidden the number of hidden units.
-func (c *GRU) In() int     { return c.in }
+// In returns the input width.
+func (c *GRU) In() int { return c.in }
+
+// Hidden returns the number of hidden units.
 func (c *GRU) Hidden() int { return c.h }
 
 // Step returns h' = h + o ⊙ (GRU(h, x) - h) for h of shape (batch, Hidden) and x of shape

@@ -611,6 +611,7 @@ func (m *ODE) Sample(n int, t0 float64, times []float64, noise bool, seed uint64
 	return s, nil
 }
 
+// String describes the model and its sizes.
 func (m *ODE) String() string {
 	c := m.cfg
 	return fmt.Sprintf("ODE(D=%d, latent %d, encoder GRU %d, units %d, %d parameters)", c.Dim, c.Latent, c.Hidden, c.Units, m.NumParams())

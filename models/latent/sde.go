@@ -778,6 +778,7 @@ func (m *SDE) Sample(n int, times []float64, noise bool, seed uint64) (*Series, 
 	return s, nil
 }
 
+// String describes the model and its sizes.
 func (m *SDE) String() string {
 	c := m.cfg
 	enc := fmt.Sprintf("context %d", c.Context)
