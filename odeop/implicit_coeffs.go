@@ -32,6 +32,16 @@ type esdirkCoeffs struct {
 	bErr  []float64   // b - bHat, as the source writes it
 	c     []float64   // stage times, c[0] = 0
 
+	// dense is the dense output diffrax uses for these methods (no method-specific
+	// interpolant is given): the cubic Hermite interpolant through (y0, k0) and (y1, k1),
+	// k0 = h f(t0, y0) the first and k1 = h f(t1, y1) the last stage increment. On the
+	// step, with x = (t - t0)/h,
+	//   y(t0 + x h) = sum_p x^p (dense[p][0] y0 + dense[p][1] y1 + dense[p][2] k0 + dense[p][3] k1).
+	// (diffrax/_local_interpolation.py, ThirdOrderHermitePolynomialInterpolation: coefficients
+	// [a, b, k0, y0] of x^3..x^0 with a = k0 + k1 + 2 y0 - 2 y1, b = -2 k0 - k1 - 3 y0 + 3 y1;
+	// commit 6d7854b44bba7edb88f593734de1a275d43948ab.)
+	dense [][]float64
+
 	// predictor[i] (i entries, predictor[0] empty) is the initial guess of the Newton
 	// iteration of stage i as a combination of the stage derivatives already known:
 	// f(Y_i) ~ sum_{j<i} predictor[i][j] f(Y_j). Each row sums to 1.
@@ -78,6 +88,17 @@ type radauCoeffs struct {
 	p [][]float64
 }
 
+// hermite3Dense returns the cubic Hermite dense output of esdirkCoeffs.dense: rows are the
+// powers x^0..x^3, columns the weights of y0, y1, k0, k1.
+func hermite3Dense() [][]float64 {
+	return [][]float64{
+		{1, 0, 0, 0},
+		{0, 0, 1, 0},
+		{-3, 3, -2, -1},
+		{2, -2, 1, 1},
+	}
+}
+
 // Kvaerno's 3/2 method: Kvaerno, "Singly diagonally implicit Runge-Kutta methods with an
 // explicit first stage", BIT Numer. Math. 44 (2004) 489-502; the coefficients as formulas in
 // gamma exactly as diffrax writes them (patrick-kidger/diffrax, diffrax/_solver/kvaerno3.py,
@@ -109,10 +130,11 @@ func kvaerno3Coeffs() *esdirkCoeffs {
 			{kv3a31, kv3a32, kv3g, 0},
 			{kv3a41, kv3a42, kv3a43, kv3g},
 		},
-		b:    []float64{kv3a41, kv3a42, kv3a43, kv3g},
-		bHat: []float64{kv3a31, kv3a32, kv3g, 0},
-		bErr: []float64{kv3a41 - kv3a31, kv3a42 - kv3a32, kv3a43 - kv3g, kv3g},
-		c:    []float64{0, 2 * kv3g, 1, 1},
+		b:     []float64{kv3a41, kv3a42, kv3a43, kv3g},
+		bHat:  []float64{kv3a31, kv3a32, kv3g, 0},
+		bErr:  []float64{kv3a41 - kv3a31, kv3a42 - kv3a32, kv3a43 - kv3g, kv3g},
+		c:     []float64{0, 2 * kv3g, 1, 1},
+		dense: hermite3Dense(),
 		predictor: [][]float64{
 			{},
 			{1},
@@ -127,7 +149,7 @@ func kvaerno3Coeffs() *esdirkCoeffs {
 // exactly as diffrax writes them (diffrax/_solver/kvaerno4.py, commit
 // 3020bb5a67977547fcfa62c47150f3795acbd28b: γ, a21..a54, c2..c5 and _kvaerno4_tableau;
 // diffrax's poly(a, b, ...) is numpy.polyval, highest power first), with diffrax's gamma
-// 0.5728160625 (10 digits: R(-inf) = -7e-11, measured). The predictor is diffrax's (θ1, θ2, α21..α54). Dense output: as for Kvaerno3, only diffrax's generic third-order
+// 0.5728160625 (10 digits: R(-inf) = -7e-11, measured). The predictor is diffrax's (θ1, θ2, α21..α54). Dense output: as for Kvaerno3, only diffrax's generic cubic
 // Hermite interpolation.
 const (
 	kv4g  = 0.5728160625
@@ -163,10 +185,11 @@ func kvaerno4Coeffs() *esdirkCoeffs {
 			{kv4a41, kv4a42, kv4a43, kv4g, 0},
 			{kv4a51, kv4a52, kv4a53, kv4a54, kv4g},
 		},
-		b:    []float64{kv4a51, kv4a52, kv4a53, kv4a54, kv4g},
-		bHat: []float64{kv4a41, kv4a42, kv4a43, kv4g, 0},
-		bErr: []float64{kv4a51 - kv4a41, kv4a52 - kv4a42, kv4a53 - kv4a43, kv4a54 - kv4g, kv4g},
-		c:    []float64{0, kv4c2, kv4c3, 1, 1},
+		b:     []float64{kv4a51, kv4a52, kv4a53, kv4a54, kv4g},
+		bHat:  []float64{kv4a41, kv4a42, kv4a43, kv4g, 0},
+		bErr:  []float64{kv4a51 - kv4a41, kv4a52 - kv4a42, kv4a53 - kv4a43, kv4a54 - kv4g, kv4g},
+		c:     []float64{0, kv4c2, kv4c3, 1, 1},
+		dense: hermite3Dense(),
 		predictor: [][]float64{
 			{},
 			{1},
@@ -183,7 +206,7 @@ func kvaerno4Coeffs() *esdirkCoeffs {
 // The predictor is diffrax's (α21..α76 and a_predictor), which it takes from
 // OrdinaryDiffEq.jl's sdirk_tableaus.jl except for α21 (set to 1; OrdinaryDiffEq.jl has 0);
 // rows 5 and 6 leave out the last stages (zeros in diffrax's a_predictor). Dense output: as for Kvaerno3,
-// only diffrax's generic third-order Hermite interpolation.
+// only diffrax's generic cubic Hermite interpolation.
 const (
 	kv5g   = 0.26
 	kv5a31 = 0.13
@@ -222,10 +245,11 @@ func kvaerno5Coeffs() *esdirkCoeffs {
 			{kv5a61, kv5a62, kv5a63, kv5a64, kv5a65, g, 0},
 			{kv5a71, kv5a72, kv5a73, kv5a74, kv5a75, kv5a76, g},
 		},
-		b:    []float64{kv5a71, kv5a72, kv5a73, kv5a74, kv5a75, kv5a76, g},
-		bHat: []float64{kv5a61, kv5a62, kv5a63, kv5a64, kv5a65, g, 0},
-		bErr: []float64{kv5a71 - kv5a61, kv5a72 - kv5a62, kv5a73 - kv5a63, kv5a74 - kv5a64, kv5a75 - kv5a65, kv5a76 - g, g},
-		c:    []float64{0, 0.52, 1.230333209967908, 0.8957659843500759, 0.43639360985864756, 1.0, 1.0},
+		b:     []float64{kv5a71, kv5a72, kv5a73, kv5a74, kv5a75, kv5a76, g},
+		bHat:  []float64{kv5a61, kv5a62, kv5a63, kv5a64, kv5a65, g, 0},
+		bErr:  []float64{kv5a71 - kv5a61, kv5a72 - kv5a62, kv5a73 - kv5a63, kv5a74 - kv5a64, kv5a75 - kv5a65, kv5a76 - g, g},
+		c:     []float64{0, 0.52, 1.230333209967908, 0.8957659843500759, 0.43639360985864756, 1.0, 1.0},
+		dense: hermite3Dense(),
 		predictor: [][]float64{
 			{},
 			{1.0},

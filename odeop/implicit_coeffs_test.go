@@ -1,8 +1,13 @@
 package odeop
 
 import (
+	"encoding/csv"
 	"math"
 	"math/cmplx"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
 	"testing"
 
 	"gonum.org/v1/gonum/mat"
@@ -212,6 +217,57 @@ func TestImplicitESDIRKStructure(t *testing.T) {
 		}
 		if math.Abs(sb-1) > 1e-15 || math.Abs(sbh-1) > 1e-15 || math.Abs(se) > 1e-15 {
 			t.Errorf("%s: sum b = %.17g, sum bHat = %.17g, sum bErr = %.3g", m.name, sb, sbh, se)
+		}
+	}
+}
+
+// TestImplicitHermiteDense checks the Kvaerno methods' cubic Hermite dense output: it is y0
+// and y1 at the ends with derivatives k0 and k1 (in units of h), and on y' = -y it is
+// exact to O(h^4) at mid-step.
+func TestImplicitHermiteDense(t *testing.T) {
+	for _, m := range []*esdirkCoeffs{kvaerno3Coeffs(), kvaerno4Coeffs(), kvaerno5Coeffs()} {
+		d := m.dense
+		if len(d) != 4 {
+			t.Fatalf("%s: dense has %d rows, want 4 (x^0..x^3)", m.name, len(d))
+		}
+		// The weights of (y0, y1, k0, k1) in y(x) and in dy/dx, at x = 0 and x = 1.
+		for _, c := range []struct {
+			x, deriv int
+			want     [4]float64
+		}{
+			{0, 0, [4]float64{1, 0, 0, 0}},
+			{1, 0, [4]float64{0, 1, 0, 0}},
+			{0, 1, [4]float64{0, 0, 1, 0}},
+			{1, 1, [4]float64{0, 0, 0, 1}},
+		} {
+			for col := 0; col < 4; col++ {
+				var v float64
+				for p := c.deriv; p < 4; p++ {
+					f := math.Pow(float64(c.x), float64(p-c.deriv))
+					if c.deriv == 1 {
+						f *= float64(p)
+					}
+					v += d[p][col] * f
+				}
+				if v != c.want[col] {
+					t.Errorf("%s: dense derivative %d at x = %d: weight %d is %v, want %v", m.name, c.deriv, c.x, col, v, c.want[col])
+				}
+			}
+		}
+		// y' = -y from y0 = 1 over one step of h with exact end values: the mid-step error
+		// is h^4/384 y0 for the Hermite cubic, so it falls 16-fold per halving of h.
+		var prev float64
+		for _, h := range []float64{0.2, 0.1, 0.05} {
+			y0, y1, k0, k1 := 1.0, math.Exp(-h), -h, -h*math.Exp(-h)
+			var y float64
+			for p := 0; p < 4; p++ {
+				y += math.Pow(0.5, float64(p)) * (d[p][0]*y0 + d[p][1]*y1 + d[p][2]*k0 + d[p][3]*k1)
+			}
+			e := math.Abs(y - math.Exp(-h/2))
+			if prev != 0 && math.Abs(prev/e-16) > 1 {
+				t.Errorf("%s: dense mid-step error ratio %.3g on halving h, want 16", m.name, prev/e)
+			}
+			prev = e
 		}
 	}
 }
@@ -481,6 +537,83 @@ func TestImplicitProtheroRobinson(t *testing.T) {
 		}
 		if errs[0] > 1e-6 {
 			t.Errorf("%s: error %.3g at h = 1/8, want below 1e-6 (h^q/|lambda|)", m.name, errs[0])
+		}
+	}
+}
+
+// implicitReadCSV reads one of the reference tables of testdata/stiff: a header line and
+// rows of numbers.
+func implicitReadCSV(t *testing.T, name string) (header []string, rows [][]float64) {
+	t.Helper()
+	f, err := os.Open(filepath.Join("testdata", "stiff", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	recs, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	if len(recs) < 2 {
+		t.Fatalf("%s: %d lines, want a header and rows", name, len(recs))
+	}
+	for _, rec := range recs[1:] {
+		row := make([]float64, len(rec))
+		for i, v := range rec {
+			if row[i], err = strconv.ParseFloat(v, 64); err != nil {
+				t.Fatalf("%s: %v", name, err)
+			}
+		}
+		rows = append(rows, row)
+	}
+	return recs[0], rows
+}
+
+// TestImplicitReferenceData checks the stored scipy references (testdata/stiff, made by
+// scripts/reference.py): the documented columns and times, Robertson's conservation law
+// y1 + y2 + y3 = 1 (the right-hand sides sum to 0), and the recorded agreement with BDF and
+// LSODA (independent methods, less accurate at equal rtol: bounds per file) and with Radau
+// at rtol 1e-10 (self-convergence: within 1e-10 everywhere).
+func TestImplicitReferenceData(t *testing.T) {
+	for _, c := range []struct {
+		file    string
+		header  string
+		times   []float64
+		maxDiff float64 // BDF and LSODA against the reference
+	}{
+		{"robertson.csv", "t,y1,y2,y3,diff_bdf,diff_lsoda,diff_radau10", []float64{0.4, 4, 40, 400, 4000, 4e4, 1e5, 4e5}, 1e-10},
+		// BDF runs at rtol 1e-10 here, and the jumps amplify BDF's and LSODA's errors.
+		{"vanderpol_mu1000.csv", "t,y1,y2,diff_bdf,diff_lsoda,diff_radau10", []float64{1, 10, 100, 400, 700, 1000, 1500, 2000, 2500, 3000}, 1e-6},
+		{"vanderpol_scaled_mu1000.csv", "t,y1,y2,diff_bdf,diff_lsoda,diff_radau10", []float64{0.1, 0.5, 1, 1.4, 2, 3}, 1e-9},
+	} {
+		header, rows := implicitReadCSV(t, c.file)
+		if got := strings.Join(header, ","); got != c.header {
+			t.Fatalf("%s: header %q, want %q", c.file, got, c.header)
+		}
+		if len(rows) != len(c.times) {
+			t.Fatalf("%s: %d rows, want %d", c.file, len(rows), len(c.times))
+		}
+		n := len(header)
+		for i, row := range rows {
+			if len(row) != n {
+				t.Fatalf("%s: row %d has %d fields, want %d", c.file, i, len(row), n)
+			}
+			if row[0] != c.times[i] {
+				t.Errorf("%s: row %d at t = %v, want %v", c.file, i, row[0], c.times[i])
+			}
+			for k, d := range row[n-3 : n-1] {
+				if !(d <= c.maxDiff) {
+					t.Errorf("%s: t = %v: %s = %.3g, recorded bound %.3g", c.file, row[0], header[n-3+k], d, c.maxDiff)
+				}
+			}
+			if d := row[n-1]; !(d <= 1e-10) {
+				t.Errorf("%s: t = %v: Radau at rtol 1e-10 differs from the reference by %.3g", c.file, row[0], d)
+			}
+			if c.file == "robertson.csv" {
+				if m := row[1] + row[2] + row[3]; math.Abs(m-1) > 1e-13 {
+					t.Errorf("robertson.csv: t = %v: y1 + y2 + y3 = %.17g, want 1", row[0], m)
+				}
+			}
 		}
 	}
 }
