@@ -44,7 +44,8 @@ type esdirkCoeffs struct {
 
 	// predictor[i] (i entries, predictor[0] empty) is the initial guess of the Newton
 	// iteration of stage i as a combination of the stage derivatives already known:
-	// f(Y_i) ~ sum_{j<i} predictor[i][j] f(Y_j). Each row sums to 1.
+	// f(Y_i) ~ sum_{j<i} predictor[i][j] f(Y_j). Each row sums to 1 (to 1e-14: the source's
+	// decimals for Kvaerno5).
 	predictor [][]float64
 }
 
@@ -103,13 +104,12 @@ func hermite3Dense() [][]float64 {
 // explicit first stage", BIT Numer. Math. 44 (2004) 489-502; the coefficients as formulas in
 // gamma exactly as diffrax writes them (patrick-kidger/diffrax, diffrax/_solver/kvaerno3.py,
 // commit 3020bb5a67977547fcfa62c47150f3795acbd28b: the module constants γ, a21..a43 and
-// _kvaerno3_tableau), including
-// diffrax's 11-digit gamma 0.43586652150 (the root near 0.4359 of
-// 6 gamma^3 - 18 gamma^2 + 9 gamma - 1 = 0, which makes the method L-stable, is
-// 0.435866521508459; the truncation leaves R(-inf) = 5e-11, measured). The predictor is
-// diffrax's (θ, α21..α43, from its devdocs/predictor_dirk.md). Dense output: diffrax gives no
-// method-specific interpolant; it uses its generic third-order Hermite interpolation
-// between (y0, f0) and (y1, f1) (ThirdOrderHermitePolynomialInterpolation.from_k).
+// _kvaerno3_tableau), including diffrax's 11-digit gamma 0.43586652150 (the L-stable value is
+// the root 0.435866521508459 of 6 gamma^3 - 18 gamma^2 + 9 gamma - 1 = 0; the truncation
+// leaves R(-inf) = 5e-11, measured). The predictor is diffrax's (θ, α21..α43, from its
+// devdocs/predictor_dirk.md). Dense output: diffrax gives no method-specific interpolant; it
+// uses its generic cubic Hermite interpolation between (y0, h f0) and (y1, h f1)
+// (ThirdOrderHermitePolynomialInterpolation.from_k; see esdirkCoeffs.dense).
 const (
 	kv3g   = 0.43586652150
 	kv3a31 = (-4*kv3g*kv3g + 6*kv3g - 1) / (4 * kv3g)
