@@ -1,6 +1,6 @@
 """Right-hand sides and Jacobians of the stiff reference problems (shared by the scripts here).
 
-Robertson (Hairer & Wanner, Solving ODEs II, Sec. IV.1, (1.4)):
+Robertson (Hairer & Wanner, Solving ODEs II, Sec. IV.1):
     y1' = -k1 y1 + k3 y2 y3
     y2' =  k1 y1 - k2 y2^2 - k3 y2 y3
     y3' =  k2 y2^2
@@ -9,10 +9,10 @@ Robertson (Hairer & Wanner, Solving ODEs II, Sec. IV.1, (1.4)):
 Van der Pol, standard (unscaled) form, the classic stiff benchmark ("vdp1000"):
     y1' = y2
     y2' = mu (1 - y1^2) y2 - y1,     mu = 1000, y(0) = (2, 0),
-whose relaxation period is about (3 - 2 ln 2) mu = 1614 (Hairer & Wanner II, Sec. IV.1 and
-VI.1); its slow phases are followed to t = 3000 (a bit under two periods).
+whose relaxation period is about (3 - 2 ln 2) mu = 1614 (the classical relaxation-oscillation
+estimate); followed to t = 3000 (a bit under two periods; jumps near t = 807, 1614, 2421).
 
-Van der Pol, scaled form (Hairer & Wanner II, (1.5') of Sec. IV.1, with eps = 1/mu):
+Van der Pol, scaled form (Hairer & Wanner II, Sec. IV.1, with eps = 1/mu):
     y1' = y2
     y2' = mu ((1 - y1^2) y2 - y1),   mu = 1000, y(0) = (2, 0),
 whose period is about 3 - 2 ln 2 = 1.614 whatever mu; followed to t = 3. This is the standard
