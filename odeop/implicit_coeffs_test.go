@@ -18,10 +18,11 @@ import (
 // weights and nodes. The embedded methods are written the same way (for Radau IIA with its
 // extra explicit stage f(t0, y0) in front).
 type implicitRK struct {
-	name  string
-	order int
-	a     [][]float64
-	b, c  []float64
+	name     string
+	order    int
+	embedded bool // an embedded (error-estimating) method: no stability is claimed
+	a        [][]float64
+	b, c     []float64
 }
 
 // implicitMethods returns every implicit method and every embedded method as an implicitRK.
@@ -29,13 +30,13 @@ func implicitMethods() []implicitRK {
 	var out []implicitRK
 	for _, m := range []*esdirkCoeffs{kvaerno3Coeffs(), kvaerno4Coeffs(), kvaerno5Coeffs()} {
 		out = append(out,
-			implicitRK{m.name, m.order, m.a, m.b, m.c},
-			implicitRK{m.name + "/embedded", m.embeddedOrder, m.a, m.bHat, m.c})
+			implicitRK{m.name, m.order, false, m.a, m.b, m.c},
+			implicitRK{m.name + "/embedded", m.embeddedOrder, true, m.a, m.bHat, m.c})
 	}
 	r := radauIIA5Coeffs()
-	out = append(out, implicitRK{r.name, r.order, r.a, r.b, r.c})
+	out = append(out, implicitRK{r.name, r.order, false, r.a, r.b, r.c})
 	a4, b4, c4 := radauEmbedded(r)
-	return append(out, implicitRK{r.name + "/embedded", r.embeddedOrder, a4, b4, c4})
+	return append(out, implicitRK{r.name + "/embedded", r.embeddedOrder, true, a4, b4, c4})
 }
 
 // radauEmbedded writes Radau IIA's embedded formula as a 4-stage method: stage 0 is
@@ -156,6 +157,36 @@ func TestImplicitOrderConditions(t *testing.T) {
 		}
 		if next < 1e-6 {
 			t.Errorf("%s: every order-%d condition holds (max residual %.3g): order understated", m.name, m.order+1, next)
+		}
+	}
+}
+
+// implicitStageOrder is the largest q with the simplifying conditions C(q):
+// sum_j a_ij c_j^(k-1) = c_i^k / k for k = 1..q and every stage i (to 1e-14).
+func implicitStageOrder(m implicitRK) int {
+	for q := 1; ; q++ {
+		for i := range m.c {
+			var v float64
+			for j := range m.c {
+				v += m.a[i][j] * math.Pow(m.c[j], float64(q-1))
+			}
+			if math.Abs(v-math.Pow(m.c[i], float64(q))/float64(q)) > 1e-14 {
+				return q - 1
+			}
+		}
+	}
+}
+
+// TestImplicitStageOrder checks the stage orders that bound the order on very stiff
+// problems (see TestImplicitProtheroRobinson): 2 for the Kvaerno methods, 3 for Radau IIA.
+func TestImplicitStageOrder(t *testing.T) {
+	want := map[string]int{"kvaerno3": 2, "kvaerno4": 2, "kvaerno5": 2, "radau5": 3}
+	for _, m := range implicitMethods() {
+		if m.embedded {
+			continue
+		}
+		if q := implicitStageOrder(m); q != want[m.name] {
+			t.Errorf("%s: stage order %d, want %d", m.name, q, want[m.name])
 		}
 	}
 }
@@ -410,7 +441,7 @@ func implicitLastStage(m implicitRK, z float64) float64 {
 // poles, 1/eigenvalues of A, lie in the right half-plane, so this is A-stability).
 func TestImplicitLStability(t *testing.T) {
 	for _, m := range implicitMethods() {
-		if m.name[len(m.name)-1] == 'd' { // "/embedded": no stability claimed
+		if m.embedded {
 			continue
 		}
 		rInf, err := implicitStability(m, -1e8)
