@@ -35,14 +35,14 @@ func implicitMethods() []implicitRK {
 	}
 	r := radauIIA5Coeffs()
 	out = append(out, implicitRK{r.name, r.order, false, r.a, r.b, r.c})
-	a4, b4, c4 := radauEmbedded(r)
+	a4, b4, c4 := implicitRadauEmbedded(r)
 	return append(out, implicitRK{r.name + "/embedded", r.embeddedOrder, true, a4, b4, c4})
 }
 
-// radauEmbedded writes Radau IIA's embedded formula as a 4-stage method: stage 0 is
+// implicitRadauEmbedded writes Radau IIA's embedded formula as a 4-stage method: stage 0 is
 // f(t0, y0) (explicit, no stage depends on it), stages 1-3 are Radau's; the weights are
 // (gamma0, b + gamma0 A^T e) (see radauCoeffs).
-func radauEmbedded(r *radauCoeffs) (a [][]float64, b, c []float64) {
+func implicitRadauEmbedded(r *radauCoeffs) (a [][]float64, b, c []float64) {
 	a = make([][]float64, 4)
 	a[0] = make([]float64, 4)
 	for i := 0; i < 3; i++ {
@@ -58,23 +58,23 @@ func radauEmbedded(r *radauCoeffs) (a [][]float64, b, c []float64) {
 	return a, b, append([]float64{0}, r.c...)
 }
 
-// rootedTree is a rooted tree given by its children (indices into the list that holds it).
-type rootedTree struct {
+// implicitTree is a rooted tree given by its children (indices into the list that holds it).
+type implicitTree struct {
 	order    int
 	children []int
 }
 
-// rootedTrees lists every rooted tree of order 1..maxOrder once, ordered by order: a tree
+// implicitTrees lists every rooted tree of order 1..maxOrder once, ordered by order: a tree
 // of order n is a root with a multiset of children whose orders sum to n-1, enumerated as
 // non-decreasing index lists.
-func rootedTrees(maxOrder int) []rootedTree {
-	trees := []rootedTree{{order: 1}}
+func implicitTrees(maxOrder int) []implicitTree {
+	trees := []implicitTree{{order: 1}}
 	for n := 2; n <= maxOrder; n++ {
 		smaller := len(trees)
 		var gen func(rest, from int, kids []int)
 		gen = func(rest, from int, kids []int) {
 			if rest == 0 {
-				trees = append(trees, rootedTree{order: n, children: append([]int(nil), kids...)})
+				trees = append(trees, implicitTree{order: n, children: append([]int(nil), kids...)})
 				return
 			}
 			for k := from; k < smaller; k++ {
@@ -88,10 +88,10 @@ func rootedTrees(maxOrder int) []rootedTree {
 	return trees
 }
 
-// orderResiduals returns, for every tree, b^T Phi(t) - 1/gamma(t): the elementary weight
+// implicitOrderResiduals returns, for every tree, b^T Phi(t) - 1/gamma(t): the elementary weight
 // minus the density's reciprocal (Hairer, Norsett & Wanner I, Sec. II.2). Phi of a leaf is
 // the vector of ones and Phi(t)_i = prod over children u of (A Phi(u))_i.
-func orderResiduals(m implicitRK, trees []rootedTree) []float64 {
+func implicitOrderResiduals(m implicitRK, trees []implicitTree) []float64 {
 	s := len(m.b)
 	phi := make([][]float64, len(trees))
 	density := make([]float64, len(trees))
@@ -125,7 +125,7 @@ func TestImplicitRootedTreeCount(t *testing.T) {
 	// OEIS A000081: 1, 1, 2, 4, 9, 20 trees of order 1..6 (17 up to order 5).
 	want := []int{1, 1, 2, 4, 9, 20}
 	count := make([]int, len(want))
-	for _, tr := range rootedTrees(len(want)) {
+	for _, tr := range implicitTrees(len(want)) {
 		count[tr.order-1]++
 	}
 	for i := range want {
@@ -139,9 +139,9 @@ func TestImplicitRootedTreeCount(t *testing.T) {
 // that the order is not higher (some condition of the next order fails), for the methods
 // and their embedded methods.
 func TestImplicitOrderConditions(t *testing.T) {
-	trees := rootedTrees(6)
+	trees := implicitTrees(6)
 	for _, m := range implicitMethods() {
-		res := orderResiduals(m, trees)
+		res := implicitOrderResiduals(m, trees)
 		worst, next := 0.0, 0.0
 		for k, tr := range trees {
 			switch {
@@ -382,7 +382,7 @@ func TestImplicitRadauStructure(t *testing.T) {
 	}
 
 	// The embedded weights sum to 1 (checked with its order by TestImplicitOrderConditions).
-	_, bh, _ := radauEmbedded(r)
+	_, bh, _ := implicitRadauEmbedded(r)
 	if s := bh[0] + bh[1] + bh[2] + bh[3]; math.Abs(s-1) > 1e-15 {
 		t.Errorf("embedded weights sum to %.17g", s)
 	}
