@@ -6,8 +6,9 @@ import (
 	"github.com/continuum-ml/continuum/internal/kernels"
 )
 
-// convRows is the target number of im2col rows (output pixels) per matrix product: the
-// batch is unfolded a few samples at a time so that the patch matrix stays in cache.
+// convRows is the target number of patch-matrix columns (output pixels) per matrix
+// product: the batch is unfolded a few samples at a time so that the patch matrix stays
+// in cache.
 const convRows = 256
 
 // convBound is a layer of a ConvNet bound to parameter values and a batch size, with its
@@ -22,9 +23,8 @@ type convBound struct {
 	t     float64
 
 	sb         int       // samples per unfolding block
-	col, dcol  []float64 // sb*oh*ow x kc
-	onhwc      []float64 // sb*oh*ow x oc: the product in pixel-major order
-	wt, dwt    []float64 // kc x oc: W transposed and its gradient
+	col, dcol  []float64 // kc x sb*oh*ow: the patch matrix and its cotangent
+	prod       []float64 // oc x sb*oh*ow: the product W·col, or the output cotangent
 	xhat, rstd []float64 // GroupNorm
 }
 
@@ -37,9 +37,7 @@ func newConvBound(d *convDef, theta [][]float64, batch int) *convBound {
 		l.sb = max(1, min(batch, convRows/hw))
 		l.col = make([]float64, l.sb*hw*d.kc)
 		l.dcol = make([]float64, l.sb*hw*d.kc)
-		l.onhwc = make([]float64, l.sb*hw*d.oc)
-		l.wt = make([]float64, d.kc*d.oc)
-		l.dwt = make([]float64, d.kc*d.oc)
+		l.prod = make([]float64, l.sb*hw*d.oc)
 	case KindGroupNorm:
 		l.xhat = make([]float64, batch*d.inDim())
 		l.rstd = make([]float64, batch*d.Groups)
@@ -62,20 +60,26 @@ func (l *convBound) forward(t float64, x []float64) {
 	m, y := l.batch, l.y
 	switch l.Kind {
 	case KindConv2d, KindConcatConv2d:
-		hw, oc, kc := l.oh*l.ow, l.oc, l.kc
-		kernels.Transpose(l.wt, l.w, oc, kc)
-		od := l.outDim()
+		hw, oc, kc, od := l.oh*l.ow, l.oc, l.kc, l.outDim()
 		for b0 := 0; b0 < m; b0 += l.sb {
 			nb := min(l.sb, m-b0)
-			rows := nb * hw
+			n := nb * hw
 			l.im2col(l.col, x, t, b0, nb)
-			if l.b != nil {
-				kernels.MulNNBias(l.onhwc, l.col, l.wt, l.b, rows, kc, oc)
-			} else {
-				kernels.MulNN(l.onhwc, l.col, l.wt, rows, kc, oc, false)
-			}
+			kernels.MulNN(l.prod, l.w, l.col, oc, kc, n, false)
 			for bi := 0; bi < nb; bi++ {
-				kernels.Transpose(y[(b0+bi)*od:(b0+bi+1)*od], l.onhwc[bi*hw*oc:(bi+1)*hw*oc], hw, oc)
+				ys := y[(b0+bi)*od : (b0+bi+1)*od]
+				for o := 0; o < oc; o++ {
+					src := l.prod[o*n+bi*hw : o*n+bi*hw+hw]
+					dst := ys[o*hw : o*hw+hw]
+					if l.b == nil {
+						copy(dst, src)
+						continue
+					}
+					bo := l.b[o]
+					for j, v := range src {
+						dst[j] = v + bo
+					}
+				}
 			}
 		}
 	case KindGroupNorm:
@@ -108,9 +112,10 @@ func (l *convBound) backward(dx, dtheta, gy []float64) {
 	switch l.Kind {
 	case KindConv2d, KindConcatConv2d:
 		hw, oc, kc, od := l.oh*l.ow, l.oc, l.kc, l.outDim()
-		var db []float64
+		var dw, db []float64
 		if dtheta != nil {
-			clear(l.dwt)
+			dw = dtheta[:l.weight]
+			clear(dw)
 			if l.biases > 0 {
 				db = dtheta[l.weight : l.weight+oc]
 				clear(db)
@@ -119,27 +124,33 @@ func (l *convBound) backward(dx, dtheta, gy []float64) {
 		if dx != nil {
 			clear(dx[:m*l.inDim()])
 		}
-		g := l.onhwc
+		g := l.prod
 		for b0 := 0; b0 < m; b0 += l.sb {
 			nb := min(l.sb, m-b0)
-			rows := nb * hw
+			n := nb * hw
 			for bi := 0; bi < nb; bi++ {
-				kernels.Transpose(g[bi*hw*oc:(bi+1)*hw*oc], gy[(b0+bi)*od:(b0+bi+1)*od], oc, hw)
+				gs := gy[(b0+bi)*od : (b0+bi+1)*od]
+				for o := 0; o < oc; o++ {
+					copy(g[o*n+bi*hw:o*n+bi*hw+hw], gs[o*hw:o*hw+hw])
+				}
 			}
 			if dtheta != nil {
 				l.im2col(l.col, l.x, l.t, b0, nb)
-				kernels.MulTN(l.dwt, l.col, g, rows, kc, oc, true)
+				kernels.MulNT(dw, g[:oc*n], l.col[:kc*n], oc, n, kc, true)
 				if db != nil {
-					kernels.ColSums(db, g, rows, oc, true)
+					for o := range db {
+						var sum float64
+						for _, v := range g[o*n : o*n+n] {
+							sum += v
+						}
+						db[o] += sum
+					}
 				}
 			}
 			if dx != nil {
-				kernels.MulNN(l.dcol, g, l.w, rows, oc, kc, false)
+				kernels.MulTN(l.dcol, l.w, g[:oc*n], oc, kc, n, false)
 				l.col2im(dx, l.dcol, b0, nb)
 			}
-		}
-		if dtheta != nil {
-			kernels.Transpose(dtheta[:l.weight], l.dwt, kc, oc)
 		}
 	case KindGroupNorm:
 		var dg, dbt []float64

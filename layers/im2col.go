@@ -1,63 +1,76 @@
 package layers
 
-// im2col and col2im: the unfolding of convolution patches into the rows of a matrix, so
-// that a convolution is one matrix product (Chellapilla et al. 2006). Images are NCHW;
-// row r = (sample, oy, ox) of the matrix holds the patch of output pixel (oy, ox), its
-// column ((ci*k)+ky)*k+kx the input channel ci (the t channel first for ConcatConv2d) at
-// kernel offset (ky, kx): the layout of PyTorch's weight (out, in, k, k) flattened.
+// im2col and col2im: the unfolding of convolution patches into a matrix, so that a
+// convolution is one matrix product (Chellapilla et al. 2006; Caffe's layout). Images are
+// NCHW. For a block of nb samples the patch matrix has kc rows and nb*oh*ow columns: row
+// ((ci*k)+ky)*k+kx is input channel ci (the t channel first for ConcatConv2d) at kernel
+// offset (ky, kx), the layout of PyTorch's weight (out, in, k, k) flattened; column
+// (bi*oh+oy)*ow+ox is output pixel (oy, ox) of sample bi. Each row is filled by runs of
+// contiguous copies along the image rows.
 
-// im2col writes the patch rows of samples [b0, b0+nb) of x (NCHW, batch x c*h*w) into
-// col (nb*oh*ow x kc). The t channel, when d.hasT, holds t inside the image and 0 in the
+// oxRange is the range [lo, hi) of output columns ox whose input column ox*s-p+kx lies
+// in [0, w).
+func oxRange(kx, s, p, w, ow int) (lo, hi int) {
+	// ox*s >= p-kx and ox*s <= w-1+p-kx
+	lo = 0
+	if p-kx > 0 {
+		lo = (p - kx + s - 1) / s
+	}
+	hi = 0
+	if w-1+p-kx >= 0 {
+		hi = (w-1+p-kx)/s + 1
+	}
+	return min(lo, ow), max(min(hi, ow), min(lo, ow))
+}
+
+// im2col writes the patch matrix of samples [b0, b0+nb) of x (NCHW, batch x c*h*w) into
+// col (kc x nb*oh*ow). The t channel, when d.hasT, holds t inside the image and 0 in the
 // padding.
 func (d *convDef) im2col(col, x []float64, t float64, b0, nb int) {
 	k, s, p := d.Kernel, d.Stride, d.Padding
-	c, h, w, oh, ow, kc := d.c, d.h, d.w, d.oh, d.ow, d.kc
-	hw := h * w
-	for bi := 0; bi < nb; bi++ {
-		xs := x[(b0+bi)*c*hw : (b0+bi+1)*c*hw]
-		for oy := 0; oy < oh; oy++ {
-			iy0 := oy*s - p
-			for ox := 0; ox < ow; ox++ {
-				ix0 := ox*s - p
-				row := col[((bi*oh+oy)*ow+ox)*kc : ((bi*oh+oy)*ow+ox+1)*kc]
-				idx := 0
-				inner := ix0 >= 0 && ix0+k <= w
-				if d.hasT {
-					for ky := 0; ky < k; ky++ {
-						iy := iy0 + ky
-						for kx := 0; kx < k; kx++ {
-							ix := ix0 + kx
-							v := 0.0
-							if iy >= 0 && iy < h && ix >= 0 && ix < w {
-								v = t
-							}
-							row[idx] = v
-							idx++
-						}
+	c, h, w, oh, ow := d.c, d.h, d.w, d.oh, d.ow
+	hw, ohw := h*w, oh*ow
+	n := nb * ohw
+	ci0 := 0
+	if d.hasT {
+		ci0 = -1
+	}
+	r := 0
+	for ci := ci0; ci < c; ci++ {
+		for ky := 0; ky < k; ky++ {
+			for kx := 0; kx < k; kx++ {
+				row := col[r*n : r*n+n]
+				r++
+				lo, hi := oxRange(kx, s, p, w, ow)
+				for bi := 0; bi < nb; bi++ {
+					var xc []float64
+					if ci >= 0 {
+						xc = x[((b0+bi)*c+ci)*hw : ((b0+bi)*c+ci+1)*hw]
 					}
-				}
-				for ci := 0; ci < c; ci++ {
-					xc := xs[ci*hw : ci*hw+hw]
-					for ky := 0; ky < k; ky++ {
-						iy := iy0 + ky
-						dst := row[idx : idx+k]
-						idx += k
+					for oy := 0; oy < oh; oy++ {
+						dst := row[(bi*oh+oy)*ow : (bi*oh+oy+1)*ow]
+						iy := oy*s - p + ky
 						if iy < 0 || iy >= h {
 							clear(dst)
 							continue
 						}
-						src := xc[iy*w : iy*w+w]
-						if inner {
-							copy(dst, src[ix0:ix0+k])
+						clear(dst[:lo])
+						clear(dst[hi:])
+						if ci < 0 {
+							for j := lo; j < hi; j++ {
+								dst[j] = t
+							}
 							continue
 						}
-						for kx := range dst {
-							ix := ix0 + kx
-							if ix >= 0 && ix < w {
-								dst[kx] = src[ix]
-							} else {
-								dst[kx] = 0
-							}
+						src := xc[iy*w : iy*w+w]
+						ix := lo*s - p + kx
+						if s == 1 {
+							copy(dst[lo:hi], src[ix:ix+hi-lo])
+							continue
+						}
+						for j := lo; j < hi; j++ {
+							dst[j] = src[ix]
+							ix += s
 						}
 					}
 				}
@@ -66,47 +79,43 @@ func (d *convDef) im2col(col, x []float64, t float64, b0, nb int) {
 	}
 }
 
-// col2im adds the patch rows of dcol (nb*oh*ow x kc) back into the images of samples
-// [b0, b0+nb) of dx (the adjoint of im2col); the t channel's columns are dropped.
+// col2im adds the patch matrix dcol (kc x nb*oh*ow) back into the images of samples
+// [b0, b0+nb) of dx (the adjoint of im2col); the t channel's rows are dropped.
 func (d *convDef) col2im(dx, dcol []float64, b0, nb int) {
 	k, s, p := d.Kernel, d.Stride, d.Padding
-	c, h, w, oh, ow, kc := d.c, d.h, d.w, d.oh, d.ow, d.kc
-	hw := h * w
-	skip := 0
+	c, h, w, oh, ow := d.c, d.h, d.w, d.oh, d.ow
+	hw, ohw := h*w, oh*ow
+	n := nb * ohw
+	r := 0
 	if d.hasT {
-		skip = k * k
+		r = k * k
 	}
-	for bi := 0; bi < nb; bi++ {
-		xs := dx[(b0+bi)*c*hw : (b0+bi+1)*c*hw]
-		for oy := 0; oy < oh; oy++ {
-			iy0 := oy*s - p
-			for ox := 0; ox < ow; ox++ {
-				ix0 := ox*s - p
-				row := dcol[((bi*oh+oy)*ow+ox)*kc+skip : ((bi*oh+oy)*ow+ox+1)*kc]
-				inner := ix0 >= 0 && ix0+k <= w
-				idx := 0
-				for ci := 0; ci < c; ci++ {
-					xc := xs[ci*hw : ci*hw+hw]
-					for ky := 0; ky < k; ky++ {
-						iy := iy0 + ky
-						src := row[idx : idx+k]
-						idx += k
+	for ci := 0; ci < c; ci++ {
+		for ky := 0; ky < k; ky++ {
+			for kx := 0; kx < k; kx++ {
+				row := dcol[r*n : r*n+n]
+				r++
+				lo, hi := oxRange(kx, s, p, w, ow)
+				for bi := 0; bi < nb; bi++ {
+					xc := dx[((b0+bi)*c+ci)*hw : ((b0+bi)*c+ci+1)*hw]
+					for oy := 0; oy < oh; oy++ {
+						iy := oy*s - p + ky
 						if iy < 0 || iy >= h {
 							continue
 						}
+						src := row[(bi*oh+oy)*ow+lo : (bi*oh+oy)*ow+hi]
 						dst := xc[iy*w : iy*w+w]
-						if inner {
-							dst = dst[ix0 : ix0+k]
-							for kx, v := range src {
-								dst[kx] += v
+						ix := lo*s - p + kx
+						if s == 1 {
+							dst = dst[ix : ix+len(src)]
+							for j, v := range src {
+								dst[j] += v
 							}
 							continue
 						}
-						for kx, v := range src {
-							ix := ix0 + kx
-							if ix >= 0 && ix < w {
-								dst[ix] += v
-							}
+						for _, v := range src {
+							dst[ix] += v
+							ix += s
 						}
 					}
 				}
