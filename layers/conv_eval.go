@@ -11,6 +11,10 @@ import (
 // in cache.
 const convRows = 256
 
+// convKeep is the largest patch matrix (in values) of a whole batch that a layer keeps
+// from its forward pass for its backward pass (16 MB).
+const convKeep = 2 << 20
+
 // convBound is a layer of a ConvNet bound to parameter values and a batch size, with its
 // scratch. The forward pass keeps what the backward pass needs: the input x (a buffer of
 // the network), the output y, and for GroupNorm xhat and rstd.
@@ -23,6 +27,7 @@ type convBound struct {
 	t     float64
 
 	sb         int       // samples per unfolding block
+	keep       bool      // col holds the blocks of the whole batch
 	col, dcol  []float64 // kc x sb*oh*ow: the patch matrix and its cotangent
 	prod       []float64 // oc x sb*oh*ow: the product W·col, or the output cotangent
 	xhat, rstd []float64 // GroupNorm
@@ -35,7 +40,14 @@ func newConvBound(d *convDef, theta [][]float64, batch int) *convBound {
 	case KindConv2d, KindConcatConv2d:
 		hw := d.oh * d.ow
 		l.sb = max(1, min(batch, convRows/hw))
-		l.col = make([]float64, l.sb*hw*d.kc)
+		// keep the patch matrices of the whole batch for the backward pass when they are
+		// small (the ODE function's), else unfold again there
+		l.keep = batch*hw*d.kc <= convKeep
+		if l.keep {
+			l.col = make([]float64, batch*hw*d.kc)
+		} else {
+			l.col = make([]float64, l.sb*hw*d.kc)
+		}
 		l.dcol = make([]float64, l.sb*hw*d.kc)
 		l.prod = make([]float64, l.sb*hw*d.oc)
 	case KindGroupNorm:
@@ -64,8 +76,9 @@ func (l *convBound) forward(t float64, x []float64) {
 		for b0 := 0; b0 < m; b0 += l.sb {
 			nb := min(l.sb, m-b0)
 			n := nb * hw
-			l.im2col(l.col, x, t, b0, nb)
-			kernels.MulNN(l.prod, l.w, l.col, oc, kc, n, false)
+			col := l.colBlock(b0, nb)
+			l.im2col(col, x, t, b0, nb)
+			kernels.MulNN(l.prod, l.w, col, oc, kc, n, false)
 			for bi := 0; bi < nb; bi++ {
 				ys := y[(b0+bi)*od : (b0+bi+1)*od]
 				for o := 0; o < oc; o++ {
@@ -99,6 +112,15 @@ func (l *convBound) forward(t float64, x []float64) {
 			y[i] = s * inv
 		}
 	}
+}
+
+// colBlock is the patch matrix of the block of samples [b0, b0+nb).
+func (l *convBound) colBlock(b0, nb int) []float64 {
+	n := l.kc * l.oh * l.ow
+	if l.keep {
+		return l.col[b0*n : (b0+nb)*n]
+	}
+	return l.col[:nb*n]
 }
 
 // w_ is the input width (the field w of convDef is shadowed by the weight slice).
@@ -135,8 +157,11 @@ func (l *convBound) backward(dx, dtheta, gy []float64) {
 				}
 			}
 			if dtheta != nil {
-				l.im2col(l.col, l.x, l.t, b0, nb)
-				kernels.MulNT(dw, g[:oc*n], l.col[:kc*n], oc, n, kc, true)
+				col := l.colBlock(b0, nb)
+				if !l.keep {
+					l.im2col(col, l.x, l.t, b0, nb)
+				}
+				kernels.MulNT(dw, g[:oc*n], col, oc, n, kc, true)
 				if db != nil {
 					for o := range db {
 						var sum float64
