@@ -50,6 +50,9 @@ type ConvConfig struct {
 	// RTol and ATol are the ODE block's tolerances (both forward and adjoint); zero means
 	// torchdiffeq's example's 1e-3.
 	RTol, ATol float64
+	// TorchSteps selects torchdiffeq's step sequence (odeop.Dopri5Shampine with
+	// odeop.TorchdiffeqController) instead of odeop's default dopri5 and controller.
+	TorchSteps bool
 }
 
 // MNISTClasses and MNISTPixels are the output and input widths of the classifiers.
@@ -145,8 +148,12 @@ func (c *ConvClassifier) build() error {
 		if c.cfg.Model == ConvRKNet {
 			gm = odeop.Checkpoint
 		}
-		c.block = layers.NewODEBlock(f, odeop.WithMethod(odeop.Dopri5), odeop.WithTol(c.cfg.RTol, c.cfg.ATol),
-			odeop.WithAdjointTol(c.cfg.RTol, c.cfg.ATol), odeop.WithGradient(gm))
+		opts := []odeop.Option{odeop.WithMethod(odeop.Dopri5), odeop.WithTol(c.cfg.RTol, c.cfg.ATol),
+			odeop.WithAdjointTol(c.cfg.RTol, c.cfg.ATol), odeop.WithGradient(gm)}
+		if c.cfg.TorchSteps {
+			opts = append(opts, odeop.WithMethod(odeop.Dopri5Shampine), odeop.WithController(odeop.TorchdiffeqController()))
+		}
+		c.block = layers.NewODEBlock(f, opts...)
 		c.params = append(c.params, f.Params()...)
 		if h, err = c.block.Fwd(h); err != nil {
 			return err
