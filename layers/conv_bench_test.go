@@ -32,9 +32,11 @@ func BenchmarkConvODEFuncEval(b *testing.B) {
 	z := randSlice(rng, 128*m.In(), 1)
 	f := make([]float64, len(z))
 	b.ReportAllocs()
+	c0 := convProcCPU()
 	for b.Loop() {
 		bt.Eval(f, 0.5, z)
 	}
+	b.ReportMetric((convProcCPU()-c0)*1e3/float64(b.N), "cpu-ms/op")
 }
 
 // BenchmarkConvODEFuncVJP is one VJP (f, dz and dtheta) of the M1 ODE function at
@@ -46,7 +48,26 @@ func BenchmarkConvODEFuncVJP(b *testing.B) {
 	a := randSlice(rng, len(z), 1)
 	f, dz, dth := make([]float64, len(z)), make([]float64, len(z)), make([]float64, m.NumParams())
 	b.ReportAllocs()
+	c0 := convProcCPU()
 	for b.Loop() {
 		bt.VJP(f, dz, dth, 0.5, z, a)
 	}
+	b.ReportMetric((convProcCPU()-c0)*1e3/float64(b.N), "cpu-ms/op")
+}
+
+// BenchmarkConvIm2col is the unfolding of the M1 ODE function's first convolution for
+// 64 samples (one chunk).
+func BenchmarkConvIm2col(b *testing.B) {
+	m, err := NewConvNet(G.NewGraph(), "f", ConvSpec{C: 64, H: 6, W: 6, Layers: []ConvLayer{ConcatConv2d(64, 3, 1, 1)}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	d := &m.defs[0]
+	x := randSlice(rand.New(rand.NewPCG(1, 1)), 64*m.In(), 1)
+	col := make([]float64, d.kc*64*36)
+	c0 := convProcCPU()
+	for b.Loop() {
+		d.im2col(col, x, 0.5, 0, 64)
+	}
+	b.ReportMetric((convProcCPU()-c0)*1e3/float64(b.N), "cpu-ms/op")
 }

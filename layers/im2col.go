@@ -42,35 +42,55 @@ func (d *convDef) im2col(col, x []float64, t float64, b0, nb int) {
 				row := col[r*n : r*n+n]
 				r++
 				lo, hi := oxRange(kx, s, p, w, ow)
-				for bi := 0; bi < nb; bi++ {
-					var xc []float64
-					if ci >= 0 {
-						xc = x[((b0+bi)*c+ci)*hw : ((b0+bi)*c+ci+1)*hw]
+				if ci < 0 {
+					for bi := 0; bi < nb; bi++ {
+						for oy := 0; oy < oh; oy++ {
+							dst := row[(bi*oh+oy)*ow : (bi*oh+oy+1)*ow]
+							iy := oy*s - p + ky
+							v := t
+							if iy < 0 || iy >= h {
+								v = 0
+							}
+							for j := range dst {
+								if j >= lo && j < hi {
+									dst[j] = v
+								} else {
+									dst[j] = 0
+								}
+							}
+						}
 					}
+					continue
+				}
+				shift := kx - p // input column of output column ox is ox*s + shift
+				for bi := 0; bi < nb; bi++ {
+					xc := x[((b0+bi)*c+ci)*hw : ((b0+bi)*c+ci+1)*hw]
+					blk := row[bi*ohw : (bi+1)*ohw]
 					for oy := 0; oy < oh; oy++ {
-						dst := row[(bi*oh+oy)*ow : (bi*oh+oy+1)*ow]
+						dst := blk[oy*ow : oy*ow+ow]
 						iy := oy*s - p + ky
 						if iy < 0 || iy >= h {
-							clear(dst)
-							continue
-						}
-						clear(dst[:lo])
-						clear(dst[hi:])
-						if ci < 0 {
-							for j := lo; j < hi; j++ {
-								dst[j] = t
+							for j := range dst {
+								dst[j] = 0
 							}
 							continue
 						}
 						src := xc[iy*w : iy*w+w]
-						ix := lo*s - p + kx
-						if s == 1 {
-							copy(dst[lo:hi], src[ix:ix+hi-lo])
-							continue
+						for j := 0; j < lo; j++ {
+							dst[j] = 0
 						}
-						for j := lo; j < hi; j++ {
-							dst[j] = src[ix]
-							ix += s
+						if s == 1 {
+							seg, in := dst[lo:hi], src[lo+shift:hi+shift]
+							for j := range seg {
+								seg[j] = in[j]
+							}
+						} else {
+							for j := lo; j < hi; j++ {
+								dst[j] = src[j*s+shift]
+							}
+						}
+						for j := hi; j < ow; j++ {
+							dst[j] = 0
 						}
 					}
 				}
