@@ -5,8 +5,8 @@ import (
 	"math"
 	"testing"
 
-	G "gorgonia.org/gorgonia"
 	"gonum.org/v1/gonum/mat"
+	G "gorgonia.org/gorgonia"
 
 	"github.com/continuum-ml/continuum/internal/rng"
 )
