@@ -92,6 +92,13 @@ type LogDet struct {
 	Probe Probe
 }
 
+// Check reports whether e is a valid configuration: an error that names the field
+// otherwise.
+func (e LogDet) Check() error {
+	_, err := e.fill()
+	return err
+}
+
 // fill validates e and fills its defaults.
 func (e LogDet) fill() (LogDet, error) {
 	switch e.Method {
