@@ -119,7 +119,7 @@ func (h hollowCNFEval) scatter(dst []float64) {
 
 func (h hollowCNFEval) Eval(dst []float64, t float64, z []float64) {
 	h.gather(z)
-	h.e.forward(t)
+	h.e.forward(t, hollowDiag)
 	h.scatter(dst)
 }
 
@@ -127,7 +127,7 @@ func (h hollowCNFEval) VJP(f, dz, dtheta []float64, t float64, z, a []float64) {
 	e := h.e
 	d := e.n.spec.Dim
 	h.gather(z)
-	e.forward(t)
+	e.forward(t, hollowFull)
 	if f != nil {
 		h.scatter(f)
 	}

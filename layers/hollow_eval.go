@@ -14,6 +14,7 @@ type hollowEval struct {
 	batch  int
 	theta  [][]float64
 	lastT  float64
+	level  int       // of the last forward call
 	x      []float64 // B×d, the input of the last forward call
 	f      []float64 // B×d output scratch
 	p      []float64 // B×H: x·W
@@ -43,8 +44,16 @@ func newHollowEval(n *HollowNet, batch int) *hollowEval {
 	}
 }
 
-// forward evaluates f at (t, e.x) into e.f and the diagonal of the Jacobian into e.diag.
-func (e *hollowEval) forward(t float64) {
+// The work levels of a forward call.
+const (
+	hollowF    = iota // f only
+	hollowDiag        // f, σ' and the Jacobian's diagonal (what backward needs of a plain VJP)
+	hollowFull        // and σ″ (for the gradient of the divergence)
+)
+
+// forward evaluates f at (t, e.x) into e.f and, from level hollowDiag on, the diagonal of
+// the Jacobian into e.diag.
+func (e *hollowEval) forward(t float64, level int) {
 	n := e.n
 	d, H, M, B := n.spec.Dim, n.spec.Hidden, n.spec.Mix, e.batch
 	th := e.theta
@@ -67,7 +76,9 @@ func (e *hollowEval) forward(t float64) {
 		}
 	}
 	act.Apply(e.h, e.u1)
-	act.Deriv(e.d1h, e.u1, e.h)
+	if level >= hollowDiag {
+		act.Deriv(e.d1h, e.u1, e.h)
+	}
 	kernels.MulNN(e.us, e.h, Q, B*d, H, M, false)
 	for b := 0; b < B; b++ {
 		for i := 0; i < d; i++ {
@@ -81,8 +92,25 @@ func (e *hollowEval) forward(t float64) {
 		}
 	}
 	act.Apply(e.s, e.us)
+	if level == hollowF {
+		for b := 0; b < B; b++ {
+			for i := 0; i < d; i++ {
+				r := (b*d + i) * M
+				s, vi := e.s[r:r+M], V[i*M:(i+1)*M]
+				vi = vi[:len(s)]
+				f := beta[i]
+				for m, v := range s {
+					f += vi[m] * v
+				}
+				e.f[b*d+i] = f
+			}
+		}
+		return
+	}
 	act.Deriv(e.d1, e.us, e.s)
-	act.Deriv2(e.d2, e.us, e.s)
+	if level >= hollowFull {
+		act.Deriv2(e.d2, e.us, e.s)
+	}
 	for b := 0; b < B; b++ {
 		for i := 0; i < d; i++ {
 			r := (b*d + i) * M
@@ -101,7 +129,7 @@ func (e *hollowEval) forward(t float64) {
 }
 
 // backward computes the gradient of Σ a·f + Σ_b adiv_b div_b (div_b = Σ_i diag_bi) at the
-// last forward call: dx (B×d) and dtheta (flat, in the order of Params), each skipped
+// last forward call (of level hollowFull, or hollowDiag when adiv is nil): dx (B×d) and dtheta (flat, in the order of Params), each skipped
 // when nil and overwritten otherwise. adiv nil means zero.
 func (e *hollowEval) backward(dx, dtheta, a, adiv []float64) {
 	n := e.n
@@ -140,7 +168,7 @@ func (e *hollowEval) backward(dx, dtheta, a, adiv []float64) {
 			ab, xi := a[b*d+i], e.x[b*d+i]
 			gx := 0.0
 			for m := range sb {
-				g := vi[m] * (ab*d1[m] + l*d2[m]*ai[m])
+				g := vi[m] * (ab*d1[m] + l*d2[m]*ai[m]) // l = 0 without adiv
 				sb[m] = g
 				gx += g * ai[m]
 			}
@@ -222,6 +250,12 @@ func (e *hollowEval) backward(dx, dtheta, a, adiv []float64) {
 	}
 }
 
+func (e *hollowEval) needDiag() {
+	if e.level < hollowDiag {
+		panic("layers: hollow: the diagonal of an evaluation that did not compute it (Eval)")
+	}
+}
+
 func (e *hollowEval) check(what string, s []float64, want int) {
 	if len(s) != want {
 		panic(fmt.Sprintf("layers: hollow %s: %s has length %d, want %d", e.n.name, what, len(s), want))
@@ -237,19 +271,25 @@ type HollowEval struct{ e *hollowEval }
 // Forward writes f(t, x) into f (batch×Dim) and records what Diag, Divergence and
 // Backward need.
 func (h *HollowEval) Forward(f []float64, t float64, x []float64) {
+	h.forwardAt(f, t, x, hollowFull)
+}
+
+func (h *HollowEval) forwardAt(f []float64, t float64, x []float64, level int) {
 	e := h.e
 	nd := e.batch * e.n.spec.Dim
 	e.check("x", x, nd)
 	e.check("f", f, nd)
 	copy(e.x, x)
-	e.forward(t)
+	e.forward(t, level)
 	copy(f, e.f)
+	e.level = level
 }
 
 // Diag writes the diagonal ∂f_i/∂x_i of the Jacobian at the last Forward call into dst
 // (batch×Dim).
 func (h *HollowEval) Diag(dst []float64) {
 	h.e.check("dst", dst, len(h.e.diag))
+	h.e.needDiag()
 	copy(dst, h.e.diag)
 }
 
@@ -258,6 +298,7 @@ func (h *HollowEval) Diag(dst []float64) {
 func (h *HollowEval) Divergence(dst []float64) {
 	e := h.e
 	e.check("dst", dst, e.batch)
+	e.needDiag()
 	d := e.n.spec.Dim
 	for b := range dst {
 		s := 0.0
@@ -278,6 +319,9 @@ func (h *HollowEval) Backward(dx, dtheta, a, adiv []float64) {
 	if adiv != nil {
 		e.check("adiv", adiv, e.batch)
 	}
+	if e.level < hollowDiag || (adiv != nil && e.level < hollowFull) {
+		panic("layers: hollow: Backward without the Forward it differentiates")
+	}
 	if dx != nil {
 		e.check("dx", dx, nd)
 	}
@@ -287,8 +331,9 @@ func (h *HollowEval) Backward(dx, dtheta, a, adiv []float64) {
 	e.backward(dx, dtheta, a, adiv)
 }
 
-// Eval implements odeop.Evaluator: dst = f(t, z).
-func (h *HollowEval) Eval(dst []float64, t float64, z []float64) { h.Forward(dst, t, z) }
+// Eval implements odeop.Evaluator: dst = f(t, z), without the diagonal (Forward computes
+// it too).
+func (h *HollowEval) Eval(dst []float64, t float64, z []float64) { h.forwardAt(dst, t, z, hollowF) }
 
 // VJP implements odeop.Evaluator for f.
 func (h *HollowEval) VJP(f, dz, dtheta []float64, t float64, z, a []float64) {
@@ -296,7 +341,7 @@ func (h *HollowEval) VJP(f, dz, dtheta []float64, t float64, z, a []float64) {
 	if f == nil {
 		f = e.f
 	}
-	h.Forward(f, t, z)
+	h.forwardAt(f, t, z, hollowDiag)
 	if dz == nil && dtheta == nil {
 		return
 	}

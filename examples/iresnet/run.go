@@ -192,12 +192,18 @@ func Run(cfg Config, w io.Writer) (*Result, error) {
 	}
 	res.TrainTime = time.Since(start)
 	res.Lipschitz = m.Lipschitz()
-	maxLip := 0.0
+	maxLip, maxSig := 0.0, 0.0
 	for _, l := range res.Lipschitz {
 		maxLip = max(maxLip, l)
 	}
-	fmt.Fprintf(w, "Lipschitz bounds Π σ(W̃) of the trained blocks (SVD): largest %.4f (c = %g; c^%d = %.4f)\n",
-		maxLip, cfg.Coeff, len(cfg.Hidden)+1, math.Pow(cfg.Coeff, float64(len(cfg.Hidden)+1)))
+	for _, b := range m.Blocks() {
+		per, _ := b.Lipschitz()
+		for _, s := range per {
+			maxSig = max(maxSig, s)
+		}
+	}
+	fmt.Fprintf(w, "trained blocks (SVD of the normalised weights): Lip(g) ≤ Π σ(W̃) = %.4f at most (c = %g); largest σ(W̃) of one layer %.4f\n",
+		maxLip, cfg.Coeff, maxSig)
 	if cfg.Eval > 0 {
 		xe, err := toy.Sample(cfg.Data, cfg.Eval, seedOf(cfg.Seed, streamEval, 0))
 		if err != nil {
