@@ -66,6 +66,7 @@ type Residual struct {
 	state  G.Nodes
 	sn     []*Spectral
 	eff    [][]float64 // normalised weights W̃ (in×out)
+	offs   []int       // offset of layer l's W in the flat parameter vector
 	nparam int
 }
 
@@ -139,6 +140,7 @@ func NewResidual(g *G.ExprGraph, name string, spec ResidualSpec) (*Residual, err
 		r.state = append(r.state, u, v)
 		r.sn = append(r.sn, sn)
 		r.eff = append(r.eff, make([]float64, in*out))
+		r.offs = append(r.offs, r.nparam)
 		r.nparam += in*out + out
 	}
 	if err := r.Normalize(InitPowerIters); err != nil {

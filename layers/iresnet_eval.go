@@ -148,12 +148,7 @@ func (e *ResidualEval) backward(dx, dtheta []float64) {
 	r, B, k := e.r, e.batch, e.k
 	R := (1 + k) * B
 	g, spare := e.ga, e.gb
-	off := 0
-	offs := make([]int, e.nl)
-	for l := 0; l < e.nl; l++ {
-		offs[l] = off
-		off += r.widths[l]*r.widths[l+1] + r.widths[l+1]
-	}
+	offs := r.offs
 	for l := e.nl - 1; l >= 0; l-- {
 		wi, wo := r.widths[l], r.widths[l+1]
 		in := e.xs
