@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	G "gorgonia.org/gorgonia"
+
+	"github.com/continuum-ml/continuum/odeop"
 )
 
 // TestHollowPlainVJP checks the odeop.Evaluator of Bind (f only) against Backward.
@@ -123,5 +125,68 @@ func BenchmarkHollowCNFVJP(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		ev.VJP(f, dz, dth, 0.5, z, a)
+	}
+}
+
+// benchMLPCNF is FFJORD's network of the digits comparison (64-40-40-64 ConcatSquash
+// tanh, 7732 parameters, about the HollowNet's 7792) in a CNF with the given trace.
+func benchMLPCNF(b *testing.B, tr Trace) (odeop.Evaluator, []float64, int) {
+	f, err := NewMLP(G.NewGraph(), "mlp", Spec{In: hbDim, Layers: []Layer{
+		ConcatSquash(40, Tanh), ConcatSquash(40, Tanh), ConcatSquash(hbDim, Identity)}, Seed: 1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	c, err := NewCNF(f, CNFConfig{Trace: tr})
+	if err != nil {
+		b.Fatal(err)
+	}
+	w := c.Width()
+	ev, err := c.Bind(c.Values(), hbBatch, w)
+	if err != nil {
+		b.Fatal(err)
+	}
+	z := randVec(hbBatch*w, 4)
+	if col := c.ProbeCol(); col >= 0 {
+		for r := 0; r < hbBatch; r++ {
+			FillProbes(z[r*w+col:r*w+col+hbDim], Rademacher, 1, uint64(r))
+		}
+	}
+	return ev, z, w
+}
+
+// BenchmarkHollowMLPExactTrace is the MLP CNF with the exact trace (D = 64 forward-mode
+// products in one stacked pass), for comparison.
+func BenchmarkHollowMLPExactTrace(b *testing.B) {
+	ev, z, _ := benchMLPCNF(b, TraceExact)
+	f := make([]float64, len(z))
+	b.ReportAllocs()
+	for b.Loop() {
+		ev.Eval(f, 0.5, z)
+	}
+}
+
+// BenchmarkHollowMLPHutchinson is the MLP CNF with one Hutchinson probe.
+func BenchmarkHollowMLPHutchinson(b *testing.B) {
+	ev, z, _ := benchMLPCNF(b, TraceHutchinson)
+	f := make([]float64, len(z))
+	b.ReportAllocs()
+	for b.Loop() {
+		ev.Eval(f, 0.5, z)
+	}
+}
+
+// BenchmarkHollowMLPF is the MLP alone.
+func BenchmarkHollowMLPF(b *testing.B) {
+	f, err := NewMLP(G.NewGraph(), "mlp", Spec{In: hbDim, Layers: []Layer{
+		ConcatSquash(40, Tanh), ConcatSquash(40, Tanh), ConcatSquash(hbDim, Identity)}, Seed: 1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ev, _ := f.Bind(f.Values(), hbBatch, hbDim)
+	x := randVec(hbBatch*hbDim, 4)
+	y := make([]float64, len(x))
+	b.ReportAllocs()
+	for b.Loop() {
+		ev.Eval(y, 0.5, x)
 	}
 }
