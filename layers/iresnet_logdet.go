@@ -57,8 +57,10 @@ const (
 	// the gradient of wᵀ J v with w = Σ_{k<n} (-1)^k a_k / P(n ≥ k+1) held fixed, an
 	// unbiased estimate of the gradient of the true log-determinant (with the roulette;
 	// of the truncated series otherwise) at the cost of one second-order product, but not
-	// the gradient of the estimate itself. The coefficient index follows from
-	// ∂ tr(J^{k+1})/(k+1) = tr(J^k ∂J).
+	// the gradient of the estimate itself. Term k is the derivative of term k+1 of the
+	// series (∂ tr(J^{k+1})/(k+1) = tr(J^k ∂J)), hence its weight 1/P(n ≥ k+1).
+	// (Residual Flows' code sums k up to n with weights 1/P(n ≥ k): also unbiased, one
+	// more product.)
 	GradNeumann
 )
 
