@@ -175,24 +175,24 @@ type graph struct {
 	g     *G.ExprGraph
 	steps int
 	learn G.Nodes
-	x     []input       // per step: the GRU input (B, in); LatentODE: reversed order
-	o     []input       // per step: 1 where the row updates
-	gaps  []*GapScaled  // per step: the ODE-RNN (or encoder) gaps
-	fin   *GapScaled    // LatentODE: the encoder's last gap, to time 0
-	dec   []*GapScaled  // LatentODE: the decoder's gaps
-	solve []*G.Node     // every Solve node (for the statistics)
-	eps   input         // LatentODE: the reparameterisation noise (B, Latent)
-	tw    input         // (steps*B, D): weights of the squared errors (0 where not a target)
-	tgt   input         // (steps*B, D): targets
-	y, w  input         // (B): labels and row weights (1/real rows, 0 for padding)
-	kw    input         // LatentODE (B, Latent): row weights for the KL term
-	klw   input         // LatentODE: the KL weight (scalar)
-	logit *G.Node       // (B, 1)
-	pred  *G.Node       // (steps*B, D), step-major
-	mu    *G.Node       // LatentODE (B, Latent)
-	rec   *G.Node       // the weighted squared error term
-	kl    *G.Node       // LatentODE
-	bce   *G.Node       // the weighted cross-entropy
+	x     []input      // per step: the GRU input (B, in); LatentODE: reversed order
+	o     []input      // per step: 1 where the row updates
+	gaps  []*GapScaled // per step: the ODE-RNN (or encoder) gaps
+	fin   *GapScaled   // LatentODE: the encoder's last gap, to time 0
+	dec   []*GapScaled // LatentODE: the decoder's gaps
+	solve []*G.Node    // every Solve node (for the statistics)
+	eps   input        // LatentODE: the reparameterisation noise (B, Latent)
+	tw    input        // (steps*B, D): weights of the squared errors (0 where not a target)
+	tgt   input        // (steps*B, D): targets
+	y, w  input        // (B): labels and row weights (1/real rows, 0 for padding)
+	kw    input        // LatentODE (B, Latent): row weights for the KL term
+	klw   input        // LatentODE: the KL weight (scalar)
+	logit *G.Node      // (B, 1)
+	pred  *G.Node      // (steps*B, D), step-major
+	mu    *G.Node      // LatentODE (B, Latent)
+	rec   *G.Node      // the weighted squared error term
+	kl    *G.Node      // LatentODE
+	bce   *G.Node      // the weighted cross-entropy
 	loss  *G.Node
 	vm    G.VM
 }
