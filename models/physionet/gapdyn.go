@@ -11,84 +11,126 @@ import (
 // interval in one odeop.Solve, until the solver has per-row solves: row r's interval
 // [t_r, t_r + Δt_r] is mapped onto s in [0, 1], where the state follows
 //
-//	dz_r/ds = Δt_r f(z_r)
+//	dh_r/ds = Δt_r f(h_r),  dΔt_r/ds = 0
 //
-// so that z_r(s = 1) = z_r(t_r + Δt_r) exactly for autonomous dynamics f (the inner
+// so that h_r(s = 1) = h_r(t_r + Δt_r) exactly for autonomous dynamics f (the inner
 // dynamics is evaluated at s, never at the row's own time; a dynamics that needs the time
-// takes it as an input of the state). A row with Δt_r = 0 (a padded row, past its last
-// observation) does not move. The gaps are data, not parameters: SetGaps before each run
-// of the graph; gradients (adjoint or Checkpoint) flow to z0 and the inner parameters.
-// Solve the node on ts = [0, 1]. The adaptive step control sees the scaled derivatives
-// of the whole batch, so the rows share one step sequence in s.
+// takes it as part of the state). The gap rides in the state as its last column, a
+// constant: the state of the solve is [h, Δt] of shape (batch, dim+1) for an inner
+// dynamics of dimension dim, so a row chunk of the solver carries its own gaps and the
+// gradient reaches Δt too. A row with Δt_r = 0 (a padded row, past its last observation)
+// does not move. Solve it on ts = [0, 1] (GapSolve does the bookkeeping). The adaptive
+// step control sees the scaled derivatives of the whole batch, so the rows share one step
+// sequence in s; use the max norm (odeop.MaxNorm) so that padded rows do not dilute the
+// error of the others.
 type GapScaled struct {
 	inner odeop.Dynamics
-	gaps  []float64
 }
 
-// NewGapScaled wraps f for batches of batch rows; all gaps start at 0.
-func NewGapScaled(f odeop.Dynamics, batch int) *GapScaled {
-	return &GapScaled{inner: f, gaps: make([]float64, batch)}
-}
-
-// SetGaps copies the gap Δt_r of every row.
-func (d *GapScaled) SetGaps(gaps []float64) {
-	if len(gaps) != len(d.gaps) {
-		panic(errors.Errorf("physionet: GapScaled.SetGaps: %d gaps for %d rows", len(gaps), len(d.gaps)))
-	}
-	copy(d.gaps, gaps)
-}
-
-// Gaps returns the gaps (the slice itself, for filling in place).
-func (d *GapScaled) Gaps() []float64 { return d.gaps }
+// NewGapScaled wraps f.
+func NewGapScaled(f odeop.Dynamics) *GapScaled { return &GapScaled{inner: f} }
 
 // Params are the inner dynamics' parameters.
 func (d *GapScaled) Params() G.Nodes { return d.inner.Params() }
 
-// Check checks the batch size against the gaps and the inner dynamics.
+// Check checks the inner dynamics on states of dimension dim-1.
 func (d *GapScaled) Check(batch, dim int) error {
-	if batch != len(d.gaps) {
-		return errors.Wrapf(ErrConfig, "gap-scaled dynamics for %d rows used with %d", len(d.gaps), batch)
+	if dim < 2 {
+		return errors.Wrapf(ErrConfig, "gap-scaled dynamics on states of dimension %d, want the inner dimension plus the gap column", dim)
 	}
-	return d.inner.Check(batch, dim)
+	return d.inner.Check(batch, dim-1)
 }
 
-// Bind binds the inner dynamics and scales its rows by the current gaps.
+// Bind binds the inner dynamics for states of dimension dim-1.
 func (d *GapScaled) Bind(theta [][]float64, batch, dim int) (odeop.Evaluator, error) {
-	ev, err := d.inner.Bind(theta, batch, dim)
+	ev, err := d.inner.Bind(theta, batch, dim-1)
 	if err != nil {
 		return nil, err
 	}
-	return &gapEval{inner: ev, gaps: append([]float64(nil), d.gaps...), dim: dim, a: make([]float64, batch*dim)}, nil
+	n := batch * (dim - 1)
+	return &gapEval{inner: ev, batch: batch, dim: dim - 1, z: make([]float64, n), f: make([]float64, n), a: make([]float64, n), dz: make([]float64, n)}, nil
+}
+
+// GapSolve returns h advanced by each row's gap: h of shape (batch, dim), gap of shape
+// (batch, 1); it solves GapScaled(f) on [h, gap] over [0, 1] and returns the h part at
+// s = 1 and the Solve node (for odeop.StatsOf).
+func GapSolve(h, gap *G.Node, f odeop.Dynamics, opts ...odeop.Option) (out, solve *G.Node, err error) {
+	dim := h.Shape()[1]
+	z, err := G.Concat(1, h, gap)
+	if err != nil {
+		return nil, nil, errors.Wrap(err, "gap solve")
+	}
+	zs, err := odeop.Solve(z, NewGapScaled(f), []float64{0, 1}, opts...)
+	if err != nil {
+		return nil, nil, err
+	}
+	last, err := G.Slice(zs, G.S(1))
+	if err != nil {
+		return nil, nil, errors.Wrap(err, "gap solve")
+	}
+	out, err = G.Slice(last, nil, G.S(0, dim))
+	return out, zs, errors.Wrap(err, "gap solve")
 }
 
 type gapEval struct {
-	inner odeop.Evaluator
-	gaps  []float64
-	dim   int
-	a     []float64
+	inner       odeop.Evaluator
+	batch, dim  int
+	z, f, a, dz []float64 // (batch, dim) scratch
 }
 
-func (e *gapEval) scale(x []float64) {
-	for r, g := range e.gaps {
-		row := x[r*e.dim : (r+1)*e.dim]
-		for i := range row {
-			row[i] *= g
-		}
+// split copies the h part of x (batch, dim+1) into dst (batch, dim).
+func (e *gapEval) split(dst, x []float64) {
+	w := e.dim + 1
+	for r := 0; r < e.batch; r++ {
+		copy(dst[r*e.dim:(r+1)*e.dim], x[r*w:r*w+e.dim])
 	}
 }
 
 func (e *gapEval) Eval(dst []float64, t float64, z []float64) {
-	e.inner.Eval(dst, t, z)
-	e.scale(dst)
+	e.split(e.z, z)
+	e.inner.Eval(e.f, t, e.z)
+	w := e.dim + 1
+	for r := 0; r < e.batch; r++ {
+		g := z[r*w+e.dim]
+		for i := 0; i < e.dim; i++ {
+			dst[r*w+i] = g * e.f[r*e.dim+i]
+		}
+		dst[r*w+e.dim] = 0
+	}
 }
 
-// VJP: a^T d(Δ f)/dz = (Δ a)^T df/dz row by row, and the same for the parameters.
+// VJP: for the h part, a^T d(Δ f)/dh = (Δ a)^T df/dh row by row, and the same for the
+// parameters; for the gap, a_h · f(h).
 func (e *gapEval) VJP(f, dz, dtheta []float64, t float64, z, a []float64) {
-	copy(e.a, a)
-	e.scale(e.a)
-	e.inner.VJP(f, dz, dtheta, t, z, e.a)
-	if f != nil {
-		e.scale(f)
+	e.split(e.z, z)
+	w := e.dim + 1
+	for r := 0; r < e.batch; r++ {
+		g := z[r*w+e.dim]
+		for i := 0; i < e.dim; i++ {
+			e.a[r*e.dim+i] = g * a[r*w+i]
+		}
+	}
+	var dzh []float64
+	if dz != nil {
+		dzh = e.dz
+	}
+	e.inner.VJP(e.f, dzh, dtheta, t, e.z, e.a)
+	for r := 0; r < e.batch; r++ {
+		g := z[r*w+e.dim]
+		if f != nil {
+			for i := 0; i < e.dim; i++ {
+				f[r*w+i] = g * e.f[r*e.dim+i]
+			}
+			f[r*w+e.dim] = 0
+		}
+		if dz != nil {
+			s := 0.0
+			for i := 0; i < e.dim; i++ {
+				dz[r*w+i] = e.dz[r*e.dim+i]
+				s += a[r*w+i] * e.f[r*e.dim+i]
+			}
+			dz[r*w+e.dim] = s
+		}
 	}
 }
 

@@ -14,7 +14,7 @@ import (
 // TestGapScaledExact checks that one solve of the gap-scaled dynamics on s in [0, 1]
 // gives, for every row, the solution of the unscaled dynamics over that row's own gap
 // (an independent per-row Integrate of the same network), that a zero gap leaves the row
-// unchanged, and that the gradient with respect to z0 and the parameters through the
+// unchanged, and that the gradient with respect to z0, the gaps and the parameters through the
 // Solve node matches central finite differences, for both gradient methods.
 func TestGapScaledExact(t *testing.T) {
 	const batch, dim = 4, 3
@@ -27,24 +27,23 @@ func TestGapScaledExact(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		d := NewGapScaled(mlp, batch)
-		d.SetGaps(gaps)
+		gn := G.NewMatrix(g, tensor.Float64, G.WithShape(batch, 1), G.WithName("gap"),
+			G.WithValue(tensor.New(tensor.WithShape(batch, 1), tensor.WithBacking(append([]float64(nil), gaps...)))))
 		zn := G.NewMatrix(g, tensor.Float64, G.WithShape(batch, dim), G.WithName("z0"),
 			G.WithValue(tensor.New(tensor.WithShape(batch, dim), tensor.WithBacking(append([]float64(nil), z0...)))))
 		opts := []odeop.Option{odeop.WithMethod(odeop.Dopri5), odeop.WithTol(1e-10, 1e-12), odeop.WithGradient(gm)}
-		out, err := odeop.Solve(zn, d, []float64{0, 1}, opts...)
+		last, _, err := GapSolve(zn, gn, mlp, opts...)
 		if err != nil {
 			t.Fatal(err)
 		}
 		// loss = sum(w ⊙ z(1)) with fixed weights.
-		last := G.Must(G.Slice(out, G.S(1)))
 		w := make([]float64, batch*dim)
 		for i := range w {
 			w[i] = math.Sin(float64(i) + 1)
 		}
 		wn := G.NewMatrix(g, tensor.Float64, G.WithShape(batch, dim), G.WithName("w"), G.WithValue(tensor.New(tensor.WithShape(batch, dim), tensor.WithBacking(w))))
 		loss := G.Must(G.Sum(G.Must(G.HadamardProd(last, wn))))
-		learn := append(G.Nodes{zn}, mlp.Params()...)
+		learn := append(G.Nodes{zn, gn}, mlp.Params()...)
 		if _, err := G.Grad(loss, learn...); err != nil {
 			t.Fatal(err)
 		}
@@ -88,9 +87,9 @@ func TestGapScaledExact(t *testing.T) {
 			}
 			grads[i] = append([]float64(nil), gv.Data().([]float64)...)
 		}
-		for i, n := range learn[:2] {
+		for i, n := range learn[:3] {
 			vals := n.Value().Data().([]float64)
-			for _, k := range []int{0, 4, len(vals) - 1} {
+			for _, k := range []int{0, 2, len(vals) - 1} {
 				old := vals[k]
 				const h = 1e-5
 				vals[k] = old + h

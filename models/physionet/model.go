@@ -175,24 +175,24 @@ type graph struct {
 	g     *G.ExprGraph
 	steps int
 	learn G.Nodes
-	x     []input      // per step: the GRU input (B, in); LatentODE: reversed order
-	o     []input      // per step: 1 where the row updates
-	gaps  []*GapScaled // per step: the ODE-RNN (or encoder) gaps
-	fin   *GapScaled   // LatentODE: the encoder's last gap, to time 0
-	dec   []*GapScaled // LatentODE: the decoder's gaps
-	solve []*G.Node    // every Solve node (for the statistics)
-	eps   input        // LatentODE: the reparameterisation noise (B, Latent)
-	tw    input        // (steps*B, D): weights of the squared errors (0 where not a target)
-	tgt   input        // (steps*B, D): targets
-	y, w  input        // (B): labels and row weights (1/real rows, 0 for padding)
-	kw    input        // LatentODE (B, Latent): row weights for the KL term
-	klw   input        // LatentODE: the KL weight (scalar)
-	logit *G.Node      // (B, 1)
-	pred  *G.Node      // (steps*B, D), step-major
-	mu    *G.Node      // LatentODE (B, Latent)
-	rec   *G.Node      // the weighted squared error term
-	kl    *G.Node      // LatentODE
-	bce   *G.Node      // the weighted cross-entropy
+	x     []input   // per step: the GRU input (B, in); LatentODE: reversed order
+	o     []input   // per step: 1 where the row updates
+	gaps  []input   // per step (B, 1): the ODE-RNN (or encoder) gaps
+	fin   *input    // LatentODE: the encoder's last gap, to time 0
+	dec   []input   // LatentODE: the decoder's gaps
+	solve []*G.Node // every Solve node (for the statistics)
+	eps   input     // LatentODE: the reparameterisation noise (B, Latent)
+	tw    input     // (steps*B, D): weights of the squared errors (0 where not a target)
+	tgt   input     // (steps*B, D): targets
+	y, w  input     // (B): labels and row weights (1/real rows, 0 for padding)
+	kw    input     // LatentODE (B, Latent): row weights for the KL term
+	klw   input     // LatentODE: the KL weight (scalar)
+	logit *G.Node   // (B, 1)
+	pred  *G.Node   // (steps*B, D), step-major
+	mu    *G.Node   // LatentODE (B, Latent)
+	rec   *G.Node   // the weighted squared error term
+	kl    *G.Node   // LatentODE
+	bce   *G.Node   // the weighted cross-entropy
 	loss  *G.Node
 	vm    G.VM
 }
@@ -245,20 +245,21 @@ func (m *Model) build(steps int, grad bool) (*graph, error) {
 		q.o = append(q.o, newInput(g, fmt.Sprintf("%s.o%d", name, j), B))
 	}
 	opts := c.solveOpts()
-	unit := []float64{0, 1}
-	solve := func(z *G.Node, f odeop.Dynamics, d **GapScaled, list *[]*GapScaled) (*G.Node, error) {
-		gs := NewGapScaled(f, B)
+	nsolve := 0
+	solve := func(z *G.Node, f odeop.Dynamics, d **input, list *[]input) (*G.Node, error) {
+		gap := newInput(g, fmt.Sprintf("%s.gap%d", name, nsolve), B, 1)
+		nsolve++
 		if d != nil {
-			*d = gs
+			*d = &gap
 		} else {
-			*list = append(*list, gs)
+			*list = append(*list, gap)
 		}
-		zs, err := odeop.Solve(z, gs, unit, opts...)
+		out, zs, err := GapSolve(z, gap.node, f, opts...)
 		if err != nil {
 			return nil, err
 		}
 		q.solve = append(q.solve, zs)
-		return G.Slice(zs, G.S(1))
+		return out, nil
 	}
 	h := G.NewMatrix(g, tensor.Float64, G.WithShape(B, H), G.WithName(name+".h0"), G.WithInit(G.Zeroes()))
 	var states []*G.Node

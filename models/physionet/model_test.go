@@ -150,3 +150,35 @@ func TestModelGradient(t *testing.T) {
 		m.Close()
 	}
 }
+
+// TestSaveLoad checks that a loaded model predicts what the saved one did and carries its
+// normaliser and quantisation.
+func TestSaveLoad(t *testing.T) {
+	ps := fixturePatients(t, SixMinute)
+	norm, _ := FitNormaliser(loadFixture(t))
+	m, err := NewModel(Config{Kind: ODERNN, Batch: 8, Hidden: 8, Units: 8, HeadUnits: 4, Seed: 9})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := m.Train(ps[:16], nil, TrainConfig{Epochs: 1}); err != nil {
+		t.Fatal(err)
+	}
+	want, _ := m.Predict(ps)
+	path := t.TempDir() + "/m.ckpt"
+	if err := m.Save(path, norm, SixMinute, nil, map[string]string{"note": "x"}); err != nil {
+		t.Fatal(err)
+	}
+	l, n2, q, c, err := Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := l.Predict(ps)
+	for i := range got {
+		if got[i] != want[i] {
+			t.Fatalf("patient %d: loaded %v, saved %v", i, got[i], want[i])
+		}
+	}
+	if q != SixMinute || c.Meta["note"] != "x" || n2.Max[3] != norm.Max[3] {
+		t.Errorf("quantum %d, meta %v", q, c.Meta["note"])
+	}
+}

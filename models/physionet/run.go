@@ -39,13 +39,13 @@ func (m *Model) fill(q *graph, in, target []Patient, klw float64, noise func([]f
 		clear(q.x[j].data)
 		clear(q.o[j].data)
 	}
-	for _, lists := range [][]*GapScaled{q.gaps, q.dec} {
+	for _, lists := range [][]input{q.gaps, q.dec} {
 		for _, d := range lists {
-			clear(d.Gaps())
+			clear(d.data)
 		}
 	}
 	if q.fin != nil {
-		clear(q.fin.Gaps())
+		clear(q.fin.data)
 	}
 	clear(q.tw.data)
 	clear(q.tgt.data)
@@ -86,12 +86,12 @@ func (m *Model) fill(q *graph, in, target []Patient, klw float64, noise func([]f
 			case LatentODE:
 				j := K - 1 - k // the encoder reads backwards
 				if j > 0 {
-					q.gaps[j-1].Gaps()[r] = p.Times[k+1] - p.Times[k]
+					q.gaps[j-1].data[r] = p.Times[k+1] - p.Times[k]
 				}
 				put(j, k, 0)
-				q.dec[k].Gaps()[r] = p.Times[k] - prev
+				q.dec[k].data[r] = p.Times[k] - prev
 			case ODERNN:
-				q.gaps[k].Gaps()[r] = p.Times[k] - prev
+				q.gaps[k].data[r] = p.Times[k] - prev
 				put(k, k, 0)
 			case RNNDt:
 				put(k, k, p.Times[k]-last)
@@ -101,7 +101,7 @@ func (m *Model) fill(q *graph, in, target []Patient, klw float64, noise func([]f
 			}
 		}
 		if q.fin != nil {
-			q.fin.Gaps()[r] = p.Times[0]
+			q.fin.data[r] = p.Times[0]
 		}
 		tp := &target[r]
 		n := float64(tp.Observed())
@@ -254,4 +254,39 @@ func (m *Model) HeldOutMSE(in, held []Patient) (mse float64, n int, err error) {
 		return 0, 0, errors.Wrap(ErrData, "held-out MSE: no held-out value")
 	}
 	return sum / float64(n), n, nil
+}
+
+// ReconstructSamples is Reconstruct of LatentODE with z0 drawn from q(z0) instead of its
+// mean: samples draws per patient (seeded), out[s][i] for draw s of patient i.
+func (m *Model) ReconstructSamples(in []Patient, samples int, seed uint64) ([][][]float64, error) {
+	if m.cfg.Kind != LatentODE {
+		return nil, errors.Wrapf(ErrConfig, "reconstruct samples: %s has no latent state to sample", m.cfg.Kind)
+	}
+	D, B := NumParameters, m.cfg.Batch
+	r := newRand(seed)
+	noise := func(dst []float64) {
+		for i := range dst {
+			dst[i] = r.NormFloat64()
+		}
+	}
+	out := make([][][]float64, samples)
+	for s := range out {
+		for lo := 0; lo < len(in); lo += B {
+			hi := minInt(lo+B, len(in))
+			q, _, err := m.runBatch(in[lo:hi], nil, false, 1, noise)
+			if err != nil {
+				return nil, errors.Wrapf(err, "reconstruct samples rows %d..%d", lo, hi-1)
+			}
+			pred := q.pred.Value().Data().([]float64)
+			for i := lo; i < hi; i++ {
+				K := in[i].Len()
+				v := make([]float64, K*D)
+				for k := 0; k < K; k++ {
+					copy(v[k*D:(k+1)*D], pred[(k*B+i-lo)*D:(k*B+i-lo+1)*D])
+				}
+				out[s] = append(out[s], v)
+			}
+		}
+	}
+	return out, nil
 }
