@@ -4,6 +4,8 @@ import (
 	"path/filepath"
 	"sync"
 	"testing"
+
+	"github.com/continuum-ml/continuum/odeop"
 )
 
 var (
@@ -88,3 +90,21 @@ func BenchmarkEncoderPerRow6Min(b *testing.B) { benchEncoder(b, SixMinute, false
 func BenchmarkEncoderUnion6Min(b *testing.B)  { benchEncoder(b, SixMinute, true, Config{}) }
 func BenchmarkEncoderPerRowHour(b *testing.B) { benchEncoder(b, Hour, false, Config{}) }
 func BenchmarkEncoderUnionHour(b *testing.B)  { benchEncoder(b, Hour, true, Config{}) }
+
+// BenchmarkEncoderMethods is the per-row pass on the 1-minute grid with each solver of
+// the gap solves: dopri5 (rtol 1e-3, atol 1e-4), and fixed steps in s of rk4, midpoint
+// and Euler.
+func BenchmarkEncoderMethods(b *testing.B) {
+	for _, c := range []struct {
+		name string
+		cfg  Config
+	}{
+		{"dopri5", Config{}},
+		{"rk4-0.5", Config{Method: odeop.RK4, Step: 0.5}},
+		{"midpoint-0.5", Config{Method: odeop.Midpoint, Step: 0.5}},
+		{"midpoint-1", Config{Method: odeop.Midpoint, Step: 1}},
+		{"euler-1", Config{Method: odeop.Euler, Step: 1}},
+	} {
+		b.Run(c.name, func(b *testing.B) { benchEncoder(b, Minute, false, c.cfg) })
+	}
+}
