@@ -182,3 +182,30 @@ func TestSaveLoad(t *testing.T) {
 		t.Errorf("quantum %d, meta %v", q, c.Meta["note"])
 	}
 }
+
+// TestRowChunks checks that a patient's prediction does not depend on the solver's row
+// chunk it lands in: with the default sizes (batch 50, 40 hidden units, dynamics
+// 40-64-40) the solves split the rows in two chunks on two goroutines; the fixture's
+// patients are predicted in rows 0.. and again behind 30 empty rows (in the second chunk).
+func TestRowChunks(t *testing.T) {
+	ps := fixturePatients(t, Hour)[:20]
+	m, err := NewModel(Config{Kind: ODERNN, Seed: 5, Method: odeop.RK4, Step: 0.5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	front, err := m.Predict(ps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	shifted := append(make([]Patient, 30), ps...)
+	back, err := m.Predict(shifted)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range ps {
+		if math.Abs(front[i]-back[30+i]) > 1e-13 {
+			t.Errorf("patient %d: %v in row %d, %v in row %d", i, front[i], i, back[30+i], 30+i)
+		}
+	}
+}
