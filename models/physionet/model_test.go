@@ -33,7 +33,7 @@ func TestModelsTrainOnFixture(t *testing.T) {
 			t.Fatal(err)
 		}
 		start := time.Now()
-		hist, _, err := m.Train(ps[:16], ps[16:], TrainConfig{Epochs: 6, LR: 1e-2, Seed: 2})
+		hist, _, err := m.Train(ps[:16], ps[16:], TrainConfig{Epochs: 4, LR: 1e-2, Seed: 2})
 		if err != nil {
 			t.Fatalf("%s: %v", k, err)
 		}
