@@ -10,7 +10,7 @@ import (
 
 	"github.com/continuum-ml/continuum/internal/rng"
 	"github.com/continuum-ml/continuum/layers"
-	"github.com/continuum-ml/continuum/models"
+	"github.com/continuum-ml/continuum/models/latent"
 	"github.com/continuum-ml/continuum/odeop"
 )
 
@@ -70,7 +70,7 @@ func (m *Model) Learnables() G.Nodes {
 
 // parts are the networks of a model in one graph.
 type parts struct {
-	gru  *models.GRU
+	gru  *latent.GRU
 	f    *layers.MLP // ODE-RNN dynamics (ODERNN, LatentODE encoder)
 	dec  *layers.MLP // LatentODE latent dynamics
 	q    *layers.MLP // LatentODE: hidden -> (mu, log std) of z0
@@ -91,7 +91,7 @@ func (m *Model) parts(g *G.ExprGraph) (*parts, error) {
 	name := string(c.Kind)
 	p := &parts{}
 	var err error
-	if p.gru, err = models.NewGRU(g, name+".gru", m.in(), c.Hidden, rng.Derive(c.Seed, 1)); err != nil {
+	if p.gru, err = latent.NewGRU(g, name+".gru", m.in(), c.Hidden, rng.Derive(c.Seed, 1)); err != nil {
 		return nil, err
 	}
 	p.all = append(p.all, p.gru.Params()...)
