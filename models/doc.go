@@ -20,17 +20,28 @@
 // (Optimizer), so that a checkpoint holds it and training resumes bit for bit;
 // Gorgonia's own solvers keep their moment estimates unexported.
 //
-// A training loop that saves and resumes (see the Save example for the whole program):
+// A training loop that saves, and a later process that loads (params are the learnable
+// nodes, vm a gorgonia.TapeMachine of a graph with their gradients):
 //
 //	opt := models.NewAdam(1e-2)
-//	for it := 0; it < iters; it++ {
+//	for range iters {
 //		vm.Reset()
-//		if err := vm.RunAll(); err != nil { ... }
-//		if err := opt.Step(G.NodesToValueGrads(params)); err != nil { ... }
+//		if err := vm.RunAll(); err != nil {
+//			return err
+//		}
+//		if err := opt.Step(gorgonia.NodesToValueGrads(params)); err != nil {
+//			return err
+//		}
 //	}
-//	err := models.Save("model.ckpt", params, opt, map[string]string{"note": "..."})
-//	// later, in another process, with the same graph built again:
+//	if err := models.Save("model.ckpt", params, opt, map[string]string{"note": "first run"}); err != nil {
+//		return err
+//	}
+//
+//	// Later, with the same graph built again: values and Adam's moments restored.
 //	ck, err := models.Load("model.ckpt", params, opt)
+//
+// examples/readme/saveload is a whole program (with classify.Model.Save and
+// classify.Load, which also store and rebuild the model's configuration).
 //
 // References:
 //

@@ -58,7 +58,7 @@ func DefaultConfig() Config {
 		Data: "8gaussians", Hidden: []int{64, 64, 64}, Blocks: 1, Layer: "concatsquash", Act: "tanh", T: 0.5,
 		Rtol: 1e-5, Atol: 1e-5, Trace: "exact", Probe: "rademacher",
 		Iters: 1000, Batch: 256, LR: 5e-3, Seed: 1, Eval: 10000,
-		Out: "cnf2d-out", Grid: 150, Points: 10000, Snaps: 6, Every: 100, Bar: true,
+		Out: "cnf2d-out", Grid: 150, Points: 10000, Snaps: 6, Every: 100,
 	}
 }
 
