@@ -1,17 +1,10 @@
 package main
 
 import (
-	"bufio"
-	"compress/gzip"
-	"io"
 	"math"
-	"os"
-	"strconv"
-	"strings"
-
-	"github.com/pkg/errors"
 
 	"github.com/continuum-ml/continuum/internal/rng"
+	"github.com/continuum-ml/continuum/models/digits"
 )
 
 const (
@@ -19,54 +12,15 @@ const (
 	levels = 17 // pixel values 0..16
 )
 
-// loadPixels reads the digits CSV (gzip-compressed or plain): 64 pixel values 0..16 and
-// the label per line; it returns the pixels, 64 per image, and drops the labels.
+// loadPixels reads a digits file (models/digits format; the empty path reads the copy
+// embedded in package digits) and returns the pixels, 64 per image, values 0..16; the
+// labels are dropped.
 func loadPixels(path string) ([]float64, error) {
-	f, err := os.Open(path)
+	set, err := digits.Load(path)
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
-	var r io.Reader
-	br := bufio.NewReader(f)
-	if head, err := br.Peek(2); err == nil && head[0] == 0x1f && head[1] == 0x8b {
-		zr, err := gzip.NewReader(br)
-		if err != nil {
-			return nil, errors.Wrap(err, path)
-		}
-		defer zr.Close()
-		r = zr
-	} else {
-		r = br
-	}
-	var px []float64
-	sc := bufio.NewScanner(r)
-	line := 0
-	for sc.Scan() {
-		line++
-		s := strings.TrimSpace(sc.Text())
-		if s == "" {
-			continue
-		}
-		fields := strings.Split(s, ",")
-		if len(fields) != pixels+1 {
-			return nil, errors.Errorf("%s:%d: %d fields, want %d", path, line, len(fields), pixels+1)
-		}
-		for _, v := range fields[:pixels] {
-			p, err := strconv.Atoi(v)
-			if err != nil || p < 0 || p >= levels {
-				return nil, errors.Errorf("%s:%d: pixel %q, want an integer 0..16", path, line, v)
-			}
-			px = append(px, float64(p))
-		}
-	}
-	if err := sc.Err(); err != nil {
-		return nil, errors.Wrap(err, path)
-	}
-	if len(px) == 0 {
-		return nil, errors.Errorf("%s: no images", path)
-	}
-	return px, nil
+	return set.Pixels, nil
 }
 
 // split shuffles the images with the seed and returns the first (1-frac) for training,

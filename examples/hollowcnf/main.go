@@ -1,5 +1,5 @@
 // Command hollowcnf trains continuous normalizing flows on the 64-dimensional 8x8 digits
-// (testdata/digits.csv.gz, dequantised with uniform noise and scaled) and compares
+// (embedded in models/digits, dequantised with uniform noise and scaled) and compares
 //
 //   - a CNF whose dynamics is a HollowNet (Chen & Duvenaud 2019), trained by the exact
 //     likelihood: its exact divergence costs about one evaluation of the network;
@@ -38,7 +38,7 @@ Flags:
 		flag.PrintDefaults()
 	}
 	models := flag.String("models", strings.Join(cfg.Models, ","), "models to train: hollow, mlp (comma-separated)")
-	flag.StringVar(&cfg.Data, "data", cfg.Data, "digits CSV (gzip or plain): 64 pixels 0..16 and the label per line")
+	flag.StringVar(&cfg.Data, "data", cfg.Data, "digits CSV (gzip or plain): 64 pixels 0..16 and the label per line (default: the embedded 8x8 digits)")
 	flag.IntVar(&cfg.Hidden, "hidden", cfg.Hidden, "HollowNet conditioner width H per dimension")
 	flag.IntVar(&cfg.Mix, "mix", cfg.Mix, "HollowNet transformer width M per dimension")
 	flag.Float64Var(&cfg.T, "T", cfg.T, "end time of the flow")

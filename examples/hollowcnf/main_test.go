@@ -11,7 +11,7 @@ import (
 // images, the exact held-out NLL and the pictures.
 func TestRunShort(t *testing.T) {
 	cfg := DefaultConfig()
-	cfg.Data = "../../testdata/digits.csv.gz"
+	cfg.Data = ""
 	cfg.Hidden, cfg.Mix = 4, 3
 	cfg.Iters, cfg.Batch, cfg.Eval, cfg.Every, cfg.Steps = 3, 16, 20, 1, 2
 	cfg.Out = t.TempDir()

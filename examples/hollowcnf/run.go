@@ -43,7 +43,7 @@ type Config struct {
 // DefaultConfig returns the defaults.
 func DefaultConfig() Config {
 	return Config{
-		Models: []string{"hollow", "mlp"}, Data: "testdata/digits.csv.gz", Hidden: 32, Mix: 16, T: 1,
+		Models: []string{"hollow", "mlp"}, Data: "", Hidden: 32, Mix: 16, T: 1,
 		Solver: "rk4", Steps: 4, Tol: 1e-3, Iters: 500, Batch: 128, LR: 2e-3, Seed: 1,
 		Out: "hollowcnf-out", Every: 50,
 	}

@@ -1,17 +1,9 @@
 package main
 
 import (
-	"bufio"
-	"bytes"
-	"compress/gzip"
-	_ "embed"
-	"io"
 	"math/rand/v2"
-	"os"
-	"strconv"
-	"strings"
 
-	"github.com/pkg/errors"
+	mdigits "github.com/continuum-ml/continuum/models/digits"
 )
 
 const (
@@ -27,67 +19,16 @@ type digits struct {
 
 func (d *digits) len() int { return len(d.Y) }
 
-//go:embed data/digits.csv.gz
-var digitsCSV []byte
-
-// loadDigits reads the digits CSV (gzip-compressed or plain): 64 pixel values 0..16 and
-// the label per line; an empty path reads the copy embedded in this program
-// (data/digits.csv.gz, provenance in data/README.md).
+// loadDigits reads a digits file (models/digits format; the empty path reads the copy
+// embedded in package digits) with the pixels scaled to [0, 1].
 func loadDigits(path string) (*digits, error) {
-	var f io.Reader
-	if path == "" {
-		f, path = bytes.NewReader(digitsCSV), "embedded digits.csv.gz"
-	} else {
-		fh, err := os.Open(path)
-		if err != nil {
-			return nil, err
-		}
-		defer fh.Close()
-		f = fh
+	set, err := mdigits.Load(path)
+	if err != nil {
+		return nil, err
 	}
-	var r io.Reader = f
-	br := bufio.NewReader(f)
-	if head, err := br.Peek(2); err == nil && head[0] == 0x1f && head[1] == 0x8b {
-		zr, err := gzip.NewReader(br)
-		if err != nil {
-			return nil, errors.Wrap(err, path)
-		}
-		defer zr.Close()
-		r = zr
-	} else {
-		r = br
-	}
-	d := &digits{}
-	sc := bufio.NewScanner(r)
-	line := 0
-	for sc.Scan() {
-		line++
-		s := strings.TrimSpace(sc.Text())
-		if s == "" {
-			continue
-		}
-		fields := strings.Split(s, ",")
-		if len(fields) != pixels+1 {
-			return nil, errors.Errorf("%s:%d: %d fields, want %d", path, line, len(fields), pixels+1)
-		}
-		for _, v := range fields[:pixels] {
-			p, err := strconv.ParseFloat(v, 64)
-			if err != nil || p < 0 || p > 16 {
-				return nil, errors.Errorf("%s:%d: pixel %q", path, line, v)
-			}
-			d.X = append(d.X, p/16)
-		}
-		y, err := strconv.Atoi(fields[pixels])
-		if err != nil || y < 0 || y >= classes {
-			return nil, errors.Errorf("%s:%d: label %q", path, line, fields[pixels])
-		}
-		d.Y = append(d.Y, y)
-	}
-	if err := sc.Err(); err != nil {
-		return nil, errors.Wrap(err, path)
-	}
-	if d.len() == 0 {
-		return nil, errors.Errorf("%s: no images", path)
+	d := &digits{X: make([]float64, len(set.Pixels)), Y: set.Labels}
+	for i, p := range set.Pixels {
+		d.X[i] = p / 16
 	}
 	return d, nil
 }

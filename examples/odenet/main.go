@@ -1,5 +1,5 @@
 // Command odenet trains a continuous-depth classifier (the ODE-Net of Chen et al. 2018)
-// and its ResNet baseline on the 8x8 handwritten digits (embedded from data/digits.csv.gz, 1797
+// and its ResNet baseline on the 8x8 handwritten digits (embedded in models/digits, 1797
 // images), and reports their test accuracy, parameter counts, forward NFE and wall time.
 //
 // Both models share the stem (dense 64 -> hidden, tanh) and the head (dense hidden -> 10);
