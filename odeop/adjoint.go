@@ -61,13 +61,9 @@ func adjointBackward(op *solveOp, z0 []float64, theta [][]float64, zs, gzs []flo
 		return nil, Stats{}, err
 	}
 	// One engine and one output row for every interval: the solves allocate nothing.
-	r := op.engines.get(pl, rhs, len(aug))
+	// rhs reads z and a, not a_theta (argLen)
+	r := op.engines.get(pl, len(aug), setup{f: rhs, rows: newBatchChunks(ev, n, true, neg), argLen: 2 * n, groups: groups})
 	defer op.engines.put(r)
-	r.groups = groups
-	r.argLen = 2 * n // rhs reads z and a, not a_theta
-	if rc := newBatchChunks(ev, n, true, neg); rc != nil {
-		r.setChunks(rc)
-	}
 	ys := [][]float64{aug, end}
 	var st Stats
 	for i := T - 1; i >= 1; i-- {

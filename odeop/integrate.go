@@ -69,7 +69,7 @@ func integrate(f Func, y0, ts []float64, p *plan, cfg *config) (*Solution, error
 		copy(sol.Ys[0], y0)
 		return sol, nil
 	}
-	st, err := newRK(p, f, n).run(y0, ts, sol.Ys, cfg)
+	st, err := newRK(p, n, setup{f: f}).run(y0, ts, sol.Ys, cfg)
 	sol.Stats = st
 	if err != nil {
 		return nil, err
@@ -287,7 +287,7 @@ func (s *solve) fixed() error {
 			}
 		}
 		if cfg.onStep != nil {
-			cfg.onStep(t, h, r.y0)
+			cfg.onStep(t, h, t1, r.y0)
 		}
 		if err := s.emit(t, h, t1); err != nil {
 			return err
@@ -375,7 +375,7 @@ func (s *solve) adaptive() error {
 		}
 		nonFiniteLast = false
 		if cfg.onStep != nil {
-			cfg.onStep(t, hs, r.y0)
+			cfg.onStep(t, hs, t1, r.y0)
 		}
 		if err := s.emit(t, hs, t1); err != nil {
 			return err

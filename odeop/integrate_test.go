@@ -367,7 +367,7 @@ func TestHooks(t *testing.T) {
 		var grid, hs []float64
 		var states [][]float64
 		rec := func(c *config) {
-			c.onStep = func(t0, h float64, y0 []float64) {
+			c.onStep = func(t0, h, _ float64, y0 []float64) {
 				grid = append(grid, t0)
 				hs = append(hs, h)
 				states = append(states, append([]float64(nil), y0...))
@@ -421,7 +421,7 @@ func TestHooks(t *testing.T) {
 func TestStepBounds(t *testing.T) {
 	p := expDecay()
 	var hs []float64
-	rec := func(c *config) { c.onStep = func(_, h float64, _ []float64) { hs = append(hs, h) } }
+	rec := func(c *config) { c.onStep = func(_, h, _ float64, _ []float64) { hs = append(hs, h) } }
 	_, err := Integrate(p.f, p.y0, []float64{0, p.t1}, WithStepBounds(0, 0.05), WithStep(0.001), rec)
 	if err != nil {
 		t.Fatal(err)
@@ -583,7 +583,7 @@ func TestInitialStep(t *testing.T) {
 	const rtol, atol, y0 = 1e-3, 1e-6, 1.0
 	var first float64
 	rec := func(c *config) {
-		c.onStep = func(_, h float64, _ []float64) {
+		c.onStep = func(_, h, _ float64, _ []float64) {
 			if first == 0 {
 				first = h
 			}

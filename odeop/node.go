@@ -169,7 +169,7 @@ func (op *solveOp) Do(vals ...G.Value) (retVal G.Value, err error) {
 
 // solveInto is Integrate(f, z0, op.ts) with the configuration cfg, writing z at the times
 // into out (row k: z(ts[k])) with an engine of the op's pool; rc, when not nil, is f by
-// row chunks (rk.rc).
+// row chunks (setup.rows).
 func (op *solveOp) solveInto(f Func, rc rowChunks, z0 []float64, cfg *config, out []float64) (Stats, error) {
 	p, err := planOf(cfg.method)
 	if err != nil {
@@ -184,11 +184,8 @@ func (op *solveOp) solveInto(f Func, rc rowChunks, z0 []float64, cfg *config, ou
 		copy(ys[0], z0)
 		return Stats{}, nil
 	}
-	r := op.engines.get(p, f, n)
+	r := op.engines.get(p, n, setup{f: f, rows: rc})
 	defer op.engines.put(r)
-	if rc != nil {
-		r.setChunks(rc)
-	}
 	return r.run(z0, op.ts, ys, cfg)
 }
 

@@ -29,8 +29,8 @@ type config struct {
 	adjAtol  float64
 
 	// internal hooks
-	grid   []float64                         // replay these step boundaries (fixed grid), internal
-	onStep func(t0, h float64, y0 []float64) // called for every accepted step, internal
+	grid   []float64                             // replay these step boundaries (fixed grid), internal
+	onStep func(t0, h, t1 float64, y0 []float64) // called for every accepted step, internal
 
 	errs []error // option errors, reported by Integrate/Solve
 }
