@@ -69,8 +69,7 @@ type chunkState struct {
 	rtol, atol float64
 	group      [][]int     // group[c][q]: the norm group of range q of chunk c
 	sq         [][]float64 // per chunk and range
-	ec         []float64   // h*BErr[j]
-	ex         [][]float64 // k[j], j in eIdx
+	ec         []float64   // h*BErr[j], j in eIdx
 	done       bool        // the partial sums of the step in progress are there
 
 	// the parameter part [po, n) in segments {lo, hi, norm group or -1} (paramJoin), the
@@ -96,9 +95,9 @@ func (r *rk) setChunks(rc rowChunks) {
 		for c := range cs.sq {
 			cs.sq[c] = make([]float64, nr)
 			cs.group[c] = make([]int, nr)
-			cs.evals[c] = r.stageEval(c)
+			cs.evals[c] = r.stageEval(c, nc)
 		}
-		cs.ec, cs.ex = make([]float64, len(r.eIdx)), make([][]float64, len(r.eIdx))
+		cs.ec = make([]float64, len(r.eIdx))
 		if po < r.n {
 			for c := 1; c < nc; c++ {
 				cs.parts[c] = make([][]float64, r.s)
@@ -116,7 +115,10 @@ func (r *rk) setChunks(rc rowChunks) {
 // stageEval returns chunk c's evaluation of stage i at (t, y) into k[i]: its rows, and
 // its part of the parameter derivative (chunk 0 into k[i] itself, summing the others'
 // parts as they come: sumParts).
-func (r *rk) stageEval(c int) func(i int, t float64, y []float64) {
+func (r *rk) stageEval(c, nc int) func(i int, t float64, y []float64) {
+	if nc == 1 {
+		return func(i int, t float64, y []float64) { r.f(t, y, r.k[i]) } // f writes the whole derivative
+	}
 	return func(i int, t float64, y []float64) {
 		cs := r.cs
 		var dth []float64
@@ -272,7 +274,7 @@ func (r *rk) paramJoin() bool {
 			for i := cs.summed + 1; i < r.s; i++ {
 				r.addParts(r.k[i], i, lo, hi)
 			}
-			if r.fsal && !combRange(r.y1, r.y0, r.ss.sc[last], r.ss.sx[last], lo, hi) {
+			if r.fsal && !combRows(r.y1, r.y0, r.ss.sc[last], r.aIdx[last], r.k, lo, hi) {
 				ok = false
 			}
 			for u, j := range r.unread {
@@ -281,7 +283,7 @@ func (r *rk) paramJoin() bool {
 				}
 			}
 			if cs.fuse && sg[2] >= 0 {
-				combRange(r.e, nil, cs.ec, cs.ex, lo, hi)
+				combRows(r.e, nil, cs.ec, r.eIdx, r.k, lo, hi)
 				cs.gsum[sg[2]] += kernels.ScaledSumSq(r.e[lo:hi], r.y0[lo:hi], r.y1[lo:hi], cs.rtol, cs.atol)
 			}
 		}
@@ -310,7 +312,7 @@ func (r *rk) stepRows(c int) {
 	if cs.fuse {
 		for q, rg := range rgs {
 			lo, hi := rg[0], rg[1]
-			combRange(r.e, nil, cs.ec, cs.ex, lo, hi)
+			combRows(r.e, nil, cs.ec, r.eIdx, r.k, lo, hi)
 			cs.sq[c][q] = kernels.ScaledSumSq(r.e[lo:hi], r.y0[lo:hi], r.y1[lo:hi], cs.rtol, cs.atol)
 		}
 	}

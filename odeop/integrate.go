@@ -429,14 +429,14 @@ func (s *solve) initialStep(span float64) float64 {
 	}
 	// yt = y0 + dir*h0*f0, then f1 - f0 (as f1 + (-1)*f0: the same bits), vectorized
 	yt, f1 := r.yt, r.k[1]
-	c, x := r.c[:1], r.x[:1]
-	c[0], x[0] = s.dir*h0, f0
-	lincomb(yt, y0, c, x)
+	c := r.c[:1]
+	c[0] = s.dir * h0
+	lincomb(yt, y0, c, r.k[:1])
 	if !r.eval(s.ts[0]+s.dir*h0, yt, f1) {
 		return h0
 	}
 	c[0] = -1
-	lincomb(yt, f1, c, x)
+	lincomb(yt, f1, c, r.k[:1])
 	d2 := scaled(yt) / h0
 	var h1 float64
 	if d1 <= 1e-15 && d2 <= 1e-15 {

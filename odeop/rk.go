@@ -42,8 +42,8 @@ type rk struct {
 	whole wholeRows   // rows when the setup has none: f over one range
 	cs    *chunkState // the row chunks' state, kept with the engine for the next solve
 
-	c []float64   // scratch coefficients of one linear combination
-	x [][]float64 // scratch vectors of one linear combination
+	c    []float64 // scratch coefficients of one linear combination
+	wIdx []int     // scratch indices of the dense output's nonzero weights
 
 	// where the last non-finite derivative or state was seen
 	badT    float64
@@ -116,20 +116,19 @@ var builtinPlans = sync.OnceValue(func() map[Method]*plan {
 
 // stageSet is one step's stage vectors as stages reads and writes them: the step, its
 // start state, the stage derivatives, where each stage's argument goes, and per stage the
-// coefficients h*a[i][j] of its argument with the derivatives they multiply (prepare).
+// coefficients h*a[i][j], j in aIdx[i], of its argument (prepare).
 type stageSet struct {
 	t0, h, t1 float64
 	y0        []float64
 	k, args   [][]float64
 	sc        [][]float64
-	sx        [][][]float64
 }
 
 func newStageSet(p *plan) stageSet {
 	m := len(p.a)
-	ss := stageSet{args: make([][]float64, m), sc: make([][]float64, m), sx: make([][][]float64, m)}
+	ss := stageSet{args: make([][]float64, m), sc: make([][]float64, m)}
 	for i := range ss.sc {
-		ss.sc[i], ss.sx[i] = make([]float64, len(p.aIdx[i])), make([][]float64, len(p.aIdx[i]))
+		ss.sc[i] = make([]float64, len(p.aIdx[i]))
 	}
 	return ss
 }
@@ -140,7 +139,7 @@ func (p *plan) prepare(ss *stageSet, t0, h, t1 float64, y0 []float64, k [][]floa
 	ss.t0, ss.h, ss.t1, ss.y0, ss.k = t0, h, t1, y0, k
 	for i, idx := range p.aIdx {
 		for n, j := range idx {
-			ss.sc[i][n], ss.sx[i][n] = h*p.a[i][j], k[j]
+			ss.sc[i][n] = h * p.a[i][j]
 		}
 	}
 }
@@ -156,7 +155,7 @@ func (p *plan) stages(ss *stageSet, rgs [][2]int, from, to, evalTo int, eval fun
 	for i := from; i < to; i++ {
 		ok := true
 		for _, rg := range rgs {
-			ok = combRange(ss.args[i], ss.y0, ss.sc[i], ss.sx[i], rg[0], rg[1]) && ok
+			ok = combRows(ss.args[i], ss.y0, ss.sc[i], p.aIdx[i], ss.k, rg[0], rg[1]) && ok
 		}
 		if !ok {
 			return i
@@ -204,7 +203,7 @@ func newRK(p *plan, n int, su setup) *rk {
 	r.e = buf[off+3*n : off+4*n : off+4*n]
 	r.w = make([]float64, m)
 	r.c = make([]float64, m)
-	r.x = make([][]float64, m)
+	r.wIdx = make([]int, m)
 	r.configure(su)
 	return r
 }
@@ -279,24 +278,6 @@ func nonzero(v []float64) []int {
 	return idx
 }
 
-// comb sets dst = base + sum_n c[n]*x[n] (base nil: 0; base may be dst), adding the terms
-// in order, in one pass over the vectors (lincomb) or, for short vectors, by axpys (the
-// same bits), and reports whether every element of dst is finite.
-func comb(dst, base, c []float64, x [][]float64) bool {
-	if len(dst) >= fuseMin {
-		return lincomb(dst, base, c, x)
-	}
-	if base == nil {
-		clear(dst)
-	} else if len(dst) > 0 && &base[0] != &dst[0] {
-		copy(dst, base)
-	}
-	for n, v := range x[:len(c)] {
-		axpy(dst, c[n], v)
-	}
-	return finite(dst)
-}
-
 // eval evaluates f(t, y) into dst and reports whether every component is finite.
 func (r *rk) eval(t float64, y, dst []float64) bool {
 	if r.cs.nc > 1 {
@@ -341,7 +322,7 @@ func (r *rk) step(t0, h, t1 float64) bool {
 	r.prepare(&r.ss, t0, h, t1, r.y0, r.k)
 	if cs.fuse {
 		for n, j := range r.eIdx {
-			cs.ec[n], cs.ex[n] = h*r.tb.BErr[j], r.k[j]
+			cs.ec[n] = h * r.tb.BErr[j]
 		}
 	}
 	for c := range cs.prog {
@@ -424,11 +405,11 @@ func (r *rk) errNorm(h, rtol, atol float64, norm Norm) float64 {
 		// adjoint's error is never needed)
 		e = e[:g[len(g)-1]]
 	}
-	c, x := r.c[:0], r.x[:0]
+	c := r.c[:0]
 	for _, j := range r.eIdx {
-		c, x = append(c, h*r.tb.BErr[j]), append(x, r.k[j])
+		c = append(c, h*r.tb.BErr[j])
 	}
-	comb(e, nil, c, x)
+	combRows(e, nil, c, r.eIdx, r.k, 0, len(e))
 	return r.scaledNorm(e, r.y0[:len(e)], r.y1[:len(e)], e, rtol, atol, norm)
 }
 
@@ -458,13 +439,13 @@ func (r *rk) scaledNorm(x, a, b, scratch []float64, rtol, atol float64, norm Nor
 // it is finite; k[last] must hold f(t1, y1).
 func (r *rk) dense(dst []float64, h, theta float64) bool {
 	r.tb.Dense(r.w, theta)
-	c, x := r.c[:0], r.x[:0]
+	c, idx := r.c[:0], r.wIdx[:0]
 	for i, w := range r.w {
 		if w != 0 {
-			c, x = append(c, h*w), append(x, r.k[i])
+			c, idx = append(c, h*w), append(idx, i)
 		}
 	}
-	return comb(dst, r.y0, c, x)
+	return combRows(dst, r.y0, c, idx, r.k, 0, len(dst))
 }
 
 // advance makes the end of the step the start of the next: y0 <- y1, k[0] <- f(t1, y1).
@@ -489,19 +470,36 @@ func lincomb(dst, base []float64, c []float64, x [][]float64) bool {
 	return kernels.Lincomb(dst, base, c, x)
 }
 
-// combRange is comb on dst[lo:hi] with base[lo:hi] and the x[n][lo:hi]. Safe for
-// concurrent use on disjoint ranges.
-func combRange(dst, base, c []float64, x [][]float64, lo, hi int) bool {
+// combRows sets dst[lo:hi] = base[lo:hi] (base nil: 0; base may be dst) + sum_n
+// c[n]*k[idx[n]][lo:hi], adding the terms of each element in order, so that the bits are
+// those of the whole-vector combination whatever the range, and reports whether every
+// element is finite. Long ranges take one pass over the vectors (lincomb); short ones
+// plain axpys (the same bits), whose call overhead is smaller. Safe for concurrent use on
+// disjoint ranges.
+func combRows(dst, base, c []float64, idx []int, k [][]float64, lo, hi int) bool {
+	d := dst[lo:hi]
+	var b []float64
+	if base != nil {
+		b = base[lo:hi]
+	}
+	if hi-lo < fuseMin {
+		if b == nil {
+			clear(d)
+		} else if hi > lo && &b[0] != &d[0] {
+			copy(d, b)
+		}
+		for n, j := range idx {
+			axpy(d, c[n], k[j][lo:hi])
+		}
+		return finite(d)
+	}
 	var buf [16][]float64
 	xs := buf[:0]
-	if len(x) > len(buf) {
-		xs = make([][]float64, 0, len(x))
+	if len(idx) > len(buf) {
+		xs = make([][]float64, 0, len(idx))
 	}
-	for _, v := range x {
-		xs = append(xs, v[lo:hi])
+	for _, j := range idx {
+		xs = append(xs, k[j][lo:hi])
 	}
-	if base == nil {
-		return comb(dst[lo:hi], nil, c, xs)
-	}
-	return comb(dst[lo:hi], base[lo:hi], c, xs)
+	return lincomb(d, b, c, xs)
 }
