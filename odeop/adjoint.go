@@ -8,7 +8,16 @@ import (
 	"github.com/continuum-ml/continuum/internal/graphop"
 )
 
-// adjointBackward runs the continuous adjoint of Chen et al. (2018) backward over the
+// adjoint is the Adjoint gradient method.
+type adjoint struct{}
+
+func (adjoint) String() string      { return "adjoint" }
+func (adjoint) check(*config) error { return nil }
+func (adjoint) record(*plan, []float64, [][]float64) (func(t0, h, t1 float64, y0 []float64), any) {
+	return nil, nil
+}
+
+// backward runs the continuous adjoint of Chen et al. (2018) backward over the
 // output intervals of a forward solve: the augmented state [z, a, a_theta] follows
 //
 //	dz/dt = f(t, z),  da/dt = -a^T df/dz,  da_theta/dt = -a^T df/dtheta
@@ -17,7 +26,7 @@ import (
 // forward value and the incoming gradient is added to a. It returns the flat gradient
 // [dz0 | dtheta] and the statistics of the backward solves. Memory: a few copies of the
 // augmented state, whatever the number of steps.
-func adjointBackward(op *solveOp, z0 []float64, theta [][]float64, zs, gzs []float64) ([]float64, Stats, error) {
+func (adjoint) backward(op *solveOp, _ any, z0 []float64, theta [][]float64, zs, gzs []float64) ([]float64, Stats, error) {
 	n := op.batch * op.dim
 	ev, err := newBatchEval(op.f, theta, op.batch, op.dim)
 	if err != nil {
@@ -52,14 +61,11 @@ func adjointBackward(op *solveOp, z0 []float64, theta [][]float64, zs, gzs []flo
 	}
 	norm := groupRMSMax(groups)
 	cfg := *op.cfg
-	cfg.rtol, cfg.atol = op.cfg.adjRtol, op.cfg.adjAtol
+	cfg.rtol, cfg.atol, cfg.raised = op.cfg.adjRtol, op.cfg.adjAtol, op.cfg.adjRaised
 	cfg.norm = norm
 	cfg.onStep = nil
 	cfg.grid = nil
-	pl, err := planOf(cfg.method)
-	if err != nil {
-		return nil, Stats{}, err
-	}
+	pl := cfg.plan
 	// One engine and one output row for every interval: the solves allocate nothing.
 	// rhs reads z and a, not a_theta (argLen)
 	r := op.engines.get(pl, len(aug), setup{f: rhs, rows: newBatchChunks(ev, n, true, neg), argLen: 2 * n, groups: groups})
@@ -68,7 +74,7 @@ func adjointBackward(op *solveOp, z0 []float64, theta [][]float64, zs, gzs []flo
 	var st Stats
 	for i := T - 1; i >= 1; i-- {
 		ts := []float64{op.ts[i], op.ts[i-1]}
-		err := checkArgs(rhs, aug, ts, pl.tb, &cfg)
+		err := checkArgs(rhs, aug, ts, &cfg)
 		if err == nil {
 			var s Stats
 			s, err = r.run(aug, ts, ys, &cfg)

@@ -10,7 +10,7 @@ import (
 // state at the start of each step. Its memory grows with the number of steps (one state
 // per step), which is the price of the exact discrete gradient.
 type checkpointTape struct {
-	method Method
+	plan   *plan
 	z0     []float64   // inputs the tape was made from, to detect a stale tape
 	theta  [][]float64 //
 	t0, t1 []float64
@@ -18,8 +18,8 @@ type checkpointTape struct {
 	y0     [][]float64
 }
 
-func newCheckpointTape(m Method, z0 []float64, theta [][]float64) *checkpointTape {
-	tp := &checkpointTape{method: m, z0: append([]float64(nil), z0...)}
+func newCheckpointTape(p *plan, z0 []float64, theta [][]float64) *checkpointTape {
+	tp := &checkpointTape{plan: p, z0: append([]float64(nil), z0...)}
 	for _, th := range theta {
 		tp.theta = append(tp.theta, append([]float64(nil), th...))
 	}
@@ -37,6 +37,30 @@ func (tp *checkpointTape) matches(z0 []float64, theta [][]float64) bool {
 	return tp != nil && graphop.SameInputs(tp.z0, tp.theta, z0, theta)
 }
 
+// checkpoint is the Checkpoint gradient method.
+type checkpoint struct{}
+
+func (checkpoint) String() string { return "checkpoint" }
+
+func (checkpoint) check(c *config) error {
+	for _, k := range []optKind{optSeminorm, optAdjointTol} {
+		if c.given[k] {
+			return errors.Wrapf(ErrOption, "%s applies to the Adjoint gradient only, not Checkpoint", optNames[k])
+		}
+	}
+	return nil
+}
+
+func (checkpoint) record(p *plan, z0 []float64, theta [][]float64) (func(t0, h, t1 float64, y0 []float64), any) {
+	tp := newCheckpointTape(p, z0, theta)
+	return tp.record, tp
+}
+
+func (checkpoint) backward(op *solveOp, rec any, z0 []float64, theta [][]float64, _, gzs []float64) ([]float64, Stats, error) {
+	tape, _ := rec.(*checkpointTape)
+	return checkpointBackward(op, tape, z0, theta, gzs)
+}
+
 // checkpointBackward computes the exact gradient of the discrete forward solution
 // (discretize-then-optimize): it walks the recorded steps backward, recomputes each step's
 // stages and backpropagates through the Runge-Kutta formulas and through the dense output
@@ -52,7 +76,7 @@ func checkpointBackward(op *solveOp, tape *checkpointTape, z0 []float64, theta [
 	defer ev.Release()
 	var st Stats
 	if !tape.matches(z0, theta) {
-		tape = newCheckpointTape(op.cfg.method, z0, theta)
+		tape = newCheckpointTape(op.cfg.plan, z0, theta)
 		cfg := *op.cfg
 		cfg.onStep = tape.record
 		s, err := op.solveInto(ev.RHS, newBatchChunks(ev, len(z0), false, nil), z0, &cfg, make([]float64, len(op.ts)*n))
@@ -61,11 +85,7 @@ func checkpointBackward(op *solveOp, tape *checkpointTape, z0 []float64, theta [
 		}
 		st = st.Add(s)
 	}
-	p, err := planOf(tape.method)
-	if err != nil {
-		return nil, st, err
-	}
-	bp := newStepBackprop(p, ev, newBatchChunks(ev, n, false, nil), n, ev.NumParams())
+	bp := newStepBackprop(tape.plan, ev, newBatchChunks(ev, n, false, nil), n, ev.NumParams())
 	T := len(op.ts)
 	// Assign each output time (after the first) to the step that produced it.
 	stepOf := make([]int, T)

@@ -23,13 +23,11 @@ import (
 // ErrOption for invalid arguments; ErrUnderflow (with t and h), ErrMaxSteps (with t) and
 // ErrNonFinite (with t and the component) for failures during the solve.
 func Integrate(f Func, y0, ts []float64, opts ...Option) (*Solution, error) {
-	cfg := newConfig(opts)
-	p, err := planOf(cfg.method)
-	if err != nil {
-		return nil, err
-	}
-	return integrate(f, y0, ts, p, cfg)
+	return integrate(f, y0, ts, nil, newConfig(opts))
 }
+
+// hook is an Option that sets an internal hook of config.
+func hook(set func(c *config)) Option { return Option{optInternal, set} }
 
 // The internal hooks of config, for the Checkpoint gradient:
 //
@@ -57,9 +55,14 @@ type solve struct {
 	st   Stats
 }
 
-// integrate runs Integrate with an explicit plan (tests use newPlan for tableau variants).
+// integrate runs Integrate with the plan p (nil: the configured method's; tests pass
+// tableau variants).
 func integrate(f Func, y0, ts []float64, p *plan, cfg *config) (*Solution, error) {
-	if err := checkArgs(f, y0, ts, p.tb, cfg); err != nil {
+	cfg.plan = p
+	if err := cfg.check(false); err != nil {
+		return nil, err
+	}
+	if err := checkArgs(f, y0, ts, cfg); err != nil {
 		return nil, err
 	}
 	n := len(y0)
@@ -69,7 +72,7 @@ func integrate(f Func, y0, ts []float64, p *plan, cfg *config) (*Solution, error
 		copy(sol.Ys[0], y0)
 		return sol, nil
 	}
-	st, err := newRK(p, n, setup{f: f}).run(y0, ts, sol.Ys, cfg)
+	st, err := newRK(cfg.plan, n, setup{f: f}).run(y0, ts, sol.Ys, cfg)
 	sol.Stats = st
 	if err != nil {
 		return nil, err
@@ -90,7 +93,7 @@ func rowsOf(back []float64, m, n int) [][]float64 {
 // reuses, so that callers solving many times (the adjoint, one solve per output interval)
 // allocate nothing per solve. It writes y0 and y at every later time into ys (len(ts) rows
 // of length r.n; ys[0] may be y0 itself) and returns the statistics of this solve alone.
-// The arguments must have passed checkArgs.
+// The configuration must have passed check and the arguments checkArgs.
 func (r *rk) run(y0, ts []float64, ys [][]float64, cfg *config) (Stats, error) {
 	r.nfe = 0
 	if &ys[0][0] != &y0[0] {
@@ -110,19 +113,35 @@ func (r *rk) run(y0, ts []float64, ys [][]float64, cfg *config) (Stats, error) {
 		err = s.adaptive()
 	}
 	s.st.NFE = r.nfe
+	if r.tb.Adaptive() && cfg.grid == nil {
+		s.st.RaisedRtol = cfg.raised
+	}
 	return s.st, err
 }
 
-func checkArgs(f Func, y0, ts []float64, tb *Tableau, cfg *config) error {
-	if len(cfg.errs) > 0 {
-		return cfg.errs[0]
-	}
+// checkArgs checks the arguments of a solve whose configuration passed check.
+func checkArgs(f Func, y0, ts []float64, cfg *config) error {
 	if f == nil {
 		return errors.Wrap(ErrOption, "f is nil, want a right-hand side")
 	}
-	if tb == nil {
-		return errors.Wrap(ErrMethod, "tableau is nil")
+	if err := checkTimes(ts); err != nil {
+		return err
 	}
+	if len(y0) == 0 {
+		return errors.Wrap(ErrState, "y0 is empty, want at least one component")
+	}
+	if i := graphop.NonFinite(y0); i >= 0 {
+		return errors.Wrapf(ErrState, "y0[%d] = %g, want a finite value", i, y0[i])
+	}
+	if cfg.grid != nil {
+		return checkGrid(cfg.grid, ts)
+	}
+	return nil
+}
+
+// checkTimes checks output times: at least one, finite, strictly monotone, and a span
+// that does not overflow.
+func checkTimes(ts []float64) error {
 	if len(ts) == 0 {
 		return errors.Wrap(ErrTimes, "ts is empty, want at least one time")
 	}
@@ -144,41 +163,6 @@ func checkArgs(f Func, y0, ts []float64, tb *Tableau, cfg *config) error {
 		}
 		if span := ts[len(ts)-1] - ts[0]; math.IsInf(span, 0) {
 			return errors.Wrapf(ErrTimes, "ts spans [%g, %g], whose length overflows", ts[0], ts[len(ts)-1])
-		}
-	}
-	if len(y0) == 0 {
-		return errors.Wrap(ErrState, "y0 is empty, want at least one component")
-	}
-	if i := graphop.NonFinite(y0); i >= 0 {
-		return errors.Wrapf(ErrState, "y0[%d] = %g, want a finite value", i, y0[i])
-	}
-	if !(cfg.rtol > 0 && cfg.rtol < math.Inf(1)) {
-		return errors.Wrapf(ErrTolerance, "rtol = %g, want a finite value > 0", cfg.rtol)
-	}
-	if !(cfg.atol > 0 && cfg.atol < math.Inf(1)) {
-		return errors.Wrapf(ErrTolerance, "atol = %g, want a finite value > 0", cfg.atol)
-	}
-	if !(cfg.step >= 0 && cfg.step < math.Inf(1)) {
-		return errors.Wrapf(ErrOption, "step = %g, want a finite value >= 0", cfg.step)
-	}
-	if cfg.maxSteps <= 0 {
-		return errors.Wrapf(ErrOption, "max steps = %d, want > 0", cfg.maxSteps)
-	}
-	if !(cfg.minStep >= 0 && cfg.minStep < math.Inf(1)) || !(cfg.maxStep >= 0 && cfg.maxStep < math.Inf(1)) {
-		return errors.Wrapf(ErrOption, "step bounds [%g, %g], want finite values >= 0", cfg.minStep, cfg.maxStep)
-	}
-	if cfg.minStep > 0 && cfg.maxStep > 0 && cfg.minStep > cfg.maxStep {
-		return errors.Wrapf(ErrOption, "step bounds [%g, %g], want min <= max", cfg.minStep, cfg.maxStep)
-	}
-	if cfg.grid != nil {
-		return checkGrid(cfg.grid, ts)
-	}
-	if !tb.Adaptive() && cfg.step == 0 {
-		return errors.Wrapf(ErrOption, "method %s has a fixed step: WithStep(h) with h > 0 is required", tb.Name)
-	}
-	if cfg.ctrl != nil {
-		if _, err := cfg.ctrl.withDefaults(); err != nil {
-			return err
 		}
 	}
 	return nil
@@ -302,12 +286,7 @@ func (s *solve) fixed() error {
 // adaptive steps with error control.
 func (s *solve) adaptive() error {
 	cfg, r := s.cfg, s.r
-	tb := r.tb
-	ctrl := DefaultController()
-	if cfg.ctrl != nil {
-		ctrl, _ = cfg.ctrl.withDefaults() // checked in checkArgs
-	}
-	sc := newStepControl(ctrl, tb.ErrOrder)
+	sc := newStepControl(cfg.ctrl, r.tb.ErrOrder)
 	rtol, atol, norm := cfg.rtol, cfg.atol, cfg.norm
 	r.fuseErr(rtol, atol, norm)
 	t0, tend := s.ts[0], s.ts[len(s.ts)-1]

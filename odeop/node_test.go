@@ -232,11 +232,11 @@ func TestCheckpointExactForDiscreteSolve(t *testing.T) {
 			opts := append([]Option{WithGradient(Checkpoint)}, tc.opts...)
 			_, grads, theta, zs, c := solveGrads(t, mk, z0d, batch, dim, ts, opts...)
 			// Replay the recorded step boundaries for the finite differences.
-			tape := zs.Op().(*solveOp).ckpt
+			tape := zs.Op().(*solveOp).rec.(*checkpointTape)
 			grid := append([]float64(nil), tape.t0...)
 			last := len(tape.t0) - 1
 			grid = append(grid, tape.t0[last]+tape.h[last])
-			replay := append(append([]Option{}, tc.opts...), func(c *config) { c.grid = grid })
+			replay := append(append([]Option{}, tc.opts...), hook(func(c *config) { c.grid = grid }))
 			loss := func() float64 { return forwardLoss(t, dyn, theta, z0d, batch, dim, ts, c, replay...) }
 			fdz := fdGrad(z0d, 1e-6, loss)
 			if e := relErr(grads[0], fdz); e > 1e-8 {
