@@ -71,6 +71,9 @@ func Solve(z0 *G.Node, f Dynamics, ts []float64, opts ...Option) (*G.Node, error
 		}
 	}
 	if err := f.Check(batch, dim); err != nil {
+		if errors.Is(err, ErrShape) { // it says so already
+			return nil, errors.Wrapf(err, "solve: dynamics do not fit z0 of shape (%d, %d)", batch, dim)
+		}
 		return nil, errors.Wrapf(ErrShape, "solve: dynamics do not fit z0 of shape (%d, %d): %v", batch, dim, err)
 	}
 	op := &solveOp{
@@ -266,13 +269,19 @@ func (op *gradOp) compute(vals []G.Value) (flat []float64, err error) {
 }
 
 // recoverDynamics turns a panic raised while evaluating the dynamics (a Gorgonia subgraph
-// that fails to run, say) into an error of the op, so RunAll reports it.
+// that fails to run, an index out of range in a user's Evaluator) into an error of the op
+// that wraps ErrDynamics, so RunAll reports it; a panic with an error value keeps that
+// error too (errors.As finds a runtime.Error).
 func recoverDynamics(err *error, op fmt.Stringer) {
 	if r := recover(); r != nil {
-		if e, ok := r.(error); ok {
+		e, ok := r.(error)
+		switch {
+		case ok && errors.Is(e, ErrDynamics):
 			*err = errors.Wrapf(e, "%v", op)
-			return
+		case ok:
+			*err = fmt.Errorf("%v: %w: %w", op, e, ErrDynamics)
+		default:
+			*err = errors.Wrapf(ErrDynamics, "%v: %v", op, r)
 		}
-		*err = errors.Wrapf(ErrDynamics, "%v: %v", op, r)
 	}
 }

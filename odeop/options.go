@@ -55,6 +55,7 @@ type config struct {
 	plan     *plan // the method (WithMethod or WithTableau), resolved by check
 	method   Method
 	tableau  *Tableau // WithTableau's, validated by check
+	byTb     bool     // the method is WithTableau's
 	rtol     float64
 	atol     float64
 	step     float64 // fixed step, or initial step for adaptive methods (0: automatic)
@@ -115,7 +116,7 @@ func (c *config) check(solve bool) error {
 	}
 	switch {
 	case c.plan != nil: // set by a test
-	case c.tableau != nil:
+	case c.byTb:
 		if err := c.tableau.Validate(); err != nil {
 			return errors.Wrap(err, "WithTableau")
 		}
@@ -184,13 +185,15 @@ func checkTol(opt string, rtol, atol float64) (r, a, raised float64, err error) 
 
 // WithMethod chooses a built-in Runge-Kutta method (default Dopri5).
 func WithMethod(m Method) Option {
-	return Option{optMethod, func(c *config) { c.method, c.tableau = m, nil }}
+	return Option{optMethod, func(c *config) { c.method, c.tableau, c.byTb = m, nil, false }}
 }
 
 // WithTableau makes the solve step with a tableau of the caller's (explicit, with or
 // without an embedded error estimate: adaptive or fixed-step), on the same engine as the
-// built-in methods. The solve fails with an ErrMethod when tb does not Validate. The
-// tableau is copied; later changes to tb do not affect the solve.
+// built-in methods. A nil Dense gets the cubic Hermite interpolant on y0, f0, y1 and
+// f(t1, y1) (third order; no extra evaluation). The solve fails with an ErrMethod when
+// the tableau does not Validate. The tableau is copied; later changes to tb do not affect
+// the solve.
 func WithTableau(tb *Tableau) Option {
 	var cp *Tableau
 	if tb != nil {
@@ -202,8 +205,11 @@ func WithTableau(tb *Tableau) Option {
 		if cp.Name == "" {
 			cp.Name = "user tableau"
 		}
+		if cp.Dense == nil && len(cp.C) > 0 {
+			cp.Dense = hermiteDense(cp.B, cp.DenseLen()-1)
+		}
 	}
-	return Option{optMethod, func(c *config) { c.tableau = cp; c.method = "" }}
+	return Option{optMethod, func(c *config) { c.tableau, c.byTb = cp, true }}
 }
 
 // WithTol sets the relative and absolute tolerances of adaptive methods (defaults 1e-7,
