@@ -43,9 +43,9 @@ type checkpoint struct{}
 func (checkpoint) String() string { return "checkpoint" }
 
 func (checkpoint) check(c *config) error {
-	for _, k := range []optKind{optSeminorm, optAdjointTol} {
-		if c.given[k] {
-			return errors.Wrapf(ErrOption, "%s applies to the Adjoint gradient only, not Checkpoint", optNames[k])
+	for _, name := range []string{"WithSeminorm", "WithAdjointTol"} {
+		if c.given[name] {
+			return errors.Wrapf(ErrOption, "%s applies to the Adjoint gradient only, not Checkpoint", name)
 		}
 	}
 	return nil

@@ -27,7 +27,7 @@ func Integrate(f Func, y0, ts []float64, opts ...Option) (*Solution, error) {
 }
 
 // hook is an Option that sets an internal hook of config.
-func hook(set func(c *config)) Option { return Option{optInternal, set} }
+func hook(set func(c *config)) Option { return Option{name: "internal", set: set} }
 
 // The internal hooks of config, for the Checkpoint gradient:
 //
@@ -107,10 +107,8 @@ func (r *rk) run(y0, ts []float64, ys [][]float64, cfg *config) (Stats, error) {
 	var err error
 	if !r.eval(ts[0], r.y0, r.k[0]) {
 		err = s.nonFinite()
-	} else if cfg.grid != nil || !r.tb.Adaptive() {
-		err = s.fixed()
 	} else {
-		err = s.adaptive()
+		err = s.walk()
 	}
 	s.st.NFE = r.nfe
 	if r.tb.Adaptive() && cfg.grid == nil {
@@ -223,119 +221,100 @@ func (s *solve) needF1(last bool) bool {
 	return !last || s.ts[s.next] != s.ts[len(s.ts)-1]
 }
 
-// fixed steps a fixed grid: the replay grid, or steps of cfg.step with the last one
-// shortened to end at the last time.
-func (s *solve) fixed() error {
-	cfg, r := s.cfg, s.r
+// fixedSteps returns the number of steps of a fixed grid (the replay grid, or steps of
+// cfg.step with the last one shortened to end at the last time), or ErrMaxSteps.
+func (s *solve) fixedSteps() (int, error) {
+	cfg := s.cfg
 	t0, tend := s.ts[0], s.ts[len(s.ts)-1]
-	var nsteps int
-	if cfg.grid != nil {
-		nsteps = len(cfg.grid) - 1
-	} else {
+	nsteps := len(cfg.grid) - 1
+	tlim := func() float64 { return t0 + s.dir*float64(cfg.maxSteps)*cfg.step }
+	if cfg.grid == nil {
 		q := math.Abs(tend-t0) / cfg.step
 		if q > float64(cfg.maxSteps)*(1+1e-10) {
-			return errors.Wrapf(ErrMaxSteps, "step limit %d reached at t = %g (fixed step %g needs %.0f steps to reach %g)",
-				cfg.maxSteps, t0+s.dir*float64(cfg.maxSteps)*cfg.step, cfg.step, math.Ceil(q), tend)
+			return 0, errors.Wrapf(ErrMaxSteps, "step limit %d reached at t = %g (fixed step %g needs %.0f steps to reach %g)",
+				cfg.maxSteps, tlim(), cfg.step, math.Ceil(q), tend)
 		}
-		nsteps = int(math.Ceil(q * (1 - 1e-10)))
-		if nsteps < 1 {
-			nsteps = 1
-		}
+		nsteps = max(1, int(math.Ceil(q*(1-1e-10))))
+	} else {
+		tlim = func() float64 { return cfg.grid[cfg.maxSteps] }
 	}
 	if nsteps > cfg.maxSteps {
-		tlim := t0 + s.dir*float64(cfg.maxSteps)*cfg.step
-		if cfg.grid != nil {
-			tlim = cfg.grid[cfg.maxSteps]
+		return 0, errors.Wrapf(ErrMaxSteps, "step limit %d reached at t = %g (%d steps needed)", cfg.maxSteps, tlim(), nsteps)
+	}
+	return nsteps, nil
+}
+
+// walk is the one walk over time: fixed steps (fixedSteps), or adaptive steps that the
+// controller accepts or rejects from the error norm, with Hairer's initial step unless
+// WithStep gives one; every accepted step writes the outputs it contains (emit).
+func (s *solve) walk() error {
+	cfg, r := s.cfg, s.r
+	t0, tend := s.ts[0], s.ts[len(s.ts)-1]
+	dir := s.dir
+	adaptive := cfg.grid == nil && r.tb.Adaptive()
+	var sc stepControl
+	var h float64 // the magnitude of the next adaptive step
+	nsteps := 0
+	if adaptive {
+		sc = newStepControl(cfg.ctrl, r.tb.ErrOrder)
+		r.fuseErr(cfg.rtol, cfg.atol, cfg.norm)
+		span := math.Abs(tend - t0)
+		if h = cfg.step; h == 0 {
+			h = s.initialStep(span)
 		}
-		return errors.Wrapf(ErrMaxSteps, "step limit %d reached at t = %g (%d steps needed)", cfg.maxSteps, tlim, nsteps)
+		h = s.boundStep(math.Min(h, span))
+	} else {
+		var err error
+		if nsteps, err = s.fixedSteps(); err != nil {
+			return err
+		}
 	}
 	t := t0
-	for k := 1; k <= nsteps; k++ {
-		var t1 float64
+	nonFiniteLast := false
+	for k := 1; ; k++ {
+		var t1, hProp float64 // hProp: the adaptive step before it is cut to end on tend
+		last := k == nsteps
 		switch {
-		case k == nsteps:
+		case last:
 			t1 = tend
 		case cfg.grid != nil:
 			t1 = cfg.grid[k]
+		case !adaptive:
+			t1 = t0 + dir*float64(k)*cfg.step
 		default:
-			t1 = t0 + s.dir*float64(k)*cfg.step
-		}
-		h := t1 - t
-		if !r.step(t, h, t1) {
-			return s.nonFinite()
-		}
-		last := k == nsteps
-		if !r.fsal && s.needF1(last) {
-			if !r.eval(t1, r.y1, r.k[r.last]) {
-				return s.nonFinite()
+			if s.st.Steps+s.st.Rejected >= cfg.maxSteps {
+				return errors.Wrapf(ErrMaxSteps, "step limit %d reached at t = %g", cfg.maxSteps, t)
 			}
-		}
-		if cfg.onStep != nil {
-			cfg.onStep(t, h, t1, r.y0)
-		}
-		if err := s.emit(t, h, t1); err != nil {
-			return err
-		}
-		r.advance()
-		t = t1
-		s.st.Steps++
-	}
-	return nil
-}
-
-// adaptive steps with error control.
-func (s *solve) adaptive() error {
-	cfg, r := s.cfg, s.r
-	sc := newStepControl(cfg.ctrl, r.tb.ErrOrder)
-	rtol, atol, norm := cfg.rtol, cfg.atol, cfg.norm
-	r.fuseErr(rtol, atol, norm)
-	t0, tend := s.ts[0], s.ts[len(s.ts)-1]
-	dir := s.dir
-	span := math.Abs(tend - t0)
-
-	h := cfg.step
-	if h == 0 {
-		h = s.initialStep(span)
-	}
-	h = s.boundStep(math.Min(h, span))
-
-	t := t0
-	nonFiniteLast := false
-	for {
-		if s.st.Steps+s.st.Rejected >= cfg.maxSteps {
-			return errors.Wrapf(ErrMaxSteps, "step limit %d reached at t = %g", cfg.maxSteps, t)
-		}
-		hs := dir * h
-		last := false
-		hProp := h // the step before it is cut to end on tend
-		if dir*(t+1.01*hs-tend) >= 0 {
-			hs = tend - t
-			h = math.Abs(hs)
-			last = true
-		}
-		if t+hs == t || h <= 10*epsilon*math.Abs(t) {
-			if nonFiniteLast {
-				return errors.Wrapf(ErrNonFinite, "non-finite %s at t = %g, component %d (the step size underflowed to h = %g at t = %g)",
-					r.badWhat, r.badT, r.badI, hs, t)
+			hs := dir * h
+			hProp = h
+			if dir*(t+1.01*hs-tend) >= 0 {
+				hs = tend - t
+				h = math.Abs(hs)
+				last = true
 			}
-			return errors.Wrapf(ErrUnderflow, "step size underflow at t = %g: h = %g", t, hs)
-		}
-		t1 := t + hs
-		if last {
-			t1 = tend
+			if t+hs == t || h <= 10*epsilon*math.Abs(t) {
+				if nonFiniteLast {
+					return errors.Wrapf(ErrNonFinite, "non-finite %s at t = %g, component %d (the step size underflowed to h = %g at t = %g)",
+						r.badWhat, r.badT, r.badI, hs, t)
+				}
+				return errors.Wrapf(ErrUnderflow, "step size underflow at t = %g: h = %g", t, hs)
+			}
+			if t1 = t + hs; last {
+				t1 = tend
+			}
 		}
 		// The step is t1 - t exactly as a replay of the boundaries (the grid hook) computes
 		// it, so that a replay reproduces the solve bit for bit.
-		hs = t1 - t
+		hs := t1 - t
 		h = math.Abs(hs)
 		finiteOK := r.step(t, hs, t1)
 		errn := math.NaN()
-		if finiteOK {
-			errn = r.errNorm(hs, rtol, atol, norm)
+		if finiteOK && adaptive {
+			errn = r.errNorm(hs, cfg.rtol, cfg.atol, cfg.norm)
 		}
 		// a step at the minimum step size is accepted whatever its (finite) error
-		forced := cfg.minStep > 0 && h <= cfg.minStep*(1+1e-12)
-		ok := finiteOK && (errn <= 1 || (forced && !math.IsNaN(errn)))
+		forced := !adaptive || (cfg.minStep > 0 && h <= cfg.minStep*(1+1e-12))
+		ok := finiteOK && (errn <= 1 || (forced && (!adaptive || !math.IsNaN(errn))))
 		if ok && !r.fsal && s.needF1(last) {
 			finiteOK = r.eval(t1, r.y1, r.k[r.last])
 			ok = finiteOK
@@ -362,6 +341,12 @@ func (s *solve) adaptive() error {
 		r.advance()
 		t = t1
 		s.st.Steps++
+		if !adaptive {
+			if last {
+				return nil
+			}
+			continue
+		}
 		hNext := s.boundStep(h * sc.accept(h, errn))
 		if last {
 			// For a solve that continues from tend: the controller's proposal, or the

@@ -13,29 +13,10 @@ import (
 // wins (WithMethod and WithTableau both choose the method), so that a list of defaults can
 // be followed by a caller's options.
 type Option struct {
-	kind optKind
-	set  func(*config)
+	name      string // the option's function, for errors
+	solveOnly bool
+	set       func(*config)
 }
-
-type optKind uint8
-
-const (
-	optMethod optKind = iota
-	optTol
-	optStep
-	optMaxSteps
-	optStepBounds
-	optNorm
-	optController
-	optGradient // the first of the options only Solve reads
-	optSeminorm
-	optAdjointTol
-	optInternal // the internal hooks (grid, onStep)
-	numOpts
-)
-
-var optNames = [numOpts]string{"WithMethod", "WithTol", "WithStep", "WithMaxSteps", "WithStepBounds", "WithNorm",
-	"WithController", "WithGradient", "WithSeminorm", "WithAdjointTol", "internal"}
 
 // Defaults, as torchdiffeq.
 const (
@@ -75,9 +56,9 @@ type config struct {
 	grid   []float64                             // replay these step boundaries (fixed grid), internal
 	onStep func(t0, h, t1 float64, y0 []float64) // called for every accepted step, internal
 
-	given     [numOpts]bool // which options were given
-	raised    float64       // rtol as given, where check raised it to MinRtol (Stats.RaisedRtol)
-	adjRaised float64       // the same for the adjoint's rtol
+	given     map[string]bool // the names of the options given
+	raised    float64         // rtol as given, where check raised it to MinRtol (Stats.RaisedRtol)
+	adjRaised float64         // the same for the adjoint's rtol
 }
 
 func newConfig(opts []Option) *config {
@@ -88,14 +69,15 @@ func newConfig(opts []Option) *config {
 		maxSteps: DefaultMaxSteps,
 		ctrl:     DefaultController(),
 		grad:     Adjoint,
+		given:    map[string]bool{},
 	}
 	for _, o := range opts {
 		if o.set != nil {
 			o.set(c)
-			c.given[o.kind] = true
+			c.given[o.name] = true
 		}
 	}
-	if !c.given[optAdjointTol] {
+	if !c.given["WithAdjointTol"] {
 		c.adjRtol, c.adjAtol = c.rtol, c.atol
 	}
 	if c.grad == nil {
@@ -108,9 +90,9 @@ func newConfig(opts []Option) *config {
 // the method's plan. Errors name the option.
 func (c *config) check(solve bool) error {
 	if !solve {
-		for k := optGradient; k < optInternal; k++ {
-			if c.given[k] {
-				return errors.Wrapf(ErrOption, "%s applies to Solve only (Integrate has no gradient)", optNames[k])
+		for _, name := range []string{"WithGradient", "WithSeminorm", "WithAdjointTol"} {
+			if c.given[name] {
+				return errors.Wrapf(ErrOption, "%s applies to Solve only (Integrate has no gradient)", name)
 			}
 		}
 	}
@@ -148,9 +130,9 @@ func (c *config) check(solve bool) error {
 	if !tb.Adaptive() {
 		// fixed steps have no error control for these to shape (WithTol is accepted, so
 		// that one list of options serves both kinds of method)
-		for _, k := range []optKind{optNorm, optController, optStepBounds, optSeminorm, optAdjointTol} {
-			if c.given[k] {
-				return errors.Wrapf(ErrOption, "%s: method %s has a fixed step and no error control", optNames[k], tb.Name)
+		for _, name := range []string{"WithNorm", "WithController", "WithStepBounds", "WithSeminorm", "WithAdjointTol"} {
+			if c.given[name] {
+				return errors.Wrapf(ErrOption, "%s: method %s has a fixed step and no error control", name, tb.Name)
 			}
 		}
 	}
@@ -185,7 +167,7 @@ func checkTol(opt string, rtol, atol float64) (r, a, raised float64, err error) 
 
 // WithMethod chooses a built-in Runge-Kutta method (default Dopri5).
 func WithMethod(m Method) Option {
-	return Option{optMethod, func(c *config) { c.method, c.tableau, c.byTb = m, nil, false }}
+	return Option{name: "WithMethod", set: func(c *config) { c.method, c.tableau, c.byTb = m, nil, false }}
 }
 
 // WithTableau makes the solve step with a tableau of the caller's (explicit, with or
@@ -209,54 +191,56 @@ func WithTableau(tb *Tableau) Option {
 			cp.Dense = hermiteDense(cp.B, cp.DenseLen()-1)
 		}
 	}
-	return Option{optMethod, func(c *config) { c.tableau, c.byTb = cp, true }}
+	return Option{name: "WithMethod", set: func(c *config) { c.tableau, c.byTb = cp, true }}
 }
 
 // WithTol sets the relative and absolute tolerances of adaptive methods (defaults 1e-7,
 // 1e-9). Either may be 0 (pure absolute or pure relative control), not both; a positive
 // rtol below MinRtol is raised to MinRtol (Stats.RaisedRtol).
 func WithTol(rtol, atol float64) Option {
-	return Option{optTol, func(c *config) { c.rtol, c.atol = rtol, atol }}
+	return Option{name: "WithTol", set: func(c *config) { c.rtol, c.atol = rtol, atol }}
 }
 
 // WithStep sets the step of fixed-step methods, or the initial step of adaptive ones
 // (default: Hairer's automatic initial step).
-func WithStep(h float64) Option { return Option{optStep, func(c *config) { c.step = h }} }
+func WithStep(h float64) Option { return Option{name: "WithStep", set: func(c *config) { c.step = h }} }
 
 // WithMaxSteps bounds the number of steps, accepted and rejected (default 100000); the
 // solve fails with ErrMaxSteps at the limit.
-func WithMaxSteps(n int) Option { return Option{optMaxSteps, func(c *config) { c.maxSteps = n }} }
+func WithMaxSteps(n int) Option {
+	return Option{name: "WithMaxSteps", set: func(c *config) { c.maxSteps = n }}
+}
 
 // WithStepBounds bounds the magnitude of adaptive steps (0 means unbounded).
 func WithStepBounds(min, max float64) Option {
-	return Option{optStepBounds, func(c *config) { c.minStep, c.maxStep = min, max }}
+	return Option{name: "WithStepBounds", set: func(c *config) { c.minStep, c.maxStep = min, max }}
 }
 
 // WithNorm replaces the error norm of adaptive methods (default RMSNorm).
-func WithNorm(n Norm) Option { return Option{optNorm, func(c *config) { c.norm = n }} }
+func WithNorm(n Norm) Option { return Option{name: "WithNorm", set: func(c *config) { c.norm = n }} }
 
 // WithController replaces the step-size controller of adaptive methods (default
 // DefaultController()).
 func WithController(ctrl Controller) Option {
-	return Option{optController, func(c *config) { c.ctrl = ctrl }}
+	return Option{name: "WithController", set: func(c *config) { c.ctrl = ctrl }}
 }
 
 // WithGradient chooses how Solve computes gradients (default, and for nil, Adjoint).
 // Solve only.
 func WithGradient(m GradientMethod) Option {
-	return Option{optGradient, func(c *config) { c.grad = m }}
+	return Option{name: "WithGradient", solveOnly: true, set: func(c *config) { c.grad = m }}
 }
 
 // WithSeminorm makes the adjoint's step control ignore the parameter-gradient channels
 // (Kidger, Chen, Lyons 2021). Solve with the Adjoint gradient and an adaptive method only.
 func WithSeminorm(on bool) Option {
-	return Option{optSeminorm, func(c *config) { c.seminorm = on }}
+	return Option{name: "WithSeminorm", solveOnly: true, set: func(c *config) { c.seminorm = on }}
 }
 
 // WithAdjointTol sets the tolerances of the adjoint's backward solve (default: the forward
 // ones), as WithTol. Solve with the Adjoint gradient and an adaptive method only.
 func WithAdjointTol(rtol, atol float64) Option {
-	return Option{optAdjointTol, func(c *config) { c.adjRtol, c.adjAtol = rtol, atol }}
+	return Option{name: "WithAdjointTol", solveOnly: true, set: func(c *config) { c.adjRtol, c.adjAtol = rtol, atol }}
 }
 
 // IntegrateOptions returns the options of opts that Integrate reads: opts without those
@@ -265,7 +249,7 @@ func WithAdjointTol(rtol, atol float64) Option {
 func IntegrateOptions(opts []Option) []Option {
 	var out []Option
 	for _, o := range opts {
-		if o.kind < optGradient || o.kind == optInternal {
+		if !o.solveOnly {
 			out = append(out, o)
 		}
 	}
