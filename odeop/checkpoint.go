@@ -212,7 +212,7 @@ func (bp *stepBackprop) step(t0, h, t1 float64, y0, ybar []float64, st *Stats) {
 			}
 		}
 	}
-	bp.prepare(&bp.ss, t0, h, t1, y0, bp.ss.k)
+	bp.ss.prepare(t0, h, t1, y0, bp.ss.k)
 	bp.ybar, bp.cur = ybar, ns
 	if bp.rc != nil {
 		bp.rc.run(bp.work)

@@ -69,7 +69,6 @@ type chunkState struct {
 	rtol, atol float64
 	group      [][]int     // group[c][q]: the norm group of range q of chunk c
 	sq         [][]float64 // per chunk and range
-	ec         []float64   // h*BErr[j], j in eIdx
 	done       bool        // the partial sums of the step in progress are there
 
 	// the parameter part [po, n) in segments {lo, hi, norm group or -1} (paramJoin), the
@@ -97,7 +96,6 @@ func (r *rk) setChunks(rc rowChunks) {
 			cs.group[c] = make([]int, nr)
 			cs.evals[c] = r.stageEval(c, nc)
 		}
-		cs.ec = make([]float64, len(r.eIdx))
 		if po < r.n {
 			for c := 1; c < nc; c++ {
 				cs.parts[c] = make([][]float64, r.s)
@@ -274,7 +272,7 @@ func (r *rk) paramJoin() bool {
 			for i := cs.summed + 1; i < r.s; i++ {
 				r.addParts(r.k[i], i, lo, hi)
 			}
-			if r.fsal && !combRows(r.y1, r.y0, r.ss.sc[last], r.aIdx[last], r.k, lo, hi) {
+			if r.fsal && !combRows(r.y1, r.y0, r.ss.h, r.a[last], r.aIdx[last], r.k, lo, hi) {
 				ok = false
 			}
 			for u, j := range r.unread {
@@ -283,7 +281,7 @@ func (r *rk) paramJoin() bool {
 				}
 			}
 			if cs.fuse && sg[2] >= 0 {
-				combRows(r.e, nil, cs.ec, r.eIdx, r.k, lo, hi)
+				combRows(r.e, nil, r.ss.h, r.tb.BErr, r.eIdx, r.k, lo, hi)
 				cs.gsum[sg[2]] += kernels.ScaledSumSq(r.e[lo:hi], r.y0[lo:hi], r.y1[lo:hi], cs.rtol, cs.atol)
 			}
 		}
@@ -312,7 +310,7 @@ func (r *rk) stepRows(c int) {
 	if cs.fuse {
 		for q, rg := range rgs {
 			lo, hi := rg[0], rg[1]
-			combRows(r.e, nil, cs.ec, r.eIdx, r.k, lo, hi)
+			combRows(r.e, nil, r.ss.h, r.tb.BErr, r.eIdx, r.k, lo, hi)
 			cs.sq[c][q] = kernels.ScaledSumSq(r.e[lo:hi], r.y0[lo:hi], r.y1[lo:hi], cs.rtol, cs.atol)
 		}
 	}

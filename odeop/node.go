@@ -27,8 +27,10 @@ func nextOpID() uint64 { return atomic.AddUint64(&opIDs, 1) }
 // by the adjoint method (default) or by backpropagation through the stored steps (see
 // WithGradient).
 //
-// All options of Integrate apply. The solve runs in float64; a float32 graph is converted
-// at the node's edges (inputs are widened, outputs and gradients narrowed).
+// All options of Integrate apply, and those of the gradient: WithGradient, WithSeminorm
+// and WithAdjointTol. z0 must have at least one row and one column. The solve runs in
+// float64; a float32 graph is converted at the node's edges (inputs are widened, outputs
+// and gradients narrowed).
 func Solve(z0 *G.Node, f Dynamics, ts []float64, opts ...Option) (*G.Node, error) {
 	if z0 == nil {
 		return nil, errors.Wrap(ErrShape, "solve: z0 is nil")

@@ -36,7 +36,7 @@ type rk struct {
 	ss  stageSet    // the step in progress, as stages reads it
 	nfe int
 	// hNext is the step magnitude proposed, at the end of the last adaptive solve, for a
-	// solve continuing from its end time (see solve.adaptive).
+	// solve continuing from its end time (see solve.walk).
 	hNext float64
 
 	whole wholeRows   // rows when the setup has none: f over one range
@@ -115,33 +115,19 @@ var builtinPlans = sync.OnceValue(func() map[Method]*plan {
 })
 
 // stageSet is one step's stage vectors as stages reads and writes them: the step, its
-// start state, the stage derivatives, where each stage's argument goes, and per stage the
-// coefficients h*a[i][j], j in aIdx[i], of its argument (prepare).
+// start state, the stage derivatives and where each stage's argument goes.
 type stageSet struct {
 	t0, h, t1 float64
 	y0        []float64
 	k, args   [][]float64
-	sc        [][]float64
 }
 
-func newStageSet(p *plan) stageSet {
-	m := len(p.a)
-	ss := stageSet{args: make([][]float64, m), sc: make([][]float64, m)}
-	for i := range ss.sc {
-		ss.sc[i] = make([]float64, len(p.aIdx[i]))
-	}
-	return ss
-}
+func newStageSet(p *plan) stageSet { return stageSet{args: make([][]float64, len(p.a))} }
 
 // prepare sets the step from (t0, y0) with step h ending at t1 (t1 = t0 + h, passed so that
 // the last step lands exactly on the end time) with the stage derivatives k.
-func (p *plan) prepare(ss *stageSet, t0, h, t1 float64, y0 []float64, k [][]float64) {
+func (ss *stageSet) prepare(t0, h, t1 float64, y0 []float64, k [][]float64) {
 	ss.t0, ss.h, ss.t1, ss.y0, ss.k = t0, h, t1, y0, k
-	for i, idx := range p.aIdx {
-		for n, j := range idx {
-			ss.sc[i][n] = h * p.a[i][j]
-		}
-	}
 }
 
 // stages is the stage loop of every caller (the engine's steps, Checkpoint's
@@ -155,7 +141,7 @@ func (p *plan) stages(ss *stageSet, rgs [][2]int, from, to, evalTo int, eval fun
 	for i := from; i < to; i++ {
 		ok := true
 		for _, rg := range rgs {
-			ok = combRows(ss.args[i], ss.y0, ss.sc[i], p.aIdx[i], ss.k, rg[0], rg[1]) && ok
+			ok = combRows(ss.args[i], ss.y0, ss.h, p.a[i], p.aIdx[i], ss.k, rg[0], rg[1]) && ok
 		}
 		if !ok {
 			return i
@@ -201,6 +187,9 @@ func newRK(p *plan, n int, su setup) *rk {
 	r.y1 = buf[off+n : off+2*n : off+2*n]
 	r.yt = buf[off+2*n : off+3*n : off+3*n]
 	r.e = buf[off+3*n : off+4*n : off+4*n]
+	for i := range r.ss.args {
+		r.ss.args[i] = r.yt
+	}
 	r.w = make([]float64, m)
 	r.c = make([]float64, m)
 	r.wIdx = make([]int, m)
@@ -315,23 +304,15 @@ func finite(x []float64) bool { return kernels.Finite(x) }
 // reads by plan.unread.
 func (r *rk) step(t0, h, t1 float64) bool {
 	cs := r.cs
-	for i := range r.ss.args {
-		r.ss.args[i] = r.yt
-	}
-	r.ss.args[r.last] = r.y1
-	r.prepare(&r.ss, t0, h, t1, r.y0, r.k)
-	if cs.fuse {
-		for n, j := range r.eIdx {
-			cs.ec[n] = h * r.tb.BErr[j]
-		}
-	}
-	for c := range cs.prog {
-		cs.prog[c].Store(0)
-	}
+	r.ss.args[r.last] = r.y1 // the other stages' arguments go to yt (newRK)
+	r.ss.prepare(t0, h, t1, r.y0, r.k)
 	cs.summed, cs.done = 0, false
 	if cs.nc == 1 {
 		r.stepRows(0)
 	} else {
+		for c := range cs.prog {
+			cs.prog[c].Store(0)
+		}
 		r.rows.run(cs.work)
 	}
 	first := r.s
@@ -405,11 +386,7 @@ func (r *rk) errNorm(h, rtol, atol float64, norm Norm) float64 {
 		// adjoint's error is never needed)
 		e = e[:g[len(g)-1]]
 	}
-	c := r.c[:0]
-	for _, j := range r.eIdx {
-		c = append(c, h*r.tb.BErr[j])
-	}
-	combRows(e, nil, c, r.eIdx, r.k, 0, len(e))
+	combRows(e, nil, h, r.tb.BErr, r.eIdx, r.k, 0, len(e))
 	return r.scaledNorm(e, r.y0[:len(e)], r.y1[:len(e)], e, rtol, atol, norm)
 }
 
@@ -439,13 +416,13 @@ func (r *rk) scaledNorm(x, a, b, scratch []float64, rtol, atol float64, norm Nor
 // it is finite; k[last] must hold f(t1, y1).
 func (r *rk) dense(dst []float64, h, theta float64) bool {
 	r.tb.Dense(r.w, theta)
-	c, idx := r.c[:0], r.wIdx[:0]
+	idx := r.wIdx[:0]
 	for i, w := range r.w {
 		if w != 0 {
-			c, idx = append(c, h*w), append(idx, i)
+			idx = append(idx, i)
 		}
 	}
-	return combRows(dst, r.y0, c, idx, r.k, 0, len(dst))
+	return combRows(dst, r.y0, h, r.w, idx, r.k, 0, len(dst))
 }
 
 // advance makes the end of the step the start of the next: y0 <- y1, k[0] <- f(t1, y1).
@@ -470,13 +447,13 @@ func lincomb(dst, base []float64, c []float64, x [][]float64) bool {
 	return kernels.Lincomb(dst, base, c, x)
 }
 
-// combRows sets dst[lo:hi] = base[lo:hi] (base nil: 0; base may be dst) + sum_n
-// c[n]*k[idx[n]][lo:hi], adding the terms of each element in order, so that the bits are
+// combRows sets dst[lo:hi] = base[lo:hi] (base nil: 0; base may be dst) + sum_{j in idx}
+// h*coef[j]*k[j][lo:hi], adding the terms of each element in order, so that the bits are
 // those of the whole-vector combination whatever the range, and reports whether every
 // element is finite. Long ranges take one pass over the vectors (lincomb); short ones
 // plain axpys (the same bits), whose call overhead is smaller. Safe for concurrent use on
 // disjoint ranges.
-func combRows(dst, base, c []float64, idx []int, k [][]float64, lo, hi int) bool {
+func combRows(dst, base []float64, h float64, coef []float64, idx []int, k [][]float64, lo, hi int) bool {
 	d := dst[lo:hi]
 	var b []float64
 	if base != nil {
@@ -488,18 +465,16 @@ func combRows(dst, base, c []float64, idx []int, k [][]float64, lo, hi int) bool
 		} else if hi > lo && &b[0] != &d[0] {
 			copy(d, b)
 		}
-		for n, j := range idx {
-			axpy(d, c[n], k[j][lo:hi])
+		for _, j := range idx {
+			axpy(d, h*coef[j], k[j][lo:])
 		}
 		return finite(d)
 	}
-	var buf [16][]float64
-	xs := buf[:0]
-	if len(idx) > len(buf) {
-		xs = make([][]float64, 0, len(idx))
-	}
+	var cbuf [16]float64
+	var xbuf [16][]float64
+	c, xs := cbuf[:0], xbuf[:0]
 	for _, j := range idx {
-		xs = append(xs, k[j][lo:hi])
+		c, xs = append(c, h*coef[j]), append(xs, k[j][lo:hi])
 	}
 	return lincomb(d, b, c, xs)
 }
