@@ -11,8 +11,18 @@ import (
 // adjoint is the Adjoint gradient method.
 type adjoint struct{}
 
-func (adjoint) String() string      { return "adjoint" }
-func (adjoint) check(*config) error { return nil }
+func (adjoint) String() string { return "adjoint" }
+func (adjoint) check(c *config) error {
+	if c.plan.tb.Adaptive() && c.adjAtol == 0 {
+		opt := "WithAdjointTol"
+		if !c.given[opt] {
+			opt = "WithTol"
+		}
+		return errors.Wrapf(ErrTolerance, "%s: atol = 0 for the adjoint's backward solve, whose parameter adjoint starts at 0, "+
+			"where a relative tolerance has no scale; want atol > 0 (WithAdjointTol sets the backward solve's own)", opt)
+	}
+	return nil
+}
 func (adjoint) record(*plan, []float64, [][]float64) (func(t0, h, t1 float64, y0 []float64), any) {
 	return nil, nil
 }

@@ -196,7 +196,9 @@ func WithTableau(tb *Tableau) Option {
 
 // WithTol sets the relative and absolute tolerances of adaptive methods (defaults 1e-7,
 // 1e-9). Either may be 0 (pure absolute or pure relative control), not both; a positive
-// rtol below MinRtol is raised to MinRtol (Stats.RaisedRtol).
+// rtol below MinRtol is raised to MinRtol (Stats.RaisedRtol). Pure relative control needs
+// the solution away from 0; so the Adjoint gradient, whose parameter adjoint starts at 0,
+// refuses atol = 0 for its backward solve (WithAdjointTol sets that one's own).
 func WithTol(rtol, atol float64) Option {
 	return Option{name: "WithTol", set: func(c *config) { c.rtol, c.atol = rtol, atol }}
 }

@@ -56,15 +56,21 @@ func TestOptionsRefusedWhereUnused(t *testing.T) {
 		{"seminorm fixed", []Option{WithMethod(RK4), WithStep(0.1), WithSeminorm(true)}, "WithSeminorm"},
 		{"adjoint tol fixed", []Option{WithMethod(RK4), WithStep(0.1), WithAdjointTol(1e-6, 1e-8)}, "WithAdjointTol"},
 		{"adjoint tol bad", []Option{WithAdjointTol(-1, -1)}, "WithAdjointTol"},
+		{"relative tol adjoint", []Option{WithTol(1e-6, 0)}, "WithTol: atol = 0"},
+		{"relative adjoint tol", []Option{WithAdjointTol(1e-6, 0)}, "WithAdjointTol: atol = 0"},
 	} {
 		_, err := Solve(z0, &linearDyn{A: A}, []float64{0, 1}, c.opts...)
 		if err == nil || !strings.Contains(err.Error(), c.says) {
 			t.Errorf("Solve %s: error %v, want one naming %s", c.name, err, c.says)
 		}
 	}
-	// nil options and WithGradient(nil) are the defaults
-	if _, err := Solve(z0, &linearDyn{A: A}, []float64{0, 1}, Option{}, WithGradient(nil)); err != nil {
-		t.Errorf("Solve with default options: %v", err)
+	// nil options and WithGradient(nil) are the defaults; pure relative control forward
+	// with an absolute tolerance for the adjoint, or with Checkpoint, is fine
+	for _, opts := range [][]Option{{Option{}, WithGradient(nil)}, {WithTol(1e-6, 0), WithAdjointTol(1e-6, 1e-8)},
+		{WithTol(1e-6, 0), WithGradient(Checkpoint)}} {
+		if _, err := Solve(z0, &linearDyn{A: A}, []float64{0, 1}, opts...); err != nil {
+			t.Errorf("Solve: %v", err)
+		}
 	}
 }
 
