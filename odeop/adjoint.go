@@ -8,7 +8,26 @@ import (
 	"github.com/continuum-ml/continuum/internal/graphop"
 )
 
-// adjointBackward runs the continuous adjoint of Chen et al. (2018) backward over the
+// adjoint is the Adjoint gradient method.
+type adjoint struct{}
+
+func (adjoint) String() string { return "adjoint" }
+func (adjoint) check(c *config) error {
+	if c.plan.tb.Adaptive() && c.adjAtol == 0 {
+		opt := "WithAdjointTol"
+		if !c.given[opt] {
+			opt = "WithTol"
+		}
+		return errors.Wrapf(ErrTolerance, "%s: atol = 0 for the adjoint's backward solve, whose parameter adjoint starts at 0, "+
+			"where a relative tolerance has no scale; want atol > 0 (WithAdjointTol sets the backward solve's own)", opt)
+	}
+	return nil
+}
+func (adjoint) record(*plan, []float64, [][]float64) (func(t0, h, t1 float64, y0 []float64), any) {
+	return nil, nil
+}
+
+// backward runs the continuous adjoint of Chen et al. (2018) backward over the
 // output intervals of a forward solve: the augmented state [z, a, a_theta] follows
 //
 //	dz/dt = f(t, z),  da/dt = -a^T df/dz,  da_theta/dt = -a^T df/dtheta
@@ -17,7 +36,7 @@ import (
 // forward value and the incoming gradient is added to a. It returns the flat gradient
 // [dz0 | dtheta] and the statistics of the backward solves. Memory: a few copies of the
 // augmented state, whatever the number of steps.
-func adjointBackward(op *solveOp, z0 []float64, theta [][]float64, zs, gzs []float64) ([]float64, Stats, error) {
+func (adjoint) backward(op *solveOp, _ any, z0 []float64, theta [][]float64, zs, gzs []float64) ([]float64, Stats, error) {
 	n := op.batch * op.dim
 	ev, err := newBatchEval(op.f, theta, op.batch, op.dim)
 	if err != nil {
@@ -52,27 +71,20 @@ func adjointBackward(op *solveOp, z0 []float64, theta [][]float64, zs, gzs []flo
 	}
 	norm := groupRMSMax(groups)
 	cfg := *op.cfg
-	cfg.rtol, cfg.atol = op.cfg.adjRtol, op.cfg.adjAtol
+	cfg.rtol, cfg.atol, cfg.raised = op.cfg.adjRtol, op.cfg.adjAtol, op.cfg.adjRaised
 	cfg.norm = norm
 	cfg.onStep = nil
 	cfg.grid = nil
-	pl, err := planOf(cfg.method)
-	if err != nil {
-		return nil, Stats{}, err
-	}
+	pl := cfg.plan
 	// One engine and one output row for every interval: the solves allocate nothing.
-	r := op.engines.get(pl, rhs, len(aug))
+	// rhs reads z and a, not a_theta (argLen)
+	r := op.engines.get(pl, len(aug), setup{f: rhs, rows: newBatchChunks(ev, n, true, neg), argLen: 2 * n, groups: groups})
 	defer op.engines.put(r)
-	r.groups = groups
-	r.argLen = 2 * n // rhs reads z and a, not a_theta
-	if rc := newBatchChunks(ev, n, true, neg); rc != nil {
-		r.setChunks(rc)
-	}
 	ys := [][]float64{aug, end}
 	var st Stats
 	for i := T - 1; i >= 1; i-- {
 		ts := []float64{op.ts[i], op.ts[i-1]}
-		err := checkArgs(rhs, aug, ts, pl.tb, &cfg)
+		err := checkArgs(rhs, aug, ts, &cfg)
 		if err == nil {
 			var s Stats
 			s, err = r.run(aug, ts, ys, &cfg)

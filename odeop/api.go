@@ -1,6 +1,8 @@
 package odeop
 
 import (
+	"math"
+
 	"github.com/pkg/errors"
 )
 
@@ -20,11 +22,15 @@ type Stats struct {
 	NFE      int // right-hand side evaluations
 	Steps    int // accepted steps
 	Rejected int // rejected steps
+	// RaisedRtol, when positive, is the relative tolerance asked for, below MinRtol, which
+	// the solve raised to MinRtol (see WithTol).
+	RaisedRtol float64
 }
 
-// Add returns the sum of two Stats.
+// Add returns the sum of two Stats (RaisedRtol: the larger).
 func (s Stats) Add(o Stats) Stats {
-	return Stats{NFE: s.NFE + o.NFE, Steps: s.Steps + o.Steps, Rejected: s.Rejected + o.Rejected}
+	return Stats{NFE: s.NFE + o.NFE, Steps: s.Steps + o.Steps, Rejected: s.Rejected + o.Rejected,
+		RaisedRtol: math.Max(s.RaisedRtol, o.RaisedRtol)}
 }
 
 // Method names an explicit Runge-Kutta method.
@@ -55,27 +61,34 @@ const (
 // accepted when the norm is at most 1. RMSNorm is the default.
 type Norm func(scaled []float64) float64
 
-// GradientMethod chooses how the Solve node computes gradients.
-type GradientMethod int
+// GradientMethod is how the Solve node computes gradients: a strategy that may keep a
+// record of the forward solve and computes every input's gradient in one backward pass.
+// Adjoint and Checkpoint are the package's; a new method is a new type implementing it.
+type GradientMethod interface {
+	String() string
+	// check refuses the options that contradict the method.
+	check(c *config) error
+	// record returns, for a forward solve from z0 with parameters theta, the hook it calls
+	// at every accepted step and the record that hook fills (nil, nil: none).
+	record(p *plan, z0 []float64, theta [][]float64) (func(t0, h, t1 float64, y0 []float64), any)
+	// backward returns the flat gradient [dz0 | dtheta] of the solve op for the forward
+	// output zs and its cotangent gzs, with rec the record of the forward solve (nil when
+	// the op has not run forward), and the statistics of its solves.
+	backward(op *solveOp, rec any, z0 []float64, theta [][]float64, zs, gzs []float64) ([]float64, Stats, error)
+}
 
-const (
+// The gradient methods.
+var (
 	// Adjoint solves the continuous adjoint equations backward in time (Chen et al. 2018).
 	// Memory does not grow with the number of steps.
-	Adjoint GradientMethod = iota
+	Adjoint GradientMethod = adjoint{}
 	// Checkpoint stores the accepted forward steps and backpropagates exactly through each
 	// Runge-Kutta step (discretize-then-optimize). Memory grows with the number of steps.
-	Checkpoint
+	Checkpoint GradientMethod = checkpoint{}
 )
 
-func (g GradientMethod) String() string {
-	switch g {
-	case Adjoint:
-		return "adjoint"
-	case Checkpoint:
-		return "checkpoint"
-	}
-	return "unknown"
-}
+// GradientMethods lists the gradient methods (to look one up by its String).
+func GradientMethods() []GradientMethod { return []GradientMethod{Adjoint, Checkpoint} }
 
 // Cause strips the wrappers that Gorgonia's machines put around an op's error (they hide
 // it from errors.Is), so that errors.Is(odeop.Cause(err), odeop.ErrMaxSteps) works on

@@ -10,24 +10,24 @@ import (
 // state at the start of each step. Its memory grows with the number of steps (one state
 // per step), which is the price of the exact discrete gradient.
 type checkpointTape struct {
-	method Method
+	plan   *plan
 	z0     []float64   // inputs the tape was made from, to detect a stale tape
 	theta  [][]float64 //
-	t0     []float64
+	t0, t1 []float64
 	h      []float64
 	y0     [][]float64
 }
 
-func newCheckpointTape(m Method, z0 []float64, theta [][]float64) *checkpointTape {
-	tp := &checkpointTape{method: m, z0: append([]float64(nil), z0...)}
+func newCheckpointTape(p *plan, z0 []float64, theta [][]float64) *checkpointTape {
+	tp := &checkpointTape{plan: p, z0: append([]float64(nil), z0...)}
 	for _, th := range theta {
 		tp.theta = append(tp.theta, append([]float64(nil), th...))
 	}
 	return tp
 }
 
-func (tp *checkpointTape) record(t0, h float64, y0 []float64) {
-	tp.t0 = append(tp.t0, t0)
+func (tp *checkpointTape) record(t0, h, t1 float64, y0 []float64) {
+	tp.t0, tp.t1 = append(tp.t0, t0), append(tp.t1, t1)
 	tp.h = append(tp.h, h)
 	tp.y0 = append(tp.y0, append([]float64(nil), y0...))
 }
@@ -35,6 +35,30 @@ func (tp *checkpointTape) record(t0, h float64, y0 []float64) {
 // matches reports whether the tape was recorded from these inputs.
 func (tp *checkpointTape) matches(z0 []float64, theta [][]float64) bool {
 	return tp != nil && graphop.SameInputs(tp.z0, tp.theta, z0, theta)
+}
+
+// checkpoint is the Checkpoint gradient method.
+type checkpoint struct{}
+
+func (checkpoint) String() string { return "checkpoint" }
+
+func (checkpoint) check(c *config) error {
+	for _, name := range []string{"WithSeminorm", "WithAdjointTol"} {
+		if c.given[name] {
+			return errors.Wrapf(ErrOption, "%s applies to the Adjoint gradient only, not Checkpoint", name)
+		}
+	}
+	return nil
+}
+
+func (checkpoint) record(p *plan, z0 []float64, theta [][]float64) (func(t0, h, t1 float64, y0 []float64), any) {
+	tp := newCheckpointTape(p, z0, theta)
+	return tp.record, tp
+}
+
+func (checkpoint) backward(op *solveOp, rec any, z0 []float64, theta [][]float64, _, gzs []float64) ([]float64, Stats, error) {
+	tape, _ := rec.(*checkpointTape)
+	return checkpointBackward(op, tape, z0, theta, gzs)
 }
 
 // checkpointBackward computes the exact gradient of the discrete forward solution
@@ -52,7 +76,7 @@ func checkpointBackward(op *solveOp, tape *checkpointTape, z0 []float64, theta [
 	defer ev.Release()
 	var st Stats
 	if !tape.matches(z0, theta) {
-		tape = newCheckpointTape(op.cfg.method, z0, theta)
+		tape = newCheckpointTape(op.cfg.plan, z0, theta)
 		cfg := *op.cfg
 		cfg.onStep = tape.record
 		s, err := op.solveInto(ev.RHS, newBatchChunks(ev, len(z0), false, nil), z0, &cfg, make([]float64, len(op.ts)*n))
@@ -61,11 +85,7 @@ func checkpointBackward(op *solveOp, tape *checkpointTape, z0 []float64, theta [
 		}
 		st = st.Add(s)
 	}
-	tb, err := TableauOf(tape.method)
-	if err != nil {
-		return nil, st, err
-	}
-	bp := newStepBackprop(tb, ev, newBatchChunks(ev, n, false, nil), n, ev.NumParams())
+	bp := newStepBackprop(tape.plan, ev, newBatchChunks(ev, n, false, nil), n, ev.NumParams())
 	T := len(op.ts)
 	// Assign each output time (after the first) to the step that produced it.
 	stepOf := make([]int, T)
@@ -75,7 +95,7 @@ func checkpointBackward(op *solveOp, tape *checkpointTape, z0 []float64, theta [
 		dir = -1
 	}
 	for k := 1; k < T; k++ {
-		for j < len(tape.t0)-1 && dir*(tape.t0[j]+tape.h[j]-op.ts[k]) < 0 {
+		for j < len(tape.t0)-1 && dir*(tape.t1[j]-op.ts[k]) < 0 {
 			j++
 		}
 		if len(tape.t0) == 0 {
@@ -90,7 +110,7 @@ func checkpointBackward(op *solveOp, tape *checkpointTape, z0 []float64, theta [
 		for ; k >= 1 && stepOf[k] == j; k-- {
 			bp.outs = append(bp.outs, denseCot{theta: (op.ts[k] - tape.t0[j]) / tape.h[j], g: gzs[k*n : (k+1)*n]})
 		}
-		bp.step(tape.t0[j], tape.h[j], tape.y0[j], ybar, &st)
+		bp.step(tape.t0[j], tape.h[j], tape.t1[j], tape.y0[j], ybar, &st)
 	}
 	lincomb(ybar, ybar, plusOne, [][]float64{gzs[:n]})
 	out := make([]float64, n+ev.NumParams())
@@ -106,76 +126,68 @@ type denseCot struct {
 }
 
 // stepBackprop backpropagates through one Runge-Kutta step of a tableau and the dense
-// outputs taken on it. The work on the state's rows is row-local (each row's stages and
-// cotangents depend on that row alone): with a batch in two row chunks (rc), each chunk
-// does its rows on its own goroutine, one hand-off per step, and sums its parameter
+// outputs taken on it: it recomputes the step's stages with the engine's stage loop
+// (plan.stages: the arguments, values and times of the forward pass) and runs the reverse
+// pass through them. The work on the state's rows is row-local (each row's stages and
+// cotangents depend on that row alone): with a batch in two row chunks, each chunk does
+// its rows on its own goroutine, one hand-off per step, and sums its parameter
 // cotangents over its stages and steps; the chunks' sums are added at the end
 // (paramGrad). Per-stage buffers that kept the whole batch's order of sums (stage by
 // stage, chunks within) were measured slower on N2 (forward + backprop 19.9-21.5 ms
 // against 16.1-20.5 ms, alternating runs: their 2 MB a step left the cache); the rest of
 // the gradient has the bits of the whole-batch path.
 type stepBackprop struct {
-	tb    *Tableau
-	a     [][]float64 // A with, for tableaus that are not FSAL, a last row equal to B
-	c     []float64
-	b     []float64
-	Y, K  [][]float64 // stage inputs and stage values
-	Kbar  [][]float64
-	used  []bool // stages whose cotangent is nonzero (the same for every row)
+	*plan
+	ss    stageSet    // the step in progress: Y (ss.args) and K (ss.k) are the stages' arguments and values
+	Kbar  [][]float64 // the stages' cotangents
+	used  []bool      // stages whose cotangent is nonzero (the same for every row)
 	dY    []float64
 	dth   [][]float64 // dth[c]: chunk c's parameter cotangent of one stage (scratch)
 	acc   [][]float64 // acc[c]: chunk c's parameter cotangent, summed over stages and steps
 	w     [][]float64 // dense weights of each output
 	outs  []denseCot
-	ns, s int
-	x1    [1][]float64 // scratch of a one-term combination
+	ybar  []float64 // the step's cotangent (of its end state, then of its start)
+	ns, s int       // stages with and without f(t1, y1)
+	cur   int       // the stages of the step in progress
+	rc    rowChunks // nil: the whole batch as one chunk
 
-	rc   rowChunks      // nil: the whole batch at once
-	ev   *graphop.Batch // the batch
-	work func(c int)    // bp.chunk, made once
-	cur  struct {       // the step in progress, read by chunk
-		t0, h    float64
-		y0, ybar []float64
-		ns       int
-	}
+	evs   []graphop.Evaluator                   // per chunk: the Evaluator of its rows
+	rgs   [][][2]int                            // per chunk: its range of rows
+	evals []func(i int, t float64, y []float64) // per chunk: its stage evaluation, made once
+	work  func(c int)                           // bp.rows, made once
 }
 
-func newStepBackprop(tb *Tableau, ev *graphop.Batch, rc rowChunks, n, p int) *stepBackprop {
-	s := tb.Stages()
-	ns := tb.DenseLen()
-	bp := &stepBackprop{tb: tb, s: s, ns: ns, dY: make([]float64, n), ev: ev, rc: rc}
-	bp.a = make([][]float64, ns)
-	bp.c = make([]float64, ns)
-	bp.b = make([]float64, ns)
-	copy(bp.a, tb.A)
-	copy(bp.c, tb.C)
-	copy(bp.b, tb.B)
-	if ns > s {
-		bp.a[s] = tb.B
-		bp.c[s] = 1
-	}
+func newStepBackprop(p *plan, ev *graphop.Batch, rc rowChunks, n, np int) *stepBackprop {
+	ns := p.tb.DenseLen()
+	bp := &stepBackprop{plan: p, s: p.tb.Stages(), ns: ns, dY: make([]float64, n), ss: newStageSet(p), rc: rc}
+	bp.ss.k = make([][]float64, ns)
 	for i := 0; i < ns; i++ {
-		bp.Y = append(bp.Y, make([]float64, n))
-		bp.K = append(bp.K, make([]float64, n))
+		bp.ss.args[i], bp.ss.k[i] = make([]float64, n), make([]float64, n)
 		bp.Kbar = append(bp.Kbar, make([]float64, n))
 	}
 	bp.used = make([]bool, ns)
-	chunks := 1
-	if rc != nil {
-		chunks = rc.numChunks()
+	if rc == nil {
+		bp.evs, bp.rgs = []graphop.Evaluator{ev}, [][][2]int{{{0, n}}}
+	} else {
+		bp.evs = ev.Evaluators()
+		for c := range bp.evs {
+			bp.rgs = append(bp.rgs, rc.ranges(c)[:1])
+		}
 	}
-	bp.dth, bp.acc = make([][]float64, chunks), make([][]float64, chunks)
-	for c := range bp.dth {
-		bp.dth[c], bp.acc[c] = make([]float64, p), make([]float64, p)
+	for c, ev := range bp.evs {
+		lo, hi := bp.rgs[c][0][0], bp.rgs[c][0][1]
+		bp.evals = append(bp.evals, func(i int, t float64, y []float64) { ev.Eval(bp.ss.k[i][lo:hi], t, y[lo:hi]) })
+		bp.dth, bp.acc = append(bp.dth, make([]float64, np)), append(bp.acc, make([]float64, np))
 	}
-	bp.work = bp.chunk
+	bp.work = bp.rows
 	return bp
 }
 
 // step replaces ybar (the cotangent of the step's end state) by the cotangent of its start
 // state, adding the cotangents of the dense outputs in bp.outs, and adds the parameter
-// cotangent to the chunks' sums (paramGrad).
-func (bp *stepBackprop) step(t0, h float64, y0, ybar []float64, st *Stats) {
+// cotangent to the chunks' sums (paramGrad). The step is from (t0, y0) to t1 with step h,
+// as the forward pass took it.
+func (bp *stepBackprop) step(t0, h, t1 float64, y0, ybar []float64, st *Stats) {
 	ns := bp.s
 	if len(bp.outs) > 0 {
 		ns = bp.ns // the extra stage f(t1, y1) enters only through the dense output
@@ -185,7 +197,7 @@ func (bp *stepBackprop) step(t0, h float64, y0, ybar []float64, st *Stats) {
 		bp.w = append(bp.w, make([]float64, bp.ns))
 	}
 	for i := 0; i < ns; i++ {
-		bp.used[i] = bp.b[i] != 0
+		bp.used[i] = i < bp.s && bp.tb.B[i] != 0
 	}
 	for o, out := range bp.outs {
 		bp.tb.Dense(bp.w[o], out.theta)
@@ -195,18 +207,19 @@ func (bp *stepBackprop) step(t0, h float64, y0, ybar []float64, st *Stats) {
 	}
 	for i := ns - 1; i >= 0; i-- {
 		if bp.used[i] {
-			for j, aij := range bp.a[i] {
-				bp.used[j] = bp.used[j] || aij != 0
+			for _, j := range bp.aIdx[i] {
+				bp.used[j] = true
 			}
 		}
 	}
-	bp.cur.t0, bp.cur.h, bp.cur.y0, bp.cur.ybar, bp.cur.ns = t0, h, y0, ybar, ns
+	bp.ss.prepare(t0, h, t1, y0, bp.ss.k)
+	bp.ybar, bp.cur = ybar, ns
 	if bp.rc != nil {
 		bp.rc.run(bp.work)
 	} else {
-		bp.rows(bp.ev, 0, len(ybar), bp.dth[0], bp.acc[0])
+		bp.rows(0)
 	}
-	bp.cur.y0, bp.cur.ybar = nil, nil
+	bp.ss.y0, bp.ybar = nil, nil
 	for i := 0; i < ns; i++ {
 		if bp.used[i] {
 			st.NFE++
@@ -225,44 +238,29 @@ func (bp *stepBackprop) paramGrad(dtheta []float64) {
 	}
 }
 
-// chunk does the step's rows of chunk c with its Evaluator.
-func (bp *stepBackprop) chunk(c int) {
-	rg := bp.rc.ranges(c)[0]
-	bp.rows(bp.ev.Evaluators()[c], rg[0], rg[1], bp.dth[c], bp.acc[c])
-}
-
-// rows does the step's work on the state's rows [lo, hi) with ev, an Evaluator of those
-// rows: the stage inputs and values, the stage cotangents and the reverse pass, each
-// stage's parameter cotangent (into the scratch dth) added to acc. Safe for concurrent
-// use on disjoint rows. The updates are vectorized (kernels.Lincomb: a rounded product
-// and a rounded sum per term, the bits of scalar loops).
-func (bp *stepBackprop) rows(ev graphop.Evaluator, lo, hi int, dth, acc []float64) {
-	t0, h, ns := bp.cur.t0, bp.cur.h, bp.cur.ns
-	ybar := bp.cur.ybar[lo:hi]
-	var cbuf [16]float64
-	var xbuf [16][]float64
+// rows does the step's work on chunk c's rows [lo, hi) with its Evaluator: the stages
+// (plan.stages, evaluating all but the last, which only the reverse pass reads), the
+// stage cotangents and the reverse pass, each stage's parameter cotangent (into the
+// scratch dth[c]) added to acc[c]. Safe for concurrent use on disjoint rows. The updates
+// are vectorized (kernels.Lincomb: a rounded product and a rounded sum per term, the bits
+// of scalar loops).
+func (bp *stepBackprop) rows(c int) {
+	ev, rg, dth, acc := bp.evs[c], bp.rgs[c], bp.dth[c], bp.acc[c]
+	lo, hi := rg[0][0], rg[0][1]
+	ss, ns := &bp.ss, bp.cur
+	h := ss.h
+	ybar := bp.ybar[lo:hi]
+	var x1 [1][]float64
+	var c1 [1]float64
 	axpy := func(dst, base []float64, a float64, x []float64) {
-		cbuf[0], xbuf[0] = a, x
-		lincomb(dst, base, cbuf[:1], xbuf[:1])
+		c1[0], x1[0] = a, x
+		lincomb(dst, base, c1[:], x1[:])
 	}
-	// Forward: recompute stage inputs (and values where a later stage needs them).
-	for i := 0; i < ns; i++ {
-		// Yi = y0 + sum_j h*a_ij*K_j, the terms in order (as the forward step's sums)
-		c, x := cbuf[:0], xbuf[:0]
-		for j, aij := range bp.a[i] {
-			if aij != 0 {
-				c, x = append(c, h*aij), append(x, bp.K[j])
-			}
-		}
-		combRange(bp.Y[i], bp.cur.y0, c, x, lo, hi)
-		if i < ns-1 {
-			ev.Eval(bp.K[i][lo:hi], t0+bp.c[i]*h, bp.Y[i][lo:hi])
-		}
-	}
+	bp.stages(ss, rg, 0, ns, ns-1, bp.evals[c])
 	// Cotangents of the stage values.
 	for i := 0; i < ns; i++ {
-		if bi := bp.b[i]; bi != 0 {
-			axpy(bp.Kbar[i][lo:hi], nil, h*bi, ybar) // Kbar_i = h*b_i*ybar
+		if i < bp.s && bp.tb.B[i] != 0 {
+			axpy(bp.Kbar[i][lo:hi], nil, h*bp.tb.B[i], ybar) // Kbar_i = h*b_i*ybar
 		} else {
 			clear(bp.Kbar[i][lo:hi])
 		}
@@ -282,13 +280,11 @@ func (bp *stepBackprop) rows(ev graphop.Evaluator, lo, hi int, dth, acc []float6
 		if !bp.used[i] {
 			continue
 		}
-		ev.VJP(nil, dY, dth, t0+bp.c[i]*h, bp.Y[i][lo:hi], bp.Kbar[i][lo:hi])
+		ev.VJP(nil, dY, dth, bp.stageT(ss, i), ss.args[i][lo:hi], bp.Kbar[i][lo:hi])
 		axpy(acc, acc, 1, dth)
 		axpy(ybar, ybar, 1, dY)
-		for j, aij := range bp.a[i] {
-			if aij != 0 {
-				axpy(bp.Kbar[j][lo:hi], bp.Kbar[j][lo:hi], h*aij, dY)
-			}
+		for _, j := range bp.aIdx[i] {
+			axpy(bp.Kbar[j][lo:hi], bp.Kbar[j][lo:hi], h*bp.a[i][j], dY)
 		}
 	}
 }

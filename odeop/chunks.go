@@ -25,23 +25,35 @@ type rowChunks interface {
 	eval(c int, t float64, y, dy, dth []float64)
 }
 
-// noChunks, set by tests, makes every solve take the whole-vector path (rk.rc unset), to
-// compare the two.
+// noChunks, set by tests, makes every solve take one range (setup.rows unset), to compare
+// the two.
 var noChunks bool
 
-// chunkState is what stepChunked keeps between steps: made once per engine and chunking.
+// wholeRows is f as rowChunks of one chunk: one range [0, po) of the argument, which f
+// reads (f writes the whole derivative).
+type wholeRows struct {
+	f  Func
+	rg [][2]int
+	po int
+}
+
+func (w *wholeRows) numChunks() int                            { return 1 }
+func (w *wholeRows) ranges(int) [][2]int                       { return w.rg }
+func (w *wholeRows) paramOff() int                             { return w.po }
+func (w *wholeRows) run(work func(c int))                      { work(0) }
+func (w *wholeRows) eval(_ int, t float64, y, dy, _ []float64) { w.f(t, y, dy) }
+
+// chunkState is what the engine keeps between steps for its chunks: made once per engine
+// and chunking.
 type chunkState struct {
-	nc, nr, po int           // the chunking it was made for: chunks, ranges per chunk, parameter offset
-	work       func(c int)   // r.chunkStep, made once
-	evWork     func(c int)   // r.evalChunk, made once
-	parts      [][][]float64 // parts[c][i]: chunk c's (c >= 1) part of stage i's parameter derivative
-	fail       []int         // per chunk: the first stage whose argument is not finite (s: none)
-	bad        []int         // per chunk: the first unread stage with a non-finite row (-1: none)
-	sc         [][]float64   // per stage: the coefficients h*A[i][j] of its argument
-	sx         [][][]float64 // per stage: the derivatives they multiply
-	t0         float64       // the step in progress
-	h, t1      float64
-	et         float64 // the evalChunked call in progress
+	nc, nr, po int                                   // the chunking it was made for: chunks, ranges per chunk, parameter offset
+	work       func(c int)                           // r.stepRows, made once
+	evWork     func(c int)                           // r.evalChunk, made once
+	evals      []func(i int, t float64, y []float64) // per chunk: its stage evaluation, made once
+	parts      [][][]float64                         // parts[c][i]: chunk c's (c >= 1) part of stage i's parameter derivative
+	fail       []int                                 // per chunk: the first stage whose argument is not finite (s: none)
+	bad        []int                                 // per chunk: the first unread stage with a non-finite row (-1: none)
+	et         float64                               // the evalChunked call in progress
 	ey         []float64
 	edst       []float64
 	// prog[c]: the last stage chunk c (c >= 1) has evaluated in the step in progress;
@@ -49,15 +61,14 @@ type chunkState struct {
 	prog   []atomic.Int32
 	summed int
 
-	// The fused error estimate (adaptive FSAL solves with the RMS or group norm): after
-	// its last stage each chunk computes its rows of the error estimate and their scaled
-	// sums of squares sq[c][q] (one per range q), while its derivatives are in its cache.
+	// The fused error estimate (adaptive FSAL solves in two or more chunks with the RMS or
+	// group norm): after its last stage each chunk computes its rows of the error estimate
+	// and their scaled sums of squares sq[c][q] (one per range q), while its derivatives
+	// are in its cache.
 	fuse       bool
 	rtol, atol float64
 	group      [][]int     // group[c][q]: the norm group of range q of chunk c
 	sq         [][]float64 // per chunk and range
-	ec         []float64   // h*BErr[j]
-	ex         [][]float64 // k[j], j in eIdx
 	done       bool        // the partial sums of the step in progress are there
 
 	// the parameter part [po, n) in segments {lo, hi, norm group or -1} (paramJoin), the
@@ -67,23 +78,24 @@ type chunkState struct {
 	gsum []float64
 	badP []bool
 
-	whole []int // {0, n}: the bounds of the RMS norm's one group
+	whole []int    // {0, n}: the bounds of the RMS norm's one group
+	all   [][2]int // {{0, n}}: the whole vector as one range
 }
 
-// setChunks makes the engine step through rc (stepChunked).
+// setChunks makes the engine step through rc.
 func (r *rk) setChunks(rc rowChunks) {
-	r.rc = rc
 	nc, nr, po := rc.numChunks(), len(rc.ranges(0)), rc.paramOff()
 	cs := r.cs
 	if cs == nil || cs.nc != nc || cs.nr != nr || cs.po != po {
 		cs = &chunkState{nc: nc, nr: nr, po: po, fail: make([]int, nc), bad: make([]int, nc), parts: make([][][]float64, nc),
 			prog: make([]atomic.Int32, nc), sq: make([][]float64, nc), group: make([][]int, nc),
-			badP: make([]bool, len(r.unread)), work: r.chunkStep, evWork: r.evalChunk, whole: []int{0, r.n}}
+			badP: make([]bool, len(r.unread)), work: r.stepRows, evWork: r.evalChunk, whole: []int{0, r.n},
+			all: [][2]int{{0, r.n}}, evals: make([]func(int, float64, []float64), nc)}
 		for c := range cs.sq {
-			cs.sq[c] = make([]float64, len(rc.ranges(c)))
-			cs.group[c] = make([]int, len(rc.ranges(c)))
+			cs.sq[c] = make([]float64, nr)
+			cs.group[c] = make([]int, nr)
+			cs.evals[c] = r.stageEval(c, nc)
 		}
-		cs.ec, cs.ex = make([]float64, len(r.eIdx)), make([][]float64, len(r.eIdx))
 		if po < r.n {
 			for c := 1; c < nc; c++ {
 				cs.parts[c] = make([][]float64, r.s)
@@ -92,15 +104,37 @@ func (r *rk) setChunks(rc rowChunks) {
 				}
 			}
 		}
-		cs.sc, cs.sx = make([][]float64, r.s), make([][][]float64, r.s)
-		for i := 1; i < r.s; i++ {
-			cs.sc[i] = make([]float64, len(r.aIdx[i]))
-			cs.sx[i] = make([][]float64, len(r.aIdx[i]))
-		}
 		r.cs = cs
 	}
 	cs.fuse = false
 	cs.segs = append(cs.segs[:0], [3]int{po, r.n, -1})
+}
+
+// stageEval returns chunk c's evaluation of stage i at (t, y) into k[i]: its rows, and
+// its part of the parameter derivative (chunk 0 into k[i] itself, summing the others'
+// parts as they come: sumParts).
+func (r *rk) stageEval(c, nc int) func(i int, t float64, y []float64) {
+	if nc == 1 {
+		return func(i int, t float64, y []float64) { r.f(t, y, r.k[i]) } // f writes the whole derivative
+	}
+	return func(i int, t float64, y []float64) {
+		cs := r.cs
+		var dth []float64
+		if cs.po < r.n {
+			dth = r.k[i][cs.po:]
+			if c > 0 {
+				dth = cs.parts[c][i]
+			}
+		}
+		r.rows.eval(c, t, y, r.k[i], dth)
+		if dth != nil && cs.nc > 1 {
+			if c > 0 {
+				cs.prog[c].Store(int32(i))
+			} else {
+				r.sumParts(i)
+			}
+		}
+	}
 }
 
 // evalChunked is f(t, y) into dst by the chunks (y is whole), the parameter parts summed
@@ -108,7 +142,7 @@ func (r *rk) setChunks(rc rowChunks) {
 func (r *rk) evalChunked(t float64, y, dst []float64) {
 	cs := r.cs
 	cs.et, cs.ey, cs.edst = t, y, dst
-	r.rc.run(cs.evWork)
+	r.rows.run(cs.evWork)
 	cs.ey, cs.edst = nil, nil
 	if cs.po < r.n {
 		r.addParts(dst, 0, cs.po, r.n)
@@ -136,7 +170,7 @@ func (r *rk) evalChunk(c int) {
 			dth = cs.parts[c][0]
 		}
 	}
-	r.rc.eval(c, cs.et, cs.ey, cs.edst, dth)
+	r.rows.eval(c, cs.et, cs.ey, cs.edst, dth)
 }
 
 // fuseErr makes the chunks compute the error estimate and its scaled sums of squares
@@ -145,15 +179,12 @@ func (r *rk) evalChunk(c int) {
 // with every chunk range inside one group; errNorm then combines the sums.
 func (r *rk) fuseErr(rtol, atol float64, norm Norm) {
 	cs := r.cs
-	if r.rc == nil || cs == nil {
-		return
-	}
 	cs.fuse = false
-	if !r.fsal || (norm != nil && r.groups == nil) {
+	if cs.nc < 2 || !r.fsal || (norm != nil && r.groups == nil) {
 		return
 	}
 	for c := range cs.group {
-		for q, rg := range r.rc.ranges(c) {
+		for q, rg := range r.rows.ranges(c) {
 			g := 0
 			if r.groups != nil {
 				g = -1
@@ -220,82 +251,6 @@ func (r *rk) fusedNorm() float64 {
 	})
 }
 
-// stepChunked is step with the stages of each chunk's rows computed on the chunk's
-// goroutine from start to end: the chunks do not wait for each other between stages (a
-// chunk's stage argument reads only its own rows of the earlier derivatives), so there is
-// one hand-off per step instead of one per stage, one chunk's combinations overlap the
-// other's evaluations, and the rows a chunk combines are still in its CPU's cache. The
-// parameter part of the derivatives is summed over the chunks in chunk order (by chunk 0
-// as the others progress, the rest after them: sumParts, paramJoin). The bits, the
-// evaluation count and the place reported for a non-finite value are those of the
-// whole-vector path; only the error norm, when the chunks compute it (fuseErr), adds its
-// sums of squares in another order.
-func (r *rk) stepChunked(t0, h, t1 float64) bool {
-	cs := r.cs
-	cs.t0, cs.h, cs.t1 = t0, h, t1
-	for i := 1; i < r.s; i++ {
-		for n, j := range r.aIdx[i] {
-			cs.sc[i][n], cs.sx[i][n] = h*r.tb.A[i][j], r.k[j]
-		}
-	}
-	if cs.fuse {
-		for n, j := range r.eIdx {
-			cs.ec[n], cs.ex[n] = h*r.tb.BErr[j], r.k[j]
-		}
-	}
-	for c := range cs.prog {
-		cs.prog[c].Store(0)
-	}
-	cs.summed, cs.done = 0, false
-	r.rc.run(cs.work)
-	first := r.s
-	for _, f := range cs.fail {
-		first = min(first, f)
-	}
-	last := r.s - 1
-	clear(cs.badP)
-	if cs.po < r.n && first == r.s {
-		if !r.paramJoin() {
-			first = last // y1's parameter part is not finite
-		}
-	} else if cs.po < r.n {
-		for i := cs.summed + 1; i < first; i++ {
-			r.addParts(r.k[i], i, cs.po, r.n)
-		}
-	}
-	if first < r.s {
-		// what the whole-vector path reports: the argument of stage first, computed whole
-		r.nfe += first - 1
-		yt := r.yt
-		m := r.n
-		if r.fsal && first == last {
-			yt = r.y1
-		} else if r.argLen > 0 {
-			m = r.argLen
-		}
-		combRange(yt, r.y0, cs.sc[first], cs.sx[first], 0, m)
-		r.badComb(t0, h, t1, r.aIdx[first], r.stageT(t0, h, t1, first), yt)
-		return false
-	}
-	r.nfe += r.s - 1
-	for u, j := range r.unread {
-		bad := cs.badP[u]
-		for _, b := range cs.bad {
-			bad = bad || b == j
-		}
-		if bad {
-			r.markBad(r.stageT(t0, h, t1, j), r.k[j], "derivative")
-			return false
-		}
-	}
-	if !r.fsal && !r.comb(r.y1, r.y0, h, r.tb.B, r.bIdx) {
-		r.badComb(t0, h, t1, r.bIdx, t1, r.y1)
-		return false
-	}
-	cs.done = cs.fuse
-	return true
-}
-
 // joinBlock is the length of paramJoin's blocks: a block of every vector it reads (the
 // stages', y0's, y1's, the error estimate's, a chunk's part: about 11 x 4 KB) stays in the
 // L1 cache between its passes.
@@ -317,7 +272,7 @@ func (r *rk) paramJoin() bool {
 			for i := cs.summed + 1; i < r.s; i++ {
 				r.addParts(r.k[i], i, lo, hi)
 			}
-			if r.fsal && !combRange(r.y1, r.y0, cs.sc[last], cs.sx[last], lo, hi) {
+			if r.fsal && !combRows(r.y1, r.y0, r.ss.h, r.a[last], r.aIdx[last], r.k, lo, hi) {
 				ok = false
 			}
 			for u, j := range r.unread {
@@ -326,7 +281,7 @@ func (r *rk) paramJoin() bool {
 				}
 			}
 			if cs.fuse && sg[2] >= 0 {
-				combRange(r.e, nil, cs.ec, cs.ex, lo, hi)
+				combRows(r.e, nil, r.ss.h, r.tb.BErr, r.eIdx, r.k, lo, hi)
 				cs.gsum[sg[2]] += kernels.ScaledSumSq(r.e[lo:hi], r.y0[lo:hi], r.y1[lo:hi], cs.rtol, cs.atol)
 			}
 		}
@@ -334,44 +289,15 @@ func (r *rk) paramJoin() bool {
 	return ok
 }
 
-// chunkStep computes the stages 1..s-1 of the step in progress on chunk c's rows: the
-// argument's rows, then the chunk's evaluation; then it checks the chunk's rows of the
-// derivatives no combination reads (plan.unread).
-func (r *rk) chunkStep(c int) {
+// stepRows computes the stages 1..s-1 of the step in progress on chunk c's rows
+// (stages); then it checks the chunk's rows of the derivatives no combination reads
+// (plan.unread) and, with fuse, computes its rows of the error estimate and their sums.
+func (r *rk) stepRows(c int) {
 	cs := r.cs
-	rgs := r.rc.ranges(c)
-	po := cs.po
-	cs.fail[c], cs.bad[c] = r.s, -1
-	for i := 1; i < r.s; i++ {
-		yt := r.yt
-		if r.fsal && i == r.s-1 {
-			yt = r.y1
-		}
-		ok := true
-		for _, rg := range rgs {
-			if !combRange(yt, r.y0, cs.sc[i], cs.sx[i], rg[0], rg[1]) {
-				ok = false
-			}
-		}
-		if !ok {
-			cs.fail[c] = i
-			return
-		}
-		var dth []float64
-		if po < r.n {
-			dth = r.k[i][po:]
-			if c > 0 {
-				dth = cs.parts[c][i]
-			}
-		}
-		r.rc.eval(c, r.stageT(cs.t0, cs.h, cs.t1, i), yt, r.k[i], dth)
-		if dth != nil {
-			if c > 0 {
-				cs.prog[c].Store(int32(i))
-			} else {
-				r.sumParts(i)
-			}
-		}
+	rgs := r.rows.ranges(c)
+	cs.bad[c] = -1
+	if cs.fail[c] = r.stages(&r.ss, rgs, 1, r.s, r.s, cs.evals[c]); cs.fail[c] < r.s {
+		return
 	}
 	for _, j := range r.unread {
 		for _, rg := range rgs {
@@ -384,7 +310,7 @@ func (r *rk) chunkStep(c int) {
 	if cs.fuse {
 		for q, rg := range rgs {
 			lo, hi := rg[0], rg[1]
-			combRange(r.e, nil, cs.ec, cs.ex, lo, hi)
+			combRows(r.e, nil, r.ss.h, r.tb.BErr, r.eIdx, r.k, lo, hi)
 			cs.sq[c][q] = kernels.ScaledSumSq(r.e[lo:hi], r.y0[lo:hi], r.y1[lo:hi], cs.rtol, cs.atol)
 		}
 	}
@@ -405,24 +331,6 @@ func (r *rk) sumParts(i int) {
 		r.addParts(r.k[next], next, cs.po, r.n)
 		cs.summed = next
 	}
-}
-
-// combRange sets dst[lo:hi] = base[lo:hi] (nil: 0) + sum_n c[n]*x[n][lo:hi] (the terms of each
-// element added in order: the bits of the whole-vector combination) and reports whether
-// it is finite. Safe for concurrent use on disjoint ranges.
-func combRange(dst, base, c []float64, x [][]float64, lo, hi int) bool {
-	var buf [16][]float64
-	xs := buf[:0]
-	if len(x) > len(buf) {
-		xs = make([][]float64, 0, len(x))
-	}
-	for _, v := range x {
-		xs = append(xs, v[lo:hi])
-	}
-	if base == nil {
-		return lincomb(dst[lo:hi], nil, c, xs)
-	}
-	return lincomb(dst[lo:hi], base[lo:hi], c, xs)
 }
 
 // batchChunks is a Batch's right-hand side as rowChunks: the forward dynamics, or with

@@ -18,7 +18,7 @@ func withoutChunks(f func()) {
 }
 
 // TestChunkedStagesSameBits: a batch large enough to be split into two chunks steps by
-// chunks (rk.rc, stepChunked; Checkpoint's backward too); the forward values, every
+// chunks (setup.rows, stepRows; Checkpoint's backward too); the forward values, every
 // gradient and the evaluation counts are those of the whole-vector path, for FSAL and
 // non-FSAL, adaptive and fixed-step methods and every gradient method: bit for bit, except
 // where the chunks also compute the error norm (adaptive FSAL methods: fuseErr), whose

@@ -85,7 +85,7 @@ func maxAbsDiff(a, b []float64) float64 {
 }
 
 // withGrid sets the internal replay grid.
-func withGrid(g []float64) Option { return func(c *config) { c.grid = g } }
+func withGrid(g []float64) Option { return hook(func(c *config) { c.grid = g }) }
 
 // uniformGrid returns n+1 points from t0 to t1 (the last exactly t1).
 func uniformGrid(t0, t1 float64, n int) []float64 {

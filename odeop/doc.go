@@ -4,21 +4,35 @@
 // The package has two floors:
 //
 //   - Integrate: explicit Runge-Kutta methods on plain float64 slices. Butcher
-//     tableaus are data (Tableau, with Validate); one engine steps them all; a
-//     step-size Controller (PI control) and a pluggable error Norm decide
-//     acceptance; dense output gives values at the requested times.
-//   - Solve: an ODE solve as a Gorgonia node. The dynamics are a Dynamics (a
-//     native network from package layers, or any Gorgonia subgraph through
-//     NewGraphDynamics); gorgonia.Grad through the node runs the continuous
-//     adjoint (Adjoint, optionally with a seminorm) or backpropagates through the
+//     tableaus are data (Tableau, with Validate): the built-in methods (WithMethod) and
+//     a caller's own (WithTableau) run on one engine; a step-size Controller (PI
+//     control) and a pluggable error Norm decide acceptance; dense output gives values
+//     at the requested times.
+//   - Solve: an ODE solve as a Gorgonia node. The dynamics are a Dynamics (a native
+//     network from package layers, or any Gorgonia subgraph through NewGraphDynamics);
+//     gorgonia.Grad through the node runs the chosen GradientMethod: the continuous
+//     adjoint (Adjoint, optionally with a seminorm) or backpropagation through the
 //     stored Runge-Kutta steps (Checkpoint).
 //
-// Where a batch is large enough to be evaluated in two row chunks on two goroutines
-// (internal/graphop.Batch), the solve node's steps run every stage of a chunk's rows on
-// the chunk's goroutine (chunks.go): the chunks meet once per step, not once per stage,
-// and compute their own stage arguments and error estimates. The results are those of
-// the whole-vector steps (bit for bit, but for the order in which the error norm adds
-// its sums of squares).
+// Inside, one engine (rk.go) takes the steps of every caller: Integrate, the node's
+// forward pass, the adjoint's backward solves (whose right-hand side is one more
+// function, over [z, a, a_theta]) and Checkpoint's recomputation of the stages, which
+// calls the engine's stage loop and differentiates through it. The stage loop works on
+// ranges of rows: the whole vector is the case of one range; where a batch is large
+// enough to be evaluated in two row chunks on two goroutines (internal/graphop.Batch),
+// every stage of a chunk's rows runs on the chunk's goroutine (chunks.go), so that the
+// chunks meet once per step, not once per stage. The results are those of one range
+// (bit for bit, but for the order in which the error norm adds its sums of squares).
+// One walk over time (solve.walk) serves fixed and adaptive steps; the Controller only
+// decides.
+//
+// Options are checked once per entry point, and an option that the call would not use
+// is an error that names it: Integrate refuses the options only Solve reads
+// (WithGradient, WithSeminorm, WithAdjointTol), fixed-step methods refuse the options of
+// error control but WithTol (WithNorm, WithController, WithStepBounds, and the adjoint's),
+// Checkpoint refuses the adjoint's. Every error wraps one of the package's sentinels
+// (ErrTimes, ErrState, ErrTolerance, ...), so callers test with errors.Is (through
+// Cause for the errors of a Gorgonia machine).
 //
 // References:
 //

@@ -23,13 +23,11 @@ import (
 // ErrOption for invalid arguments; ErrUnderflow (with t and h), ErrMaxSteps (with t) and
 // ErrNonFinite (with t and the component) for failures during the solve.
 func Integrate(f Func, y0, ts []float64, opts ...Option) (*Solution, error) {
-	cfg := newConfig(opts)
-	p, err := planOf(cfg.method)
-	if err != nil {
-		return nil, err
-	}
-	return integrate(f, y0, ts, p, cfg)
+	return integrate(f, y0, ts, nil, newConfig(opts))
 }
+
+// hook is an Option that sets an internal hook of config.
+func hook(set func(c *config)) Option { return Option{name: "internal", set: set} }
 
 // The internal hooks of config, for the Checkpoint gradient:
 //
@@ -57,9 +55,14 @@ type solve struct {
 	st   Stats
 }
 
-// integrate runs Integrate with an explicit plan (tests use newPlan for tableau variants).
+// integrate runs Integrate with the plan p (nil: the configured method's; tests pass
+// tableau variants).
 func integrate(f Func, y0, ts []float64, p *plan, cfg *config) (*Solution, error) {
-	if err := checkArgs(f, y0, ts, p.tb, cfg); err != nil {
+	cfg.plan = p
+	if err := cfg.check(false); err != nil {
+		return nil, err
+	}
+	if err := checkArgs(f, y0, ts, cfg); err != nil {
 		return nil, err
 	}
 	n := len(y0)
@@ -69,7 +72,7 @@ func integrate(f Func, y0, ts []float64, p *plan, cfg *config) (*Solution, error
 		copy(sol.Ys[0], y0)
 		return sol, nil
 	}
-	st, err := newRK(p, f, n).run(y0, ts, sol.Ys, cfg)
+	st, err := newRK(cfg.plan, n, setup{f: f}).run(y0, ts, sol.Ys, cfg)
 	sol.Stats = st
 	if err != nil {
 		return nil, err
@@ -90,7 +93,7 @@ func rowsOf(back []float64, m, n int) [][]float64 {
 // reuses, so that callers solving many times (the adjoint, one solve per output interval)
 // allocate nothing per solve. It writes y0 and y at every later time into ys (len(ts) rows
 // of length r.n; ys[0] may be y0 itself) and returns the statistics of this solve alone.
-// The arguments must have passed checkArgs.
+// The configuration must have passed check and the arguments checkArgs.
 func (r *rk) run(y0, ts []float64, ys [][]float64, cfg *config) (Stats, error) {
 	r.nfe = 0
 	if &ys[0][0] != &y0[0] {
@@ -104,25 +107,39 @@ func (r *rk) run(y0, ts []float64, ys [][]float64, cfg *config) (Stats, error) {
 	var err error
 	if !r.eval(ts[0], r.y0, r.k[0]) {
 		err = s.nonFinite()
-	} else if cfg.grid != nil || !r.tb.Adaptive() {
-		err = s.fixed()
 	} else {
-		err = s.adaptive()
+		err = s.walk()
 	}
 	s.st.NFE = r.nfe
+	if r.tb.Adaptive() && cfg.grid == nil {
+		s.st.RaisedRtol = cfg.raised
+	}
 	return s.st, err
 }
 
-func checkArgs(f Func, y0, ts []float64, tb *Tableau, cfg *config) error {
-	if len(cfg.errs) > 0 {
-		return cfg.errs[0]
-	}
+// checkArgs checks the arguments of a solve whose configuration passed check.
+func checkArgs(f Func, y0, ts []float64, cfg *config) error {
 	if f == nil {
 		return errors.Wrap(ErrOption, "f is nil, want a right-hand side")
 	}
-	if tb == nil {
-		return errors.Wrap(ErrMethod, "tableau is nil")
+	if err := checkTimes(ts); err != nil {
+		return err
 	}
+	if len(y0) == 0 {
+		return errors.Wrap(ErrState, "y0 is empty, want at least one component")
+	}
+	if i := graphop.NonFinite(y0); i >= 0 {
+		return errors.Wrapf(ErrState, "y0[%d] = %g, want a finite value", i, y0[i])
+	}
+	if cfg.grid != nil {
+		return checkGrid(cfg.grid, ts)
+	}
+	return nil
+}
+
+// checkTimes checks output times: at least one, finite, strictly monotone, and a span
+// that does not overflow.
+func checkTimes(ts []float64) error {
 	if len(ts) == 0 {
 		return errors.Wrap(ErrTimes, "ts is empty, want at least one time")
 	}
@@ -144,41 +161,6 @@ func checkArgs(f Func, y0, ts []float64, tb *Tableau, cfg *config) error {
 		}
 		if span := ts[len(ts)-1] - ts[0]; math.IsInf(span, 0) {
 			return errors.Wrapf(ErrTimes, "ts spans [%g, %g], whose length overflows", ts[0], ts[len(ts)-1])
-		}
-	}
-	if len(y0) == 0 {
-		return errors.Wrap(ErrState, "y0 is empty, want at least one component")
-	}
-	if i := graphop.NonFinite(y0); i >= 0 {
-		return errors.Wrapf(ErrState, "y0[%d] = %g, want a finite value", i, y0[i])
-	}
-	if !(cfg.rtol > 0 && cfg.rtol < math.Inf(1)) {
-		return errors.Wrapf(ErrTolerance, "rtol = %g, want a finite value > 0", cfg.rtol)
-	}
-	if !(cfg.atol > 0 && cfg.atol < math.Inf(1)) {
-		return errors.Wrapf(ErrTolerance, "atol = %g, want a finite value > 0", cfg.atol)
-	}
-	if !(cfg.step >= 0 && cfg.step < math.Inf(1)) {
-		return errors.Wrapf(ErrOption, "step = %g, want a finite value >= 0", cfg.step)
-	}
-	if cfg.maxSteps <= 0 {
-		return errors.Wrapf(ErrOption, "max steps = %d, want > 0", cfg.maxSteps)
-	}
-	if !(cfg.minStep >= 0 && cfg.minStep < math.Inf(1)) || !(cfg.maxStep >= 0 && cfg.maxStep < math.Inf(1)) {
-		return errors.Wrapf(ErrOption, "step bounds [%g, %g], want finite values >= 0", cfg.minStep, cfg.maxStep)
-	}
-	if cfg.minStep > 0 && cfg.maxStep > 0 && cfg.minStep > cfg.maxStep {
-		return errors.Wrapf(ErrOption, "step bounds [%g, %g], want min <= max", cfg.minStep, cfg.maxStep)
-	}
-	if cfg.grid != nil {
-		return checkGrid(cfg.grid, ts)
-	}
-	if !tb.Adaptive() && cfg.step == 0 {
-		return errors.Wrapf(ErrOption, "method %s has a fixed step: WithStep(h) with h > 0 is required", tb.Name)
-	}
-	if cfg.ctrl != nil {
-		if _, err := cfg.ctrl.withDefaults(); err != nil {
-			return err
 		}
 	}
 	return nil
@@ -239,124 +221,100 @@ func (s *solve) needF1(last bool) bool {
 	return !last || s.ts[s.next] != s.ts[len(s.ts)-1]
 }
 
-// fixed steps a fixed grid: the replay grid, or steps of cfg.step with the last one
-// shortened to end at the last time.
-func (s *solve) fixed() error {
-	cfg, r := s.cfg, s.r
+// fixedSteps returns the number of steps of a fixed grid (the replay grid, or steps of
+// cfg.step with the last one shortened to end at the last time), or ErrMaxSteps.
+func (s *solve) fixedSteps() (int, error) {
+	cfg := s.cfg
 	t0, tend := s.ts[0], s.ts[len(s.ts)-1]
-	var nsteps int
-	if cfg.grid != nil {
-		nsteps = len(cfg.grid) - 1
-	} else {
+	nsteps := len(cfg.grid) - 1
+	tlim := func() float64 { return t0 + s.dir*float64(cfg.maxSteps)*cfg.step }
+	if cfg.grid == nil {
 		q := math.Abs(tend-t0) / cfg.step
 		if q > float64(cfg.maxSteps)*(1+1e-10) {
-			return errors.Wrapf(ErrMaxSteps, "step limit %d reached at t = %g (fixed step %g needs %.0f steps to reach %g)",
-				cfg.maxSteps, t0+s.dir*float64(cfg.maxSteps)*cfg.step, cfg.step, math.Ceil(q), tend)
+			return 0, errors.Wrapf(ErrMaxSteps, "step limit %d reached at t = %g (fixed step %g needs %.0f steps to reach %g)",
+				cfg.maxSteps, tlim(), cfg.step, math.Ceil(q), tend)
 		}
-		nsteps = int(math.Ceil(q * (1 - 1e-10)))
-		if nsteps < 1 {
-			nsteps = 1
-		}
+		nsteps = max(1, int(math.Ceil(q*(1-1e-10))))
+	} else {
+		tlim = func() float64 { return cfg.grid[cfg.maxSteps] }
 	}
 	if nsteps > cfg.maxSteps {
-		tlim := t0 + s.dir*float64(cfg.maxSteps)*cfg.step
-		if cfg.grid != nil {
-			tlim = cfg.grid[cfg.maxSteps]
+		return 0, errors.Wrapf(ErrMaxSteps, "step limit %d reached at t = %g (%d steps needed)", cfg.maxSteps, tlim(), nsteps)
+	}
+	return nsteps, nil
+}
+
+// walk is the one walk over time: fixed steps (fixedSteps), or adaptive steps that the
+// controller accepts or rejects from the error norm, with Hairer's initial step unless
+// WithStep gives one; every accepted step writes the outputs it contains (emit).
+func (s *solve) walk() error {
+	cfg, r := s.cfg, s.r
+	t0, tend := s.ts[0], s.ts[len(s.ts)-1]
+	dir := s.dir
+	adaptive := cfg.grid == nil && r.tb.Adaptive()
+	var sc stepControl
+	var h float64 // the magnitude of the next adaptive step
+	nsteps := 0
+	if adaptive {
+		sc = newStepControl(cfg.ctrl, r.tb.ErrOrder)
+		r.fuseErr(cfg.rtol, cfg.atol, cfg.norm)
+		span := math.Abs(tend - t0)
+		if h = cfg.step; h == 0 {
+			h = s.initialStep(span)
 		}
-		return errors.Wrapf(ErrMaxSteps, "step limit %d reached at t = %g (%d steps needed)", cfg.maxSteps, tlim, nsteps)
+		h = s.boundStep(math.Min(h, span))
+	} else {
+		var err error
+		if nsteps, err = s.fixedSteps(); err != nil {
+			return err
+		}
 	}
 	t := t0
-	for k := 1; k <= nsteps; k++ {
-		var t1 float64
+	nonFiniteLast := false
+	for k := 1; ; k++ {
+		var t1, hProp float64 // hProp: the adaptive step before it is cut to end on tend
+		last := k == nsteps
 		switch {
-		case k == nsteps:
+		case last:
 			t1 = tend
 		case cfg.grid != nil:
 			t1 = cfg.grid[k]
+		case !adaptive:
+			t1 = t0 + dir*float64(k)*cfg.step
 		default:
-			t1 = t0 + s.dir*float64(k)*cfg.step
-		}
-		h := t1 - t
-		if !r.step(t, h, t1) {
-			return s.nonFinite()
-		}
-		last := k == nsteps
-		if !r.fsal && s.needF1(last) {
-			if !r.eval(t1, r.y1, r.k[r.last]) {
-				return s.nonFinite()
+			if s.st.Steps+s.st.Rejected >= cfg.maxSteps {
+				return errors.Wrapf(ErrMaxSteps, "step limit %d reached at t = %g", cfg.maxSteps, t)
 			}
-		}
-		if cfg.onStep != nil {
-			cfg.onStep(t, h, r.y0)
-		}
-		if err := s.emit(t, h, t1); err != nil {
-			return err
-		}
-		r.advance()
-		t = t1
-		s.st.Steps++
-	}
-	return nil
-}
-
-// adaptive steps with error control.
-func (s *solve) adaptive() error {
-	cfg, r := s.cfg, s.r
-	tb := r.tb
-	ctrl := DefaultController()
-	if cfg.ctrl != nil {
-		ctrl, _ = cfg.ctrl.withDefaults() // checked in checkArgs
-	}
-	sc := newStepControl(ctrl, tb.ErrOrder)
-	rtol, atol, norm := cfg.rtol, cfg.atol, cfg.norm
-	r.fuseErr(rtol, atol, norm)
-	t0, tend := s.ts[0], s.ts[len(s.ts)-1]
-	dir := s.dir
-	span := math.Abs(tend - t0)
-
-	h := cfg.step
-	if h == 0 {
-		h = s.initialStep(span)
-	}
-	h = s.boundStep(math.Min(h, span))
-
-	t := t0
-	nonFiniteLast := false
-	for {
-		if s.st.Steps+s.st.Rejected >= cfg.maxSteps {
-			return errors.Wrapf(ErrMaxSteps, "step limit %d reached at t = %g", cfg.maxSteps, t)
-		}
-		hs := dir * h
-		last := false
-		hProp := h // the step before it is cut to end on tend
-		if dir*(t+1.01*hs-tend) >= 0 {
-			hs = tend - t
-			h = math.Abs(hs)
-			last = true
-		}
-		if t+hs == t || h <= 10*epsilon*math.Abs(t) {
-			if nonFiniteLast {
-				return errors.Wrapf(ErrNonFinite, "non-finite %s at t = %g, component %d (the step size underflowed to h = %g at t = %g)",
-					r.badWhat, r.badT, r.badI, hs, t)
+			hs := dir * h
+			hProp = h
+			if dir*(t+1.01*hs-tend) >= 0 {
+				hs = tend - t
+				h = math.Abs(hs)
+				last = true
 			}
-			return errors.Wrapf(ErrUnderflow, "step size underflow at t = %g: h = %g", t, hs)
-		}
-		t1 := t + hs
-		if last {
-			t1 = tend
+			if t+hs == t || h <= 10*epsilon*math.Abs(t) {
+				if nonFiniteLast {
+					return errors.Wrapf(ErrNonFinite, "non-finite %s at t = %g, component %d (the step size underflowed to h = %g at t = %g)",
+						r.badWhat, r.badT, r.badI, hs, t)
+				}
+				return errors.Wrapf(ErrUnderflow, "step size underflow at t = %g: h = %g", t, hs)
+			}
+			if t1 = t + hs; last {
+				t1 = tend
+			}
 		}
 		// The step is t1 - t exactly as a replay of the boundaries (the grid hook) computes
 		// it, so that a replay reproduces the solve bit for bit.
-		hs = t1 - t
+		hs := t1 - t
 		h = math.Abs(hs)
 		finiteOK := r.step(t, hs, t1)
 		errn := math.NaN()
-		if finiteOK {
-			errn = r.errNorm(hs, rtol, atol, norm)
+		if finiteOK && adaptive {
+			errn = r.errNorm(hs, cfg.rtol, cfg.atol, cfg.norm)
 		}
 		// a step at the minimum step size is accepted whatever its (finite) error
-		forced := cfg.minStep > 0 && h <= cfg.minStep*(1+1e-12)
-		ok := finiteOK && (errn <= 1 || (forced && !math.IsNaN(errn)))
+		forced := !adaptive || (cfg.minStep > 0 && h <= cfg.minStep*(1+1e-12))
+		ok := finiteOK && (errn <= 1 || (forced && (!adaptive || !math.IsNaN(errn))))
 		if ok && !r.fsal && s.needF1(last) {
 			finiteOK = r.eval(t1, r.y1, r.k[r.last])
 			ok = finiteOK
@@ -375,7 +333,7 @@ func (s *solve) adaptive() error {
 		}
 		nonFiniteLast = false
 		if cfg.onStep != nil {
-			cfg.onStep(t, hs, r.y0)
+			cfg.onStep(t, hs, t1, r.y0)
 		}
 		if err := s.emit(t, hs, t1); err != nil {
 			return err
@@ -383,6 +341,12 @@ func (s *solve) adaptive() error {
 		r.advance()
 		t = t1
 		s.st.Steps++
+		if !adaptive {
+			if last {
+				return nil
+			}
+			continue
+		}
 		hNext := s.boundStep(h * sc.accept(h, errn))
 		if last {
 			// For a solve that continues from tend: the controller's proposal, or the
@@ -429,14 +393,14 @@ func (s *solve) initialStep(span float64) float64 {
 	}
 	// yt = y0 + dir*h0*f0, then f1 - f0 (as f1 + (-1)*f0: the same bits), vectorized
 	yt, f1 := r.yt, r.k[1]
-	c, x := r.c[:1], r.x[:1]
-	c[0], x[0] = s.dir*h0, f0
-	lincomb(yt, y0, c, x)
+	c := r.c[:1]
+	c[0] = s.dir * h0
+	lincomb(yt, y0, c, r.k[:1])
 	if !r.eval(s.ts[0]+s.dir*h0, yt, f1) {
 		return h0
 	}
 	c[0] = -1
-	lincomb(yt, f1, c, x)
+	lincomb(yt, f1, c, r.k[:1])
 	d2 := scaled(yt) / h0
 	var h1 float64
 	if d1 <= 1e-15 && d2 <= 1e-15 {

@@ -3,6 +3,7 @@ package odeop
 import (
 	"fmt"
 	"hash"
+	"math"
 	"sync"
 	"sync/atomic"
 
@@ -26,8 +27,10 @@ func nextOpID() uint64 { return atomic.AddUint64(&opIDs, 1) }
 // by the adjoint method (default) or by backpropagation through the stored steps (see
 // WithGradient).
 //
-// All options of Integrate apply. The solve runs in float64; a float32 graph is converted
-// at the node's edges (inputs are widened, outputs and gradients narrowed).
+// All options of Integrate apply, and those of the gradient: WithGradient, WithSeminorm
+// and WithAdjointTol. z0 must have at least one row and one column. The solve runs in
+// float64; a float32 graph is converted at the node's edges (inputs are widened, outputs
+// and gradients narrowed).
 func Solve(z0 *G.Node, f Dynamics, ts []float64, opts ...Option) (*G.Node, error) {
 	if z0 == nil {
 		return nil, errors.Wrap(ErrShape, "solve: z0 is nil")
@@ -43,11 +46,20 @@ func Solve(z0 *G.Node, f Dynamics, ts []float64, opts ...Option) (*G.Node, error
 		return nil, errors.Wrapf(ErrShape, "solve: z0 has dtype %v, want float64 or float32", dt)
 	}
 	cfg := newConfig(opts)
-	if err := solveCheck(cfg, ts); err != nil {
+	if err := cfg.check(true); err != nil {
+		return nil, errors.Wrap(err, "solve")
+	}
+	if err := checkTimes(ts); err != nil {
 		return nil, errors.Wrap(err, "solve")
 	}
 	shape := z0.Shape()
 	batch, dim := shape[0], shape[1]
+	if batch < 1 || dim < 1 {
+		return nil, errors.Wrapf(ErrShape, "solve: z0 has shape %v, want at least one row and one column", shape)
+	}
+	if batch > maxElems/dim || batch*dim > maxElems/len(ts) {
+		return nil, errors.Wrapf(ErrShape, "solve: z0 of shape %v at %d times has more than %d elements", shape, len(ts), maxElems)
+	}
 	params := f.Params()
 	for i, p := range params {
 		if p == nil {
@@ -61,6 +73,9 @@ func Solve(z0 *G.Node, f Dynamics, ts []float64, opts ...Option) (*G.Node, error
 		}
 	}
 	if err := f.Check(batch, dim); err != nil {
+		if errors.Is(err, ErrShape) { // it says so already
+			return nil, errors.Wrapf(err, "solve: dynamics do not fit z0 of shape (%d, %d)", batch, dim)
+		}
 		return nil, errors.Wrapf(ErrShape, "solve: dynamics do not fit z0 of shape (%d, %d): %v", batch, dim, err)
 	}
 	op := &solveOp{
@@ -83,6 +98,10 @@ func Solve(z0 *G.Node, f Dynamics, ts []float64, opts ...Option) (*G.Node, error
 	}
 	return n, nil
 }
+
+// maxElems bounds the elements of a solve's output (len(ts)*batch*dim), so that the sizes
+// of its buffers cannot overflow an int.
+const maxElems = math.MaxInt / 8
 
 // StatsOf returns the statistics of the most recent forward and backward solves of a node
 // made by Solve; ok is false for other nodes.
@@ -111,10 +130,10 @@ type solveOp struct {
 	dtype  tensor.Dtype
 	pshape []tensor.Shape
 
-	mu   sync.Mutex
-	fwd  Stats
-	bwd  Stats
-	ckpt *checkpointTape // steps of the last forward solve (Checkpoint only)
+	mu  sync.Mutex
+	fwd Stats
+	bwd Stats
+	rec any // the gradient method's record of the last forward solve
 
 	engines    rkPool    // Runge-Kutta engines of earlier runs, forward and backward
 	adjScratch sync.Pool // *[]float64: the buffers of an adjoint backward pass
@@ -131,7 +150,7 @@ func (op *solveOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
 func (op *solveOp) WriteHash(h hash.Hash) { fmt.Fprintf(h, "odeop.solve#%d", op.id) }
 func (op *solveOp) Hashcode() uint32      { return graphop.Hashcode(op) }
 func (op *solveOp) String() string {
-	return fmt.Sprintf("odeSolve#%d(%s, %d times)", op.id, op.cfg.method, len(op.ts))
+	return fmt.Sprintf("odeSolve#%d(%s, %d times)", op.id, op.cfg.plan.tb.Name, len(op.ts))
 }
 
 func (op *solveOp) Do(vals ...G.Value) (retVal G.Value, err error) {
@@ -148,12 +167,9 @@ func (op *solveOp) Do(vals ...G.Value) (retVal G.Value, err error) {
 		return nil, errors.Wrapf(err, "%v", op)
 	}
 	defer ev.Release()
-	var tape *checkpointTape
 	cfg := *op.cfg
-	if op.cfg.grad == Checkpoint {
-		tape = newCheckpointTape(op.cfg.method, z0, theta)
-		cfg.onStep = tape.record
-	}
+	var rec any
+	cfg.onStep, rec = op.cfg.grad.record(op.cfg.plan, z0, theta)
 	// The solve writes straight into the output tensor's backing, one row per time.
 	out := make([]float64, len(op.ts)*op.batch*op.dim)
 	st, err := op.solveInto(ev.RHS, newBatchChunks(ev, len(z0), false, nil), z0, &cfg, out)
@@ -162,20 +178,16 @@ func (op *solveOp) Do(vals ...G.Value) (retVal G.Value, err error) {
 	}
 	op.mu.Lock()
 	op.fwd = st
-	op.ckpt = tape
+	op.rec = rec
 	op.mu.Unlock()
 	return graphop.Dense(op.dtype, out, len(op.ts), op.batch, op.dim), nil
 }
 
 // solveInto is Integrate(f, z0, op.ts) with the configuration cfg, writing z at the times
 // into out (row k: z(ts[k])) with an engine of the op's pool; rc, when not nil, is f by
-// row chunks (rk.rc).
+// row chunks (setup.rows).
 func (op *solveOp) solveInto(f Func, rc rowChunks, z0 []float64, cfg *config, out []float64) (Stats, error) {
-	p, err := planOf(cfg.method)
-	if err != nil {
-		return Stats{}, err
-	}
-	if err := checkArgs(f, z0, op.ts, p.tb, cfg); err != nil {
+	if err := checkArgs(f, z0, op.ts, cfg); err != nil {
 		return Stats{}, err
 	}
 	n := len(z0)
@@ -184,11 +196,8 @@ func (op *solveOp) solveInto(f Func, rc rowChunks, z0 []float64, cfg *config, ou
 		copy(ys[0], z0)
 		return Stats{}, nil
 	}
-	r := op.engines.get(p, f, n)
+	r := op.engines.get(cfg.plan, n, setup{f: f, rows: rc})
 	defer op.engines.put(r)
-	if rc != nil {
-		r.setChunks(rc)
-	}
 	return r.run(z0, op.ts, ys, cfg)
 }
 
@@ -245,18 +254,10 @@ func (op *gradOp) compute(vals []G.Value) (flat []float64, err error) {
 	if err != nil {
 		return nil, err
 	}
-	var st Stats
-	switch f.cfg.grad {
-	case Adjoint:
-		flat, st, err = adjointBackward(f, z0, theta, zs, gzs)
-	case Checkpoint:
-		f.mu.Lock()
-		tape := f.ckpt
-		f.mu.Unlock()
-		flat, st, err = checkpointBackward(f, tape, z0, theta, gzs)
-	default:
-		err = errors.Wrapf(ErrOption, "unknown gradient method %d", f.cfg.grad)
-	}
+	f.mu.Lock()
+	rec := f.rec
+	f.mu.Unlock()
+	flat, st, err := f.cfg.grad.backward(f, rec, z0, theta, zs, gzs)
 	if err != nil {
 		return nil, errors.Wrapf(err, "%v", op)
 	}
@@ -270,13 +271,19 @@ func (op *gradOp) compute(vals []G.Value) (flat []float64, err error) {
 }
 
 // recoverDynamics turns a panic raised while evaluating the dynamics (a Gorgonia subgraph
-// that fails to run, say) into an error of the op, so RunAll reports it.
+// that fails to run, an index out of range in a user's Evaluator) into an error of the op
+// that wraps ErrDynamics, so RunAll reports it; a panic with an error value keeps that
+// error too (errors.As finds a runtime.Error).
 func recoverDynamics(err *error, op fmt.Stringer) {
 	if r := recover(); r != nil {
-		if e, ok := r.(error); ok {
+		e, ok := r.(error)
+		switch {
+		case ok && errors.Is(e, ErrDynamics):
 			*err = errors.Wrapf(e, "%v", op)
-			return
+		case ok:
+			*err = fmt.Errorf("%v: %w: %w", op, e, ErrDynamics)
+		default:
+			*err = errors.Wrapf(ErrDynamics, "%v: %v", op, r)
 		}
-		*err = errors.Wrapf(ErrDynamics, "%v: %v", op, r)
 	}
 }

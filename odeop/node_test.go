@@ -198,14 +198,19 @@ func TestSolveMLPAdjointAgainstFiniteDifferences(t *testing.T) {
 	tol := []Option{WithTol(1e-11, 1e-12)}
 	_, grads, theta, _, c := solveGrads(t, mk, z0d, batch, dim, ts, tol...)
 	loss := func() float64 { return forwardLoss(t, dyn, theta, z0d, batch, dim, ts, c, tol...) }
-	fdz := fdGrad(z0d, 1e-5, loss)
-	if e := relErr(grads[0], fdz); e > 1e-5 {
-		t.Errorf("dL/dz0: relative error %.3g > 1e-5", e)
+	checkFDGrads(t, grads, z0d, theta, 1e-5, 1e-5, loss)
+}
+
+// checkFDGrads compares the gradients with respect to z0 and theta with central finite
+// differences of loss (step h): relative error at most tol.
+func checkFDGrads(t *testing.T, grads [][]float64, z0d []float64, theta [][]float64, h, tol float64, loss func() float64) {
+	t.Helper()
+	if e := relErr(grads[0], fdGrad(z0d, h, loss)); e > tol {
+		t.Errorf("dL/dz0: relative error %.3g > %g", e, tol)
 	}
 	for i := range theta {
-		fd := fdGrad(theta[i], 1e-5, loss)
-		if e := relErr(grads[1+i], fd); e > 1e-5 {
-			t.Errorf("dL/dtheta%d: relative error %.3g > 1e-5", i, e)
+		if e := relErr(grads[1+i], fdGrad(theta[i], h, loss)); e > tol {
+			t.Errorf("dL/dtheta%d: relative error %.3g > %g", i, e, tol)
 		}
 	}
 }
@@ -232,22 +237,13 @@ func TestCheckpointExactForDiscreteSolve(t *testing.T) {
 			opts := append([]Option{WithGradient(Checkpoint)}, tc.opts...)
 			_, grads, theta, zs, c := solveGrads(t, mk, z0d, batch, dim, ts, opts...)
 			// Replay the recorded step boundaries for the finite differences.
-			tape := zs.Op().(*solveOp).ckpt
+			tape := zs.Op().(*solveOp).rec.(*checkpointTape)
 			grid := append([]float64(nil), tape.t0...)
 			last := len(tape.t0) - 1
 			grid = append(grid, tape.t0[last]+tape.h[last])
-			replay := append(append([]Option{}, tc.opts...), func(c *config) { c.grid = grid })
+			replay := append(append([]Option{}, tc.opts...), hook(func(c *config) { c.grid = grid }))
 			loss := func() float64 { return forwardLoss(t, dyn, theta, z0d, batch, dim, ts, c, replay...) }
-			fdz := fdGrad(z0d, 1e-6, loss)
-			if e := relErr(grads[0], fdz); e > 1e-8 {
-				t.Errorf("dL/dz0: relative error %.3g > 1e-8", e)
-			}
-			for i := range theta {
-				fd := fdGrad(theta[i], 1e-6, loss)
-				if e := relErr(grads[1+i], fd); e > 1e-8 {
-					t.Errorf("dL/dtheta%d: relative error %.3g > 1e-8", i, e)
-				}
-			}
+			checkFDGrads(t, grads, z0d, theta, 1e-6, 1e-8, loss)
 		})
 	}
 }

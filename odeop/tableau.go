@@ -25,7 +25,8 @@ type Tableau struct {
 	Order    int       // order of y1
 	ErrOrder int       // order of the embedded solution (0 when none)
 	FSAL     bool      // the last stage is f(t0+h, y1)
-	// Dense writes into dst (length DenseLen()) the weights w_i(theta) of the dense output.
+	// Dense writes into dst (length DenseLen()) the weights w_i(theta) of the dense output
+	// (WithTableau fills in nil with the cubic Hermite interpolant).
 	Dense func(dst []float64, theta float64)
 }
 

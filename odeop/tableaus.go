@@ -305,13 +305,7 @@ func dopri5Dense(dst []float64, th float64) {
 	}
 }
 
-func dopri5Tableau() *Tableau {
-	return &Tableau{
-		Name: string(Dopri5), C: clone(dp5C), A: cloneRows(dp5A), B: clone(dp5B), BErr: clone(dp5E),
-		Order: 5, ErrOrder: 4, FSAL: true,
-		Dense: dopri5Dense,
-	}
-}
+func dopri5Tableau() *Tableau { return fsalPair(Dopri5, dp5C, dp5A, dp5B, dp5E, 5, dopri5Dense) }
 
 // Tsitouras 5(4) (Tsitouras 2011, "Runge-Kutta pairs of order 5(4) satisfying only the first
 // column simplifying assumption"), FSAL. Coefficients as in diffrax (diffrax/_solver/tsit5.py,
@@ -382,13 +376,7 @@ func tsit5Dense(dst []float64, t float64) {
 	dst[6] = 2.5 * (t - 1) * (t - 0.6) * t2
 }
 
-func tsit5Tableau() *Tableau {
-	return &Tableau{
-		Name: string(Tsit5), C: clone(ts5C), A: cloneRows(ts5A), B: clone(ts5B), BErr: clone(ts5E),
-		Order: 5, ErrOrder: 4, FSAL: true,
-		Dense: tsit5Dense,
-	}
-}
+func tsit5Tableau() *Tableau { return fsalPair(Tsit5, ts5C, ts5A, ts5B, ts5E, 5, tsit5Dense) }
 
 // Dopri8: Prince and Dormand's RK8(7)13M (Prince, Dormand 1981, "High order embedded
 // Runge-Kutta formulae"), as torchdiffeq's dopri8 (torchdiffeq/_impl/dopri8_coefficients.py):
@@ -469,12 +457,13 @@ func dopri8Dense(dst []float64, th float64) {
 	}
 }
 
-func dopri8Tableau() *Tableau {
-	return &Tableau{
-		Name: string(Dopri8), C: clone(dp8C), A: cloneRows(dp8A), B: clone(dp8B), BErr: clone(dp8E),
-		Order: 8, ErrOrder: 7, FSAL: true,
-		Dense: dopri8Dense,
-	}
+func dopri8Tableau() *Tableau { return fsalPair(Dopri8, dp8C, dp8A, dp8B, dp8E, 8, dopri8Dense) }
+
+// fsalPair is the tableau of an FSAL embedded pair of order p (error order p-1) from its
+// coefficient tables, copied.
+func fsalPair(m Method, c []float64, a [][]float64, b, e []float64, p int, dense func([]float64, float64)) *Tableau {
+	return &Tableau{Name: string(m), C: clone(c), A: cloneRows(a), B: clone(b), BErr: clone(e),
+		Order: p, ErrOrder: p - 1, FSAL: true, Dense: dense}
 }
 
 func clone(x []float64) []float64 { return append([]float64(nil), x...) }

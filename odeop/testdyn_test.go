@@ -33,14 +33,18 @@ type linearEval struct {
 }
 
 func (e *linearEval) Eval(dst []float64, t float64, z []float64) {
-	d := e.dim
-	for b := 0; b < e.batch; b++ {
-		for j := 0; j < d; j++ {
+	mulRows(dst, z, e.A, e.batch, e.dim, e.dim, 1)
+}
+
+// mulRows sets dst = x·M for x of shape (batch, d) and M (d, d) with M[r][c] = m[r*rs+c*cs].
+func mulRows(dst, x, m []float64, batch, d, rs, cs int) {
+	for b := 0; b < batch; b++ {
+		for c := 0; c < d; c++ {
 			s := 0.0
-			for k := 0; k < d; k++ {
-				s += z[b*d+k] * e.A[k*d+j]
+			for r := 0; r < d; r++ {
+				s += x[b*d+r] * m[r*rs+c*cs]
 			}
-			dst[b*d+j] = s
+			dst[b*d+c] = s
 		}
 	}
 }
@@ -51,15 +55,7 @@ func (e *linearEval) VJP(f, dz, dtheta []float64, t float64, z, a []float64) {
 		e.Eval(f, t, z)
 	}
 	if dz != nil {
-		for b := 0; b < e.batch; b++ {
-			for k := 0; k < d; k++ {
-				s := 0.0
-				for j := 0; j < d; j++ {
-					s += a[b*d+j] * e.A[k*d+j]
-				}
-				dz[b*d+k] = s
-			}
-		}
+		mulRows(dz, a, e.A, e.batch, d, 1, d) // a·A^T
 	}
 	if dtheta != nil {
 		for k := 0; k < d; k++ {

@@ -51,6 +51,54 @@ type Config struct {
 	Grad       odeop.GradientMethod
 }
 
+// MarshalJSON writes the configuration with Grad by its name (odeop.GradientMethod is an
+// interface: "adjoint", "checkpoint"; nil: the default, left out).
+func (c Config) MarshalJSON() ([]byte, error) {
+	type plain Config
+	var v struct {
+		plain
+		Grad string `json:",omitempty"`
+	}
+	v.plain = plain(c)
+	if c.Grad != nil {
+		v.Grad = c.Grad.String()
+	}
+	return json.Marshal(v)
+}
+
+// UnmarshalJSON reads what MarshalJSON writes; Grad may also be the number that earlier
+// versions wrote (0: adjoint, 1: checkpoint).
+func (c *Config) UnmarshalJSON(b []byte) error {
+	type plain Config
+	var v struct {
+		*plain
+		Grad json.RawMessage
+	}
+	v.plain = (*plain)(c)
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	c.Grad = nil
+	var name string
+	var old int
+	switch {
+	case len(v.Grad) == 0 || string(v.Grad) == "null":
+		return nil
+	case json.Unmarshal(v.Grad, &old) == nil && (old == 0 || old == 1):
+		c.Grad = odeop.GradientMethods()[old]
+		return nil
+	case json.Unmarshal(v.Grad, &name) != nil:
+		return errors.Errorf("classify: config: Grad %s, want a gradient method's name", v.Grad)
+	}
+	for _, m := range odeop.GradientMethods() {
+		if m.String() == name {
+			c.Grad = m
+			return nil
+		}
+	}
+	return errors.Errorf("classify: config: gradient method %q unknown", name)
+}
+
 func (c Config) withDefaults(kind string) (Config, error) {
 	if c.Name == "" {
 		c.Name = kind

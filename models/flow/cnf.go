@@ -450,7 +450,7 @@ func (m *CNF) flowValues(states []float64, batch int, zOnly, backward bool, nsna
 		if backward {
 			ts = cnfReversed(ts)
 		}
-		sol, err := odeop.Integrate(f, states, ts, m.opts...)
+		sol, err := odeop.Integrate(f, states, ts, odeop.IntegrateOptions(m.opts)...)
 		if err != nil {
 			return errors.Wrapf(err, "flow: cnf %s: block %d", m.name, k)
 		}

@@ -511,7 +511,7 @@ func (m *ODE) Decode(z0 []float64, t0 float64, times []float64) ([]float64, erro
 	if err != nil {
 		return nil, err
 	}
-	sol, err := odeop.Integrate(func(t float64, y, dy []float64) { ev.Eval(dy, t, y) }, z0, ts, c.Decoder...)
+	sol, err := odeop.Integrate(func(t float64, y, dy []float64) { ev.Eval(dy, t, y) }, z0, ts, odeop.IntegrateOptions(c.Decoder)...)
 	if err != nil {
 		return nil, errors.Wrap(err, "latent ODE decode")
 	}
