@@ -111,64 +111,43 @@ func (r *nodeRun) adjointBackward(zs, gz, gL []float64) ([]float64, []float64, S
 	}
 	adj := newAdjSys(s, corr)
 	T := len(op.ts)
-	K := len(op.times) - 1
 	Y := make([]float64, adj.size())
 	copy(Y[:n], zs[(T-1)*n:])
 	copy(Y[n:2*n], gz[(T-1)*n:])
 	if s.kl {
 		copy(adj.aL, gL[(T-1)*op.batch:])
 	}
-	st := newTabStepper(nodeTableaus[op.adjMethod], adj)
-	inc := r.stream(K, true, true)
+	st := newTabStepper(methods[op.adjMethod].tab, adj)
+	g := &op.grid
+	inc := g.increments(r.bm, r.lb, true, true)
 	defer inc.stop()
-	next := T - 2
 	s.st = Stats{}
-	for k := K - 1; k >= 0; k-- {
-		t1, t0 := op.times[k+1], op.times[k]
-		dw, _ := inc.next()
-		st.step(t1, t0-t1, Y, dw)
-		for next >= 0 && op.outAt[next] == k {
-			if j := nonFinite(Y); j >= 0 {
-				return nil, nil, s.st, errors.Wrapf(ErrNonFinite, "adjoint state [%d] = %g at t=%g", j, Y[j], t0)
-			}
-			copy(Y[:n], zs[next*n:(next+1)*n])
-			addTo(Y[n:2*n], gz[next*n:(next+1)*n])
-			if s.kl {
-				addTo(adj.aL, gL[next*op.batch:(next+1)*op.batch])
-			}
-			next--
+	err := g.walk(inc, true, func(_ int, t1, t0 float64, dw, _ []float64) error {
+		st.step(t1, t0-t1, Y, dw, nil)
+		return nil
+	}, func(i int) error {
+		if j := nonFinite(Y); j >= 0 {
+			return errors.Wrapf(ErrNonFinite, "adjoint state [%d] = %g at t=%g", j, Y[j], op.ts[i])
 		}
-	}
-	stats := s.st
-	stats.Steps = K
-	return append([]float64(nil), Y[n:2*n]...), append([]float64(nil), Y[2*n:]...), stats, nil
-}
-
-// stream returns the increments of the steps of the grid: in order with reverse false;
-// from the last step to the first with reverse true, each as W(t_k) - W(t_{k+1}) if
-// flip (the backward solve's), else as W(t_{k+1}) - W(t_k).
-func (r *nodeRun) stream(K int, reverse, flip bool) *incStream {
-	times := r.op.times
-	levy := r.lb != nil
-	return newIncStream(r.sys.n, levy, K, func(dw, hh []float64, k int) {
-		if !levy {
-			hh = nil
+		copy(Y[:n], zs[i*n:(i+1)*n])
+		addTo(Y[n:2*n], gz[i*n:(i+1)*n])
+		if s.kl {
+			addTo(adj.aL, gL[i*op.batch:(i+1)*op.batch])
 		}
-		if reverse {
-			k = K - 1 - k
-		}
-		if flip {
-			r.increment(dw, hh, times[k+1], times[k])
-			return
-		}
-		r.increment(dw, hh, times[k], times[k+1])
+		return nil
 	})
+	stats := s.st
+	stats.Steps = g.steps()
+	if err != nil {
+		return nil, nil, stats, err
+	}
+	return append([]float64(nil), Y[n:2*n]...), append([]float64(nil), Y[2*n:]...), stats, nil
 }
 
 // reversibleBackward backpropagates exactly through a reversible Heun solve (Kidger et
 // al. 2021, section 3) from its final state (yN, yhN): with tape == nil it reconstructs
-// every earlier state (y_k, yh_k) algebraically, else it reads them from the tape.
-// Writing F_k = D(yh_k), G_k = G(yh_k), a step is
+// every earlier state (y_k, yh_k) algebraically (revHeun's reverse kernels), else it
+// reads them from the tape. Writing F_k = D(yh_k), G_k = G(yh_k), a step is
 //
 //	yh_{k+1} = 2 y_k - yh_k + h_k F_k + dW_k G_k
 //	y_{k+1}  = y_k + h_k (F_k + F_{k+1})/2 + dW_k (G_k + G_{k+1})/2
@@ -181,60 +160,52 @@ func (r *nodeRun) stream(K int, reverse, flip bool) *incStream {
 //	yhbar_k = -yhbar_{k+1} + VJP(F, Fbar_k) + VJP(G, Gbar_k)      (at yh_k)
 //
 // one drift and one diffusion VJP per step, which also give F_k and G_k for the
-// reconstruction. dL/dz0 = ybar_0 + yhbar_0 since yh_0 = y_0.
+// reconstruction. dL/dz0 = ybar_0 + yhbar_0 since yh_0 = y_0. Grid point k+1 is
+// handled in the walk's step k (whose increment is dW_k), grid point 0 after it.
 func (r *nodeRun) reversibleBackward(yN, yhN []float64, tape *nodeTape, gz, gL []float64) ([]float64, []float64, Stats, error) {
 	op, s := r.op, r.sys
 	n, m := s.n, s.m
-	K := len(op.times) - 1
+	g := &op.grid
+	K := g.steps()
 	T := len(op.ts)
 	v := newVecs(m, 9)
 	y, yh, yb, yhb, ybN, yhbN, F, Fn, Fb := v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8]
-	g := newVecs(n, 5)
-	Gk, Gn, Gb, dwk, zero := g[0], g[1], g[2], g[3], g[4]
+	gv := newVecs(n, 5)
+	Gk, Gn, Gb, dwk, zero := gv[0], gv[1], gv[2], gv[3], gv[4]
 	zeroL := make([]float64, m-n)
 	dth := make([]float64, s.P)
+	rh := newRevHeun(r.fwd)
 	copy(y, yN)
 	copy(yh, yhN)
-	inc := r.stream(K, true, false)
-	defer inc.stop()
-	next := T - 1
-	dwkm := zero // dW_{k-1}
+	out := T - 1 // the output time at the grid point being handled, or -1
 	s.st = Stats{}
 	// ybN, yhbN hold the cotangents at k+1 (zero at k = K); Fn, Gn the values F_{k+1},
-	// G_{k+1}; dwk is dW_k.
-	for k := K; k >= 0; k-- {
+	// G_{k+1}; dwk is dW_k and dwkm dW_{k-1}.
+	point := func(k int, dwkm []float64) {
 		var hk, hkm float64
-		recon := false
 		if k < K {
-			hk = op.times[k+1] - op.times[k]
-			copy(dwk, dwkm)
+			hk = g.times[k+1] - g.times[k]
 			if tape != nil {
 				copy(y, tape.y[k*m:(k+1)*m])
 				copy(yh, tape.yh[k*m:(k+1)*m])
-			} else {
-				recon = true
 			}
 		}
-		dwkm = zero
 		if k > 0 {
-			hkm = op.times[k] - op.times[k-1]
-			dwkm, _ = inc.next()
+			hkm = g.times[k] - g.times[k-1]
 		}
-		// The incoming gradients of the outputs at grid point k (one time at most, as
-		// output times are distinct grid points).
 		gk, gLk := zero, zeroL
-		if next >= 0 && op.outAt[next] == k {
-			gk = gz[next*n : (next+1)*n]
+		if out >= 0 {
+			gk = gz[out*n : (out+1)*n]
 			if s.kl {
-				gLk = gL[next*op.batch : (next+1)*op.batch]
+				gLk = gL[out*op.batch : (out+1)*op.batch]
 			}
-			next--
+			out = -1
 		}
+		recon := k < K && tape == nil
 		// Reconstruct yh_k = 2 y_{k+1} - yh_{k+1} - h_k F_{k+1} - dW_k G_{k+1} (y holds
 		// y_{k+1}), then ybar_k, Fbar_k, Gbar_k.
 		if recon {
-			revHat(yh[:n], y, Fn, Gn, dwk, -hk, -1)
-			revHat(yh[n:], y[n:], Fn[n:], nil, nil, -hk, -1)
+			rh.aux(yh, y, Fn, Gn, dwk, -hk, -1)
 		}
 		hmm := 0.5 * hkm
 		revCot(yb[:n], Fb, Gb, ybN, yhbN, gk, dwk, dwkm, hk, hmm)
@@ -245,21 +216,31 @@ func (r *nodeRun) reversibleBackward(yN, yhN []float64, tape *nodeTape, gz, gL [
 		}
 		// yhbar_k = -yhbar_{k+1} + VJPs (rest is a part the VJPs left to add), and
 		// y_k = y_{k+1} - h_k (F_k + F_{k+1})/2 - dW_k (G_k + G_{k+1})/2.
-		rest := s.vjpSplit(fOut, gOut, yhb[:n], dth, op.times[k], yh[:n], Fb, Gb)
+		rest := s.vjpSplit(fOut, gOut, yhb[:n], dth, g.times[k], yh[:n], Fb, Gb)
 		if rest == nil {
 			rest = zero
 		}
 		revAdj(yhb[:n], rest, yhbN)
 		revAdj(yhb[n:], zeroL, yhbN[n:])
 		if recon {
-			revSol(y[:n], F, Fn, Gk, Gn, dwk, -0.5*hk, -1)
-			revSol(y[n:], F[n:], Fn[n:], nil, nil, nil, -0.5*hk, -1)
+			rh.sol(y, F, Fn, Gk, Gn, dwk, -0.5*hk, -1)
 		}
 		ybN, yb = yb, ybN
 		yhbN, yhb = yhb, yhbN
 		Fn, F = F, Fn
 		Gn, Gk = Gk, Gn
+		copy(dwk, dwkm)
 	}
+	inc := g.increments(r.bm, nil, true, false)
+	defer inc.stop()
+	_ = g.walk(inc, true, func(k int, _, _ float64, dw, _ []float64) error {
+		point(k+1, dw)
+		return nil
+	}, func(i int) error {
+		out = i
+		return nil
+	})
+	point(0, zero)
 	// ybN, yhbN now hold the cotangents at k = 0.
 	dz0 := make([]float64, n)
 	for i := range dz0 {
@@ -270,16 +251,15 @@ func (r *nodeRun) reversibleBackward(yN, yhN []float64, tape *nodeTape, gz, gL [
 	return dz0, dth, stats, nil
 }
 
-// checkpointBackward backpropagates exactly through the recorded steps of a
-// nodeTableau method (discretize-then-optimize): for each step, from the last, it
-// recomputes the stage inputs from the recorded start state and reverses through the
-// stages with VJPs of the drift and diffusion.
+// checkpointBackward backpropagates exactly through the recorded steps of a tableau
+// method (discretize-then-optimize): for each step, from the last, it recomputes the
+// stage inputs from the recorded start state and reverses through the stages with VJPs
+// of the drift and diffusion.
 func (r *nodeRun) checkpointBackward(tape *nodeTape, gz, gL []float64) ([]float64, []float64, Stats, error) {
 	op, s := r.op, r.sys
 	n, m := s.n, s.m
 	T := len(op.ts)
-	K := len(op.times) - 1
-	tb := nodeTableaus[op.method]
+	tb := methods[op.method].tab
 	ns := tb.stages()
 	Z := newVecs(m, ns)
 	F := newVecs(m, ns)
@@ -298,13 +278,12 @@ func (r *nodeRun) checkpointBackward(tape *nodeTape, gz, gL []float64) ([]float6
 		}
 	}
 	addOut(T - 1)
-	next := T - 2
-	inc := r.stream(K, true, true)
+	g := &op.grid
+	inc := g.increments(r.bm, r.lb, true, true)
 	defer inc.stop()
 	s.st = Stats{}
-	for k := K - 1; k >= 0; k-- {
-		t, h := op.times[k], op.times[k+1]-op.times[k]
-		mdw, _ := inc.next() // W(t_k) - W(t_{k+1})
+	err := g.walk(inc, true, func(k int, t1, t float64, mdw, _ []float64) error {
+		h := t1 - t // mdw = W(t_k) - W(t_{k+1})
 		y0 := tape.y[k*m : (k+1)*m]
 		// Recompute the stage inputs (and the values later stages need).
 		for i := 0; i < ns; i++ {
@@ -371,15 +350,18 @@ func (r *nodeRun) checkpointBackward(tape *nodeTape, gz, gL []float64) ([]float6
 				}
 			}
 		}
-		for next >= 0 && op.outAt[next] == k {
-			if j := nonFinite(yb); j >= 0 {
-				return nil, nil, s.st, errors.Wrapf(ErrNonFinite, "checkpoint: cotangent [%d] = %g at t=%g", j, yb[j], t)
-			}
-			addOut(next)
-			next--
+		return nil
+	}, func(i int) error {
+		if j := nonFinite(yb); j >= 0 {
+			return errors.Wrapf(ErrNonFinite, "checkpoint: cotangent [%d] = %g at t=%g", j, yb[j], op.ts[i])
 		}
-	}
+		addOut(i)
+		return nil
+	})
 	stats := s.st
-	stats.Steps = K
+	stats.Steps = g.steps()
+	if err != nil {
+		return nil, nil, stats, err
+	}
 	return append([]float64(nil), yb[:n]...), dth, stats, nil
 }

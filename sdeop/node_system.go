@@ -41,6 +41,14 @@ func newNodeSys(f, g, q *dynEval, batch, dim int) *nodeSys {
 	return s
 }
 
+// system is the forward system of the node over s: state [z | logqp], noise on z.
+func (s *nodeSys) system(noise Noise) *system {
+	n := s.n
+	return &system{noise: noise, n: n, m: s.m, bmDim: n, blk: 1, glen: n,
+		f: func(t float64, y, out []float64) { s.drift(out, t, y[:n]) },
+		g: func(t float64, y, out []float64) { s.diffusion(out, t, y[:n]) }}
+}
+
 // drift writes the drift at (t, z) into dst (m entries: f, then the KL drift).
 func (s *nodeSys) drift(dst []float64, t float64, z []float64) {
 	s.f.Eval(dst[:s.n], t, z)
