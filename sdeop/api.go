@@ -171,4 +171,5 @@ var (
 	ErrBrownian    = errors.New("sdeop: invalid Brownian motion")
 	ErrMaxSteps    = errors.New("sdeop: step limit reached")
 	ErrNonFinite   = errors.New("sdeop: non-finite state")
+	ErrDynamics    = errors.New("sdeop: dynamics failed") // a panic in the dynamics (which also wraps ErrSDE)
 )

@@ -456,15 +456,29 @@ func (op *solveOp) DoDiff(ctx G.ExecutionContext, inputs G.Nodes, output *G.Node
 }
 
 // recoverDynamics turns a panic raised while evaluating the dynamics into an error of
-// the op, so RunAll reports it.
+// the op, so RunAll reports it: it wraps ErrDynamics and ErrSDE, and the panic's value
+// when that is an error (a runtime error, say), for errors.Is and errors.As.
 func recoverDynamics(err *error, op fmt.Stringer) {
 	if r := recover(); r != nil {
-		if e, ok := r.(error); ok {
-			*err = errors.Wrapf(e, "%v", op)
-			return
-		}
-		*err = errors.Wrapf(ErrSDE, "%v: dynamics failed: %v", op, r)
+		p := &dynamicsPanic{msg: fmt.Sprintf("%v: dynamics failed: %v", op, r)}
+		p.cause, _ = r.(error)
+		*err = p
 	}
+}
+
+// dynamicsPanic is a recovered panic of the dynamics.
+type dynamicsPanic struct {
+	msg   string
+	cause error
+}
+
+func (e *dynamicsPanic) Error() string { return e.msg }
+
+func (e *dynamicsPanic) Unwrap() []error {
+	if e.cause == nil {
+		return []error{ErrDynamics, ErrSDE}
+	}
+	return []error{ErrDynamics, ErrSDE, e.cause}
 }
 
 // gradOp computes the gradients of every input of a solve in one backward pass. Inputs:
