@@ -12,7 +12,7 @@ import (
 //	da_theta = -a^T ∂f~/∂theta dt - sum_j a^T ∂g_j/∂theta ∘ dW_j  = -VJP_theta(f~, a) dt - VJP_theta(g, a ⊙ dW)
 //
 // where f~ is the Stratonovich drift: f for Stratonovich SDEs, f - c for Ito SDEs with
-// diagonal noise (c from ItoCorrector), and f for additive noise. With KL the logqp
+// diagonal noise (c, see ItoCorrector), and f for additive noise. With KL the logqp
 // channel's cotangent aL (constant between output times) adds -aL ∂k/∂z to da and
 // -aL ∂k/∂theta to da_theta. The diffusion of [a, a_theta] is not diagonal; the
 // backward schemes only need the products G(Y) dW written above. Integrated from the
@@ -69,8 +69,7 @@ func (a *adjSys) driftInto(dst []float64, t float64, y []float64) {
 		clear(th[pf:])
 	}
 	if a.corr {
-		s.g.corrVJP(a.cv, a.cdz, a.cth, t, z, adj)
-		s.st.NFEDiffusion++
+		s.st.NFEDiffusion += s.g.corrVJP(a.cv, a.cdz, a.cth, t, z, adj)
 		subTwo(dst[:n], a.cv, dst[n:2*n], a.cdz)
 		thg := th[pf : pf+pg]
 		for i, c := range a.cth {
@@ -102,14 +101,7 @@ func (a *adjSys) noiseInto(dst []float64, t float64, y, dw []float64) {
 func (r *nodeRun) adjointBackward(zs, gz, gL []float64) ([]float64, []float64, Stats, error) {
 	op, s := r.op, r.sys
 	n := s.n
-	corr := op.calc == Ito && op.noise != Additive
-	if corr && !s.g.corrector() {
-		return nil, nil, Stats{}, errors.Wrapf(ErrUnsupported,
-			"the stochastic adjoint of an Ito SDE with diagonal noise needs the diffusion's Evaluator (%T) to implement sdeop.ItoCorrector; "+
-				"use WithCalculus(Stratonovich), WithNoise(Additive) if g does not depend on z, or WithGradient(Checkpoint) with Euler",
-			s.g.Evaluators()[0])
-	}
-	adj := newAdjSys(s, corr)
+	adj := newAdjSys(s, op.calc == Ito && op.noise != Additive)
 	T := len(op.ts)
 	Y := make([]float64, adj.size())
 	copy(Y[:n], zs[(T-1)*n:])

@@ -43,7 +43,7 @@
 // (len(ts), batch, dim); SolveKL adds the KL divergence of latent SDEs (torchsde's
 // logqp) as a second output. Its gradients are the stochastic adjoint (the
 // Stratonovich SDE of [z, a, a_theta] solved backward on the same Brownian path; Ito
-// SDEs through ItoCorrector), the reversible Heun adjoint (exact for the discrete
+// SDEs through the Ito-Stratonovich correction, from VJPs of any diffusion), the reversible Heun adjoint (exact for the discrete
 // solve, O(1) memory), or Checkpoint (backpropagation through the stored steps). The
 // Brownian path of a run comes from a seed (WithSeed, WithResample, SetSeed,
 // BrownianOf). See Solve.

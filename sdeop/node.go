@@ -50,7 +50,8 @@ var nodeOpIDs uint64
 //   - Adjoint (default): the stochastic adjoint of Li et al. (2020), the
 //     Stratonovich SDE of [z, a, a_theta] solved backward on the same path with
 //     WithAdjointMethod's scheme (Midpoint default, EulerHeun, Heun); Ito SDEs are
-//     converted (see ItoCorrector). After a ReversibleHeun solve the default backward
+//     converted with the Ito-Stratonovich correction (from VJPs of the diffusion, or
+//     its ItoCorrector). After a ReversibleHeun solve the default backward
 //     pass is the reversible Heun adjoint of Kidger et al. (2021), exact for the
 //     discrete solve. Memory does not grow with the number of steps.
 //   - Checkpoint: exact backpropagation through the stored steps (Euler, Heun,
