@@ -245,23 +245,17 @@ func (r *nodeRun) reversibleBackward(yN, yhN []float64, tape *nodeTape, gz, gL [
 
 // checkpointBackward backpropagates exactly through the recorded steps of a tableau
 // method (discretize-then-optimize): for each step, from the last, it recomputes the
-// stage inputs from the recorded start state and reverses through the stages with VJPs
-// of the drift and diffusion.
+// stage inputs from the recorded start state (tabStepper.stages) and reverses through
+// the stages with VJPs of the drift and diffusion.
 func (r *nodeRun) checkpointBackward(tape *nodeTape, gz, gL []float64) ([]float64, []float64, Stats, error) {
 	op, s := r.op, r.sys
 	n, m := s.n, s.m
-	T := len(op.ts)
 	tb := methods[op.method].tab
 	ns := tb.stages()
-	Z := newVecs(m, ns)
-	F := newVecs(m, ns)
-	Gv := newVecs(n, ns)
-	Fb := newVecs(m, ns)
-	Gb := newVecs(n, ns)
-	usedF := make([]bool, ns)
-	usedG := make([]bool, ns)
-	Zb := make([]float64, n)
-	yb := make([]float64, m)
+	st := newTabStepper(tb, r.fwd)
+	Z, Fb, Gb := newVecs(m, ns), newVecs(m, ns), newVecs(n, ns)
+	usedF, usedG := make([]bool, ns), make([]bool, ns)
+	Zb, yb := make([]float64, n), make([]float64, m)
 	dth := make([]float64, s.P)
 	addOut := func(i int) {
 		addTo(yb[:n], gz[i*n:(i+1)*n])
@@ -269,52 +263,24 @@ func (r *nodeRun) checkpointBackward(tape *nodeTape, gz, gL []float64) ([]float6
 			addTo(yb[n:], gL[i*op.batch:(i+1)*op.batch])
 		}
 	}
-	addOut(T - 1)
+	addOut(len(op.ts) - 1)
 	g := &op.grid
-	inc := g.increments(r.bm, r.lb, true, true)
+	inc := g.increments(r.bm, r.lb, true, false)
 	defer inc.stop()
 	s.st = Stats{}
-	err := g.walk(inc, true, func(k int, t1, t float64, mdw, _ []float64) error {
-		h := t1 - t // mdw = W(t_k) - W(t_{k+1})
-		y0 := tape.y[k*m : (k+1)*m]
-		// Recompute the stage inputs (and the values later stages need).
-		for i := 0; i < ns; i++ {
-			copy(Z[i], y0)
-			for j := 0; j < i; j++ {
-				if c := tb.A[i][j] * h; c != 0 {
-					axpy(Z[i], c, F[j])
-				}
-				if c := tb.B[i][j]; c != 0 {
-					for q, w := range mdw {
-						Z[i][q] -= c * Gv[j][q] * w
-					}
-				}
-			}
-			needF, needG := false, false
-			for l := i + 1; l < ns; l++ {
-				needF = needF || tb.A[l][i] != 0
-				needG = needG || tb.B[l][i] != 0
-			}
-			ti := t + tb.c[i]*h
-			if needF {
-				s.drift(F[i], ti, Z[i][:n])
-			}
-			if needG {
-				s.diffusion(Gv[i], ti, Z[i][:n])
-			}
-		}
+	err := g.walk(inc, true, func(k int, t1, t float64, dw, _ []float64) error {
+		h := t1 - t
+		st.stages(t, h, tape.y[k*m:(k+1)*m], dw, Z)
 		// Cotangents of the stage values from the update y1 = y + sum a_i h F_i + b_i G_i dW.
 		for i := 0; i < ns; i++ {
-			c := tb.a[i] * h
+			c, b := tb.a[i]*h, tb.b[i]
 			for q := range Fb[i] {
 				Fb[i][q] = c * yb[q]
 			}
-			usedF[i] = c != 0
-			b := tb.b[i]
-			for q, w := range mdw {
-				Gb[i][q] = -b * w * yb[q]
+			for q, w := range dw {
+				Gb[i][q] = b * w * yb[q]
 			}
-			usedG[i] = b != 0
+			usedF[i], usedG[i] = c != 0, b != 0
 		}
 		for i := ns - 1; i >= 0; i-- {
 			if !usedF[i] && !usedG[i] {
@@ -335,8 +301,8 @@ func (r *nodeRun) checkpointBackward(tape *nodeTape, gz, gL []float64) ([]float6
 					usedF[j] = true
 				}
 				if c := tb.B[i][j]; c != 0 {
-					for q, w := range mdw {
-						Gb[j][q] -= c * w * Zb[q]
+					for q, w := range dw {
+						Gb[j][q] += c * w * Zb[q]
 					}
 					usedG[j] = true
 				}

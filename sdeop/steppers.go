@@ -85,27 +85,24 @@ func newVecs(n, k int) [][]float64 {
 // y1 = y + sum_i (a_i h F_i + b_i S_i). These are Euler-Maruyama and, in the Stratonovich
 // sense, Heun, Euler-Heun and the midpoint method (see Method).
 type tableau struct {
-	c, a, b      []float64
-	A, B         [][]float64
-	needF, needG []bool // stage i's F (S) enters a later stage or the update
+	c, a, b        []float64
+	A, B           [][]float64
+	laterF, laterG []bool // stage i's F (S) enters a later stage
+	needF, needG   []bool // ... or the update
 }
 
 func newTableau(c []float64, A, B [][]float64, a, b []float64) *tableau {
 	tb := &tableau{c: c, A: A, B: B, a: a, b: b}
 	s := len(c)
-	tb.needF = make([]bool, s)
-	tb.needG = make([]bool, s)
+	tb.laterF, tb.laterG = make([]bool, s), make([]bool, s)
+	tb.needF, tb.needG = make([]bool, s), make([]bool, s)
 	for i := 0; i < s; i++ {
-		tb.needF[i] = a[i] != 0
-		tb.needG[i] = b[i] != 0
 		for k := i + 1; k < s; k++ {
-			if A[k][i] != 0 {
-				tb.needF[i] = true
-			}
-			if B[k][i] != 0 {
-				tb.needG[i] = true
-			}
+			tb.laterF[i] = tb.laterF[i] || A[k][i] != 0
+			tb.laterG[i] = tb.laterG[i] || B[k][i] != 0
 		}
+		tb.needF[i] = tb.laterF[i] || a[i] != 0
+		tb.needG[i] = tb.laterG[i] || b[i] != 0
 	}
 	return tb
 }
@@ -144,33 +141,7 @@ func (ts *tabStepper) init(float64, []float64) {}
 // step advances y from t to t+h with increment dw.
 func (ts *tabStepper) step(t, h float64, y, dw, _ []float64) {
 	tb := ts.tb
-	neg := ts.sys.negFrom()
-	for i := 0; i < tb.stages(); i++ {
-		if !tb.needF[i] && !tb.needG[i] {
-			continue
-		}
-		Z := y
-		if i > 0 {
-			ts.cs, ts.xs = ts.cs[:0], ts.xs[:0]
-			for j := 0; j < i; j++ {
-				if c := tb.A[i][j] * h; c != 0 {
-					ts.cs, ts.xs = append(ts.cs, c), append(ts.xs, ts.D[j])
-				}
-				if c := tb.B[i][j]; c != 0 {
-					ts.cs, ts.xs = append(ts.cs, c), append(ts.xs, ts.S[j])
-				}
-			}
-			Z = ts.Z
-			combine(Z, y, neg, ts.cs, ts.xs)
-		}
-		ti := t + tb.c[i]*h
-		if tb.needF[i] {
-			ts.sys.driftInto(ts.D[i], ti, Z)
-		}
-		if tb.needG[i] {
-			ts.sys.noiseInto(ts.S[i], ti, Z, dw)
-		}
-	}
+	ts.stages(t, h, y, dw, nil)
 	ts.cs, ts.xs = ts.cs[:0], ts.xs[:0]
 	for i := 0; i < tb.stages(); i++ {
 		if c := tb.a[i] * h; c != 0 {
@@ -180,7 +151,45 @@ func (ts *tabStepper) step(t, h float64, y, dw, _ []float64) {
 			ts.cs, ts.xs = append(ts.cs, c), append(ts.xs, ts.S[i])
 		}
 	}
-	combine(y, y, neg, ts.cs, ts.xs)
+	combine(y, y, ts.sys.negFrom(), ts.cs, ts.xs)
+}
+
+// stages evaluates the stages of a step from (t, y) with increment dw. With Zs it
+// writes the input of every stage that counts into Zs[i] and evaluates only what later
+// stages need: Checkpoint's recomputation of a recorded step.
+func (ts *tabStepper) stages(t, h float64, y, dw []float64, Zs [][]float64) {
+	tb := ts.tb
+	for i := 0; i < tb.stages(); i++ {
+		if !tb.needF[i] && !tb.needG[i] {
+			continue
+		}
+		Z, needF, needG := y, tb.needF[i], tb.needG[i]
+		if Zs != nil {
+			Z, needF, needG = Zs[i], tb.laterF[i], tb.laterG[i]
+		}
+		if i > 0 || Zs != nil {
+			ts.cs, ts.xs = ts.cs[:0], ts.xs[:0]
+			for j := 0; j < i; j++ {
+				if c := tb.A[i][j] * h; c != 0 {
+					ts.cs, ts.xs = append(ts.cs, c), append(ts.xs, ts.D[j])
+				}
+				if c := tb.B[i][j]; c != 0 {
+					ts.cs, ts.xs = append(ts.cs, c), append(ts.xs, ts.S[j])
+				}
+			}
+			if Zs == nil {
+				Z = ts.Z
+			}
+			combine(Z, y, ts.sys.negFrom(), ts.cs, ts.xs)
+		}
+		ti := t + tb.c[i]*h
+		if needF {
+			ts.sys.driftInto(ts.D[i], ti, Z)
+		}
+		if needG {
+			ts.sys.noiseInto(ts.S[i], ti, Z, dw)
+		}
+	}
 }
 
 // combine writes dst = y + sum_k cs[k] xs[k], with the coefficients negated from entry
