@@ -192,28 +192,10 @@ func NewBrownianInterval(t0, t1 float64, dim int, seed uint64, opts ...IntervalO
 		b.capacity, b.autoCap = cellDepth+8, true
 	}
 	b.rootW = make([]float64, dim)
-	key := rng.Derive(seed, math.MaxUint64)
-	sd := math.Sqrt(T)
-	for c := 0; c < numChunks(dim); c++ {
-		lo, hi := chunkRange(c, dim)
-		s := chunkStream(key, c)
-		s.FillNormal(b.rootW[lo:hi])
-		for i := lo; i < hi; i++ {
-			b.rootW[i] *= sd
-		}
-	}
+	fillNormals(b.rootW, rng.Derive(seed, math.MaxUint64), math.Sqrt(T))
 	if b.levy {
 		b.rootH = make([]float64, dim)
-		key := rng.Derive(seed, math.MaxUint64-1)
-		sd := math.Sqrt(T / 12)
-		for c := 0; c < numChunks(dim); c++ {
-			lo, hi := chunkRange(c, dim)
-			s := chunkStream(key, c)
-			s.FillNormal(b.rootH[lo:hi])
-			for i := lo; i < hi; i++ {
-				b.rootH[i] *= sd
-			}
-		}
+		fillNormals(b.rootH, rng.Derive(seed, math.MaxUint64-1), math.Sqrt(T/12))
 		b.hbuf = make([]float64, dim)
 	}
 	return b, nil

@@ -79,16 +79,7 @@ func NewBrownianTree(t0, t1 float64, dim int, seed uint64, tol float64) (*Browni
 	}
 	b := &BrownianTree{t0: t0, t1: t1, dim: dim, seed: seed, tol: tol, depth: depth}
 	b.wEnd = make([]float64, dim)
-	sd := math.Sqrt(t1 - t0)
-	key := rng.Derive(seed, math.MaxUint64)
-	for c := 0; c < numChunks(dim); c++ {
-		lo, hi := chunkRange(c, dim)
-		s := chunkStream(key, c)
-		s.FillNormal(b.wEnd[lo:hi])
-		for i := lo; i < hi; i++ {
-			b.wEnd[i] *= sd
-		}
-	}
+	fillNormals(b.wEnd, rng.Derive(seed, math.MaxUint64), math.Sqrt(t1-t0))
 	b.pa = make([]float64, depth+1)
 	b.pb = make([]float64, depth+1)
 	b.pidx = make([]uint64, depth+1)
