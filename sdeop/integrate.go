@@ -46,11 +46,7 @@ func Integrate(sde SDE, y0, ts []float64, bm Brownian, opts ...Option) (*Solutio
 		lo, hi = hi, lo
 	}
 	if bm == nil && lo < hi {
-		bopts := []IntervalOption{WithDtHint(p.dt)}
-		if p.info.levy {
-			bopts = append(bopts, WithLevyArea())
-		}
-		if bm, err = NewBrownianInterval(lo, hi, brownianDim(sde, n), cfg.seed, bopts...); err != nil {
+		if bm, err = newPath(lo, hi, brownianDim(sde, n), cfg.seed, p.dt, p.info.levy); err != nil {
 			return nil, errors.Wrap(err, "integrate")
 		}
 	}

@@ -171,21 +171,19 @@ func newSolveOp(what string, z0 *G.Node, f, g, q odeop.Dynamics, ts []float64, o
 	}
 	children := G.Nodes{z0}
 	index := map[*G.Node]int{}
-	dyns := []odeop.Dynamics{f, g, q}
-	names := []string{"drift", "diffusion", "prior drift"}
-	for d, dyn := range dyns {
+	for d, dyn := range []odeop.Dynamics{f, g, q} {
 		if dyn == nil {
 			continue
 		}
 		for i, p := range dyn.Params() {
 			if p == nil {
-				return nil, nil, errors.Wrapf(ErrSDE, "%s: %s parameter %d is nil", what, names[d], i)
+				return nil, nil, errors.Wrapf(ErrSDE, "%s: %s parameter %d is nil", what, dynNames[d], i)
 			}
 			if p.Dtype() != dt {
-				return nil, nil, errors.Wrapf(ErrSDE, "%s: %s parameter %d (%s) has dtype %v, z0 has %v", what, names[d], i, p.Name(), p.Dtype(), dt)
+				return nil, nil, errors.Wrapf(ErrSDE, "%s: %s parameter %d (%s) has dtype %v, z0 has %v", what, dynNames[d], i, p.Name(), p.Dtype(), dt)
 			}
 			if p.Graph() != z0.Graph() {
-				return nil, nil, errors.Wrapf(ErrSDE, "%s: %s parameter %d (%s) is in another graph than z0", what, names[d], i, p.Name())
+				return nil, nil, errors.Wrapf(ErrSDE, "%s: %s parameter %d (%s) is in another graph than z0", what, dynNames[d], i, p.Name())
 			}
 			k, seen := index[p]
 			if !seen {
@@ -197,11 +195,14 @@ func newSolveOp(what string, z0 *G.Node, f, g, q odeop.Dynamics, ts []float64, o
 			op.slot[d] = append(op.slot[d], k)
 		}
 		if err := dyn.Check(batch, dim); err != nil {
-			return nil, nil, errors.Wrapf(ErrSDE, "%s: %s does not fit z0 of shape (%d, %d): %v", what, names[d], batch, dim, err)
+			return nil, nil, errors.Wrapf(ErrSDE, "%s: %s does not fit z0 of shape (%d, %d): %v", what, dynNames[d], batch, dim, err)
 		}
 	}
 	return op, children, nil
 }
+
+// dynNames names the dynamics of a solve op in errors.
+var dynNames = [3]string{"drift", "diffusion", "prior drift"}
 
 // nodeOf returns the solve op behind a node made by Solve or SolveKL.
 func nodeOf(n *G.Node) (*solveOp, bool) {
@@ -337,33 +338,26 @@ func (op *solveOp) brownian(seed uint64) (Brownian, error) {
 // newRun binds the dynamics to the parameter values (unique, in input order) and
 // builds the path of seed.
 func (op *solveOp) newRun(theta [][]float64, seed uint64) (*nodeRun, error) {
-	bind := func(dyn odeop.Dynamics, d int) (*dynEval, error) {
+	var evs [3]*dynEval
+	for d, dyn := range []odeop.Dynamics{op.f, op.g, op.q} {
 		if dyn == nil {
-			return nil, nil
+			continue
 		}
 		th := make([][]float64, len(op.slot[d]))
 		for i, k := range op.slot[d] {
 			th[i] = theta[k]
 		}
-		return newDynEval(dyn, th, op.batch, op.dim)
+		var err error
+		if evs[d], err = newDynEval(dyn, th, op.batch, op.dim); err != nil {
+			for _, ev := range evs {
+				ev.release()
+			}
+			return nil, errors.Wrap(err, dynNames[d])
+		}
 	}
-	f, err := bind(op.f, 0)
-	if err != nil {
-		return nil, errors.Wrap(err, "drift")
-	}
-	g, err := bind(op.g, 1)
-	if err != nil {
-		f.release()
-		return nil, errors.Wrap(err, "diffusion")
-	}
-	q, err := bind(op.q, 2)
-	if err != nil {
-		f.release()
-		g.release()
-		return nil, errors.Wrap(err, "prior drift")
-	}
-	r := &nodeRun{op: op, sys: newNodeSys(f, g, q, op.batch, op.dim)}
+	r := &nodeRun{op: op, sys: newNodeSys(evs[0], evs[1], evs[2], op.batch, op.dim)}
 	r.fwd = r.sys.system(op.noise)
+	var err error
 	if r.bm, err = op.brownian(seed); err != nil {
 		r.release()
 		return nil, err

@@ -139,17 +139,21 @@ const defaultTreeTol = 1e-5
 // newBrownian builds the path of a seed.
 func (op *solveOp) newBrownian(seed uint64) (Brownian, error) {
 	t0, t1 := op.ts[0], op.ts[len(op.ts)-1]
-	n := op.batch * op.dim
 	if op.brownianKind == TreePath {
 		tol := op.treeTol
 		if tol == 0 {
 			tol = defaultTreeTol * (t1 - t0)
 		}
-		return NewBrownianTree(t0, t1, n, seed, tol)
+		return NewBrownianTree(t0, t1, op.batch*op.dim, seed, tol)
 	}
-	opts := []IntervalOption{WithDtHint(op.dt)}
-	if op.method == SRK {
+	return newPath(t0, t1, op.batch*op.dim, seed, op.dt, methods[op.method].levy)
+}
+
+// newPath is the Brownian Interval that a solve with step dt makes on [t0, t1].
+func newPath(t0, t1 float64, dim int, seed uint64, dt float64, levy bool) (*BrownianInterval, error) {
+	opts := []IntervalOption{WithDtHint(dt)}
+	if levy {
 		opts = append(opts, WithLevyArea())
 	}
-	return NewBrownianInterval(t0, t1, n, seed, opts...)
+	return NewBrownianInterval(t0, t1, dim, seed, opts...)
 }
