@@ -74,16 +74,17 @@ func newVecs(n, k int) [][]float64 {
 	return out
 }
 
-// tableau is a derivative-free stochastic Runge-Kutta method for diagonal noise in
-// the form that serves Integrate, the node's forward solve, its exact backpropagation
-// (Checkpoint) and the stochastic adjoint's backward solve: for a step from t to t+h
-// with Brownian increment dW, stage i is evaluated at
+// tableau is a derivative-free stochastic Runge-Kutta method in the form that serves
+// Integrate, the node's forward solve, its exact backpropagation (Checkpoint) and the
+// stochastic adjoint's backward solve: for a step from t to t+h with Brownian increment
+// dW, stage i is evaluated at
 //
 //	Z_i = y + sum_{j<i} (A[i][j] h F_j + B[i][j] S_j),  F_i = D(t + c_i h, Z_i),  S_i = S(t + c_i h, Z_i; dW)
 //
-// with D the drift and S(y; dW) = G(y) dW the diffusion applied to the increment, and
-// y1 = y + sum_i (a_i h F_i + b_i S_i). These are Euler-Maruyama and, in the Stratonovich
-// sense, Heun, Euler-Heun and the midpoint method (see Method).
+// with D the drift and S(y; dW) = G(y) dW the diffusion applied to the increment (any
+// noise type: see system.noiseInto), and y1 = y + sum_i (a_i h F_i + b_i S_i). These
+// are Euler-Maruyama and, in the Stratonovich sense, Heun, Euler-Heun and the midpoint
+// method (see Method).
 type tableau struct {
 	c, a, b        []float64
 	A, B           [][]float64
