@@ -53,10 +53,9 @@ import (
 // prefixed "sdeop:" (programmer errors, like a dst of the wrong length); times within
 // that slack are clamped.
 type BrownianInterval struct {
-	t0, t1 float64
-	dim    int
-	seed   uint64
-	levy   bool
+	extent
+	seed uint64
+	levy bool
 
 	ncell int64   // number of cells
 	dt    float64 // cell width (the last cell may be shorter)
@@ -183,7 +182,7 @@ func NewBrownianInterval(t0, t1 float64, dim int, seed uint64, opts ...IntervalO
 		sub--
 	}
 	b := &BrownianInterval{
-		t0: t0, t1: t1, dim: dim, seed: seed, levy: cfg.levy,
+		extent: extent{t0, t1, dim}, seed: seed, levy: cfg.levy,
 		ncell: ncell, dt: dt, sub: uint(sub), span: ncell << uint(sub),
 		cache: make(map[nodeKey]*pairEntry),
 	}
@@ -200,12 +199,6 @@ func NewBrownianInterval(t0, t1 float64, dim int, seed uint64, opts ...IntervalO
 	}
 	return b, nil
 }
-
-// Dim returns the number of components.
-func (b *BrownianInterval) Dim() int { return b.dim }
-
-// Span returns [t0, t1].
-func (b *BrownianInterval) Span() (t0, t1 float64) { return b.t0, b.t1 }
 
 // HasLevyArea reports whether the interval was made WithLevyArea.
 func (b *BrownianInterval) HasLevyArea() bool { return b.levy }

@@ -45,39 +45,23 @@ func (e *sqrtEval) VJP(f, dz, dth []float64, t float64, z, a []float64) {
 // the step from 0.5 to 0.6), not at the output time t = 1, and names the same step as
 // Integrate on the same SDE and path.
 func TestNodeNonFiniteNamesTheStep(t *testing.T) {
-	g := G.NewGraph()
-	y0 := matNode(g, "y0", 2, 1, []float64{1, 2})
-	zs, err := Solve(y0, &sqrtDyn{gbmDyn{p: vecNode(g, "s", []float64{0.5})}}, &gbmDyn{p: vecNode(g, "sig", []float64{0.1})},
-		[]float64{0, 1}, WithStep(0.1), WithCalculus(Stratonovich))
-	if err != nil {
-		t.Fatal(err)
-	}
-	m := G.NewTapeMachine(g)
-	defer m.Close()
-	err = m.RunAll()
-	if !errors.Is(odeop.Cause(err), ErrNonFinite) {
+	zs, err := runFailing(t, func(g *G.ExprGraph) odeop.Dynamics {
+		return &sqrtDyn{gbmDyn{p: vecNode(g, "s", []float64{0.5})}}
+	})
+	if !errors.Is(err, ErrNonFinite) {
 		t.Fatalf("got %v, want ErrNonFinite", err)
 	}
 	const step = "from t=0.5 to t=0.6"
 	if !strings.Contains(err.Error(), step) {
 		t.Errorf("node error %q does not name the step %s", err, step)
 	}
+	sde := SDE{Calculus: Stratonovich,
+		Drift:     func(tt float64, y, f []float64) { scaleTo(f, []float64{0.5, 0.5}, y, math.Sqrt(0.5-tt)) },
+		Diffusion: func(_ float64, y, g []float64) { scaleTo(g, []float64{0.1, 0.1}, y, 1) },
+	}
 	bm, _, err := BrownianOf(zs)
 	if err != nil {
 		t.Fatal(err)
-	}
-	sde := SDE{
-		Drift: func(tt float64, y, f []float64) {
-			for i := range y {
-				f[i] = 0.5 * math.Sqrt(0.5-tt) * y[i]
-			}
-		},
-		Diffusion: func(_ float64, y, g []float64) {
-			for i := range y {
-				g[i] = 0.1 * y[i]
-			}
-		},
-		Calculus: Stratonovich,
 	}
 	_, ierr := Integrate(sde, []float64{1, 2}, []float64{0, 1}, bm, WithStep(0.1))
 	if !errors.Is(ierr, ErrNonFinite) || !strings.Contains(ierr.Error(), step) {
@@ -104,17 +88,26 @@ func (d *runtimePanicDyn) Bind([][]float64, int, int) (odeop.Evaluator, error) {
 // ErrDynamics (and ErrSDE, as a string panic does), with the runtime error still
 // reachable by errors.As.
 func TestNodePanicErrorWrapsSentinel(t *testing.T) {
-	g := G.NewGraph()
-	y0 := matNode(g, "y0", 2, 1, []float64{1, 1})
-	if _, err := Solve(y0, &runtimePanicDyn{gbmDyn{p: vecNode(g, "mu", []float64{1})}}, &gbmDyn{p: vecNode(g, "s", []float64{0.1})},
-		[]float64{0, 1}, WithStep(0.1), WithCalculus(Stratonovich)); err != nil {
-		t.Fatal(err)
-	}
-	m := G.NewTapeMachine(g)
-	defer m.Close()
-	err := odeop.Cause(m.RunAll())
+	_, err := runFailing(t, func(g *G.ExprGraph) odeop.Dynamics {
+		return &runtimePanicDyn{gbmDyn{p: vecNode(g, "mu", []float64{1})}}
+	})
 	var re runtime.Error
 	if !errors.Is(err, ErrDynamics) || !errors.Is(err, ErrSDE) || !errors.As(err, &re) {
 		t.Errorf("got %v, want ErrDynamics and ErrSDE wrapping the runtime error", err)
 	}
+}
+
+// runFailing runs the forward solve over [0, 1] (Stratonovich midpoint, dt 0.1) of z0 =
+// [1, 2] (batch 2, dim 1) with the drift of the graph made by drift and the diffusion
+// 0.1 z, and returns the node and the cause of RunAll's error.
+func runFailing(t *testing.T, drift func(g *G.ExprGraph) odeop.Dynamics) (*G.Node, error) {
+	g := G.NewGraph()
+	zs, err := Solve(matNode(g, "y0", 2, 1, []float64{1, 2}), drift(g), &gbmDyn{p: vecNode(g, "sig", []float64{0.1})},
+		[]float64{0, 1}, WithStep(0.1), WithCalculus(Stratonovich))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := G.NewTapeMachine(g)
+	defer m.Close()
+	return zs, odeop.Cause(m.RunAll())
 }

@@ -101,13 +101,7 @@ const (
 )
 
 func (k BrownianKind) String() string {
-	switch k {
-	case IntervalPath:
-		return "interval"
-	case TreePath:
-		return "tree"
-	}
-	return fmt.Sprintf("BrownianKind(%d)", int(k))
+	return enumName([]string{"interval", "tree"}, int(k), "BrownianKind")
 }
 
 // WithCalculus sets the calculus of the SDE that Solve integrates (default Ito).
