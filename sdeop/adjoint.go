@@ -12,7 +12,7 @@ import (
 //	da_theta = -a^T ∂f~/∂theta dt - sum_j a^T ∂g_j/∂theta ∘ dW_j  = -VJP_theta(f~, a) dt - VJP_theta(g, a ⊙ dW)
 //
 // where f~ is the Stratonovich drift: f for Stratonovich SDEs, f - c for Ito SDEs with
-// diagonal noise (c from ItoCorrector), and f for additive noise. With KL the logqp
+// diagonal noise (c, see ItoCorrector), and f for additive noise. With KL the logqp
 // channel's cotangent aL (constant between output times) adds -aL ∂k/∂z to da and
 // -aL ∂k/∂theta to da_theta. The diffusion of [a, a_theta] is not diagonal; the
 // backward schemes only need the products G(Y) dW written above. Integrated from the
@@ -69,8 +69,7 @@ func (a *adjSys) driftInto(dst []float64, t float64, y []float64) {
 		clear(th[pf:])
 	}
 	if a.corr {
-		s.g.corrVJP(a.cv, a.cdz, a.cth, t, z, adj)
-		s.st.NFEDiffusion++
+		s.st.NFEDiffusion += s.g.corrVJP(a.cv, a.cdz, a.cth, t, z, adj)
 		subTwo(dst[:n], a.cv, dst[n:2*n], a.cdz)
 		thg := th[pf : pf+pg]
 		for i, c := range a.cth {
@@ -102,73 +101,45 @@ func (a *adjSys) noiseInto(dst []float64, t float64, y, dw []float64) {
 func (r *nodeRun) adjointBackward(zs, gz, gL []float64) ([]float64, []float64, Stats, error) {
 	op, s := r.op, r.sys
 	n := s.n
-	corr := op.calc == Ito && op.noise != Additive
-	if corr && !s.g.corrector() {
-		return nil, nil, Stats{}, errors.Wrapf(ErrUnsupported,
-			"the stochastic adjoint of an Ito SDE with diagonal noise needs the diffusion's Evaluator (%T) to implement sdeop.ItoCorrector; "+
-				"use WithCalculus(Stratonovich), WithNoise(Additive) if g does not depend on z, or WithGradient(Checkpoint) with Euler",
-			s.g.Evaluators()[0])
-	}
-	adj := newAdjSys(s, corr)
+	adj := newAdjSys(s, op.calc == Ito && op.noise != Additive)
 	T := len(op.ts)
-	K := len(op.times) - 1
 	Y := make([]float64, adj.size())
 	copy(Y[:n], zs[(T-1)*n:])
 	copy(Y[n:2*n], gz[(T-1)*n:])
 	if s.kl {
 		copy(adj.aL, gL[(T-1)*op.batch:])
 	}
-	st := newTabStepper(nodeTableaus[op.adjMethod], adj)
-	inc := r.stream(K, true, true)
+	st := newTabStepper(methods[op.adjMethod].tab, adj)
+	g := &op.grid
+	inc := g.increments(r.bm, r.lb, true, true)
 	defer inc.stop()
-	next := T - 2
 	s.st = Stats{}
-	for k := K - 1; k >= 0; k-- {
-		t1, t0 := op.times[k+1], op.times[k]
-		dw, _ := inc.next()
-		st.step(t1, t0-t1, Y, dw)
-		for next >= 0 && op.outAt[next] == k {
-			if j := nonFinite(Y); j >= 0 {
-				return nil, nil, s.st, errors.Wrapf(ErrNonFinite, "adjoint state [%d] = %g at t=%g", j, Y[j], t0)
-			}
-			copy(Y[:n], zs[next*n:(next+1)*n])
-			addTo(Y[n:2*n], gz[next*n:(next+1)*n])
-			if s.kl {
-				addTo(adj.aL, gL[next*op.batch:(next+1)*op.batch])
-			}
-			next--
+	err := g.walk(inc, true, func(_ int, t1, t0 float64, dw, _ []float64) error {
+		st.step(t1, t0-t1, Y, dw, nil)
+		return nil
+	}, func(i int) error {
+		if j := nonFinite(Y); j >= 0 {
+			return errors.Wrapf(ErrNonFinite, "adjoint state [%d] = %g at t=%g", j, Y[j], op.ts[i])
 		}
-	}
-	stats := s.st
-	stats.Steps = K
-	return append([]float64(nil), Y[n:2*n]...), append([]float64(nil), Y[2*n:]...), stats, nil
-}
-
-// stream returns the increments of the steps of the grid: in order with reverse false;
-// from the last step to the first with reverse true, each as W(t_k) - W(t_{k+1}) if
-// flip (the backward solve's), else as W(t_{k+1}) - W(t_k).
-func (r *nodeRun) stream(K int, reverse, flip bool) *incStream {
-	times := r.op.times
-	levy := r.lb != nil
-	return newIncStream(r.sys.n, levy, K, func(dw, hh []float64, k int) {
-		if !levy {
-			hh = nil
+		copy(Y[:n], zs[i*n:(i+1)*n])
+		addTo(Y[n:2*n], gz[i*n:(i+1)*n])
+		if s.kl {
+			addTo(adj.aL, gL[i*op.batch:(i+1)*op.batch])
 		}
-		if reverse {
-			k = K - 1 - k
-		}
-		if flip {
-			r.increment(dw, hh, times[k+1], times[k])
-			return
-		}
-		r.increment(dw, hh, times[k], times[k+1])
+		return nil
 	})
+	stats := s.st
+	stats.Steps = g.steps()
+	if err != nil {
+		return nil, nil, stats, err
+	}
+	return append([]float64(nil), Y[n:2*n]...), append([]float64(nil), Y[2*n:]...), stats, nil
 }
 
 // reversibleBackward backpropagates exactly through a reversible Heun solve (Kidger et
 // al. 2021, section 3) from its final state (yN, yhN): with tape == nil it reconstructs
-// every earlier state (y_k, yh_k) algebraically, else it reads them from the tape.
-// Writing F_k = D(yh_k), G_k = G(yh_k), a step is
+// every earlier state (y_k, yh_k) algebraically (revHeun's reverse kernels), else it
+// reads them from the tape. Writing F_k = D(yh_k), G_k = G(yh_k), a step is
 //
 //	yh_{k+1} = 2 y_k - yh_k + h_k F_k + dW_k G_k
 //	y_{k+1}  = y_k + h_k (F_k + F_{k+1})/2 + dW_k (G_k + G_{k+1})/2
@@ -181,60 +152,52 @@ func (r *nodeRun) stream(K int, reverse, flip bool) *incStream {
 //	yhbar_k = -yhbar_{k+1} + VJP(F, Fbar_k) + VJP(G, Gbar_k)      (at yh_k)
 //
 // one drift and one diffusion VJP per step, which also give F_k and G_k for the
-// reconstruction. dL/dz0 = ybar_0 + yhbar_0 since yh_0 = y_0.
+// reconstruction. dL/dz0 = ybar_0 + yhbar_0 since yh_0 = y_0. Grid point k+1 is
+// handled in the walk's step k (whose increment is dW_k), grid point 0 after it.
 func (r *nodeRun) reversibleBackward(yN, yhN []float64, tape *nodeTape, gz, gL []float64) ([]float64, []float64, Stats, error) {
 	op, s := r.op, r.sys
 	n, m := s.n, s.m
-	K := len(op.times) - 1
+	g := &op.grid
+	K := g.steps()
 	T := len(op.ts)
 	v := newVecs(m, 9)
 	y, yh, yb, yhb, ybN, yhbN, F, Fn, Fb := v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8]
-	g := newVecs(n, 5)
-	Gk, Gn, Gb, dwk, zero := g[0], g[1], g[2], g[3], g[4]
+	gv := newVecs(n, 5)
+	Gk, Gn, Gb, dwk, zero := gv[0], gv[1], gv[2], gv[3], gv[4]
 	zeroL := make([]float64, m-n)
 	dth := make([]float64, s.P)
+	rh := newRevHeun(r.fwd)
 	copy(y, yN)
 	copy(yh, yhN)
-	inc := r.stream(K, true, false)
-	defer inc.stop()
-	next := T - 1
-	dwkm := zero // dW_{k-1}
+	out := T - 1 // the output time at the grid point being handled, or -1
 	s.st = Stats{}
 	// ybN, yhbN hold the cotangents at k+1 (zero at k = K); Fn, Gn the values F_{k+1},
-	// G_{k+1}; dwk is dW_k.
-	for k := K; k >= 0; k-- {
+	// G_{k+1}; dwk is dW_k and dwkm dW_{k-1}.
+	point := func(k int, dwkm []float64) {
 		var hk, hkm float64
-		recon := false
 		if k < K {
-			hk = op.times[k+1] - op.times[k]
-			copy(dwk, dwkm)
+			hk = g.times[k+1] - g.times[k]
 			if tape != nil {
 				copy(y, tape.y[k*m:(k+1)*m])
 				copy(yh, tape.yh[k*m:(k+1)*m])
-			} else {
-				recon = true
 			}
 		}
-		dwkm = zero
 		if k > 0 {
-			hkm = op.times[k] - op.times[k-1]
-			dwkm, _ = inc.next()
+			hkm = g.times[k] - g.times[k-1]
 		}
-		// The incoming gradients of the outputs at grid point k (one time at most, as
-		// output times are distinct grid points).
 		gk, gLk := zero, zeroL
-		if next >= 0 && op.outAt[next] == k {
-			gk = gz[next*n : (next+1)*n]
+		if out >= 0 {
+			gk = gz[out*n : (out+1)*n]
 			if s.kl {
-				gLk = gL[next*op.batch : (next+1)*op.batch]
+				gLk = gL[out*op.batch : (out+1)*op.batch]
 			}
-			next--
+			out = -1
 		}
+		recon := k < K && tape == nil
 		// Reconstruct yh_k = 2 y_{k+1} - yh_{k+1} - h_k F_{k+1} - dW_k G_{k+1} (y holds
 		// y_{k+1}), then ybar_k, Fbar_k, Gbar_k.
 		if recon {
-			revHat(yh[:n], y, Fn, Gn, dwk, -hk, -1)
-			revHat(yh[n:], y[n:], Fn[n:], nil, nil, -hk, -1)
+			rh.aux(yh, y, Fn, Gn, dwk, -hk, -1)
 		}
 		hmm := 0.5 * hkm
 		revCot(yb[:n], Fb, Gb, ybN, yhbN, gk, dwk, dwkm, hk, hmm)
@@ -245,21 +208,31 @@ func (r *nodeRun) reversibleBackward(yN, yhN []float64, tape *nodeTape, gz, gL [
 		}
 		// yhbar_k = -yhbar_{k+1} + VJPs (rest is a part the VJPs left to add), and
 		// y_k = y_{k+1} - h_k (F_k + F_{k+1})/2 - dW_k (G_k + G_{k+1})/2.
-		rest := s.vjpSplit(fOut, gOut, yhb[:n], dth, op.times[k], yh[:n], Fb, Gb)
+		rest := s.vjpSplit(fOut, gOut, yhb[:n], dth, g.times[k], yh[:n], Fb, Gb)
 		if rest == nil {
 			rest = zero
 		}
 		revAdj(yhb[:n], rest, yhbN)
 		revAdj(yhb[n:], zeroL, yhbN[n:])
 		if recon {
-			revSol(y[:n], F, Fn, Gk, Gn, dwk, -0.5*hk, -1)
-			revSol(y[n:], F[n:], Fn[n:], nil, nil, nil, -0.5*hk, -1)
+			rh.sol(y, F, Fn, Gk, Gn, dwk, -0.5*hk, -1)
 		}
 		ybN, yb = yb, ybN
 		yhbN, yhb = yhb, yhbN
 		Fn, F = F, Fn
 		Gn, Gk = Gk, Gn
+		copy(dwk, dwkm)
 	}
+	inc := g.increments(r.bm, nil, true, false)
+	defer inc.stop()
+	_ = g.walk(inc, true, func(k int, _, _ float64, dw, _ []float64) error {
+		point(k+1, dw)
+		return nil
+	}, func(i int) error {
+		out = i
+		return nil
+	})
+	point(0, zero)
 	// ybN, yhbN now hold the cotangents at k = 0.
 	dz0 := make([]float64, n)
 	for i := range dz0 {
@@ -270,26 +243,19 @@ func (r *nodeRun) reversibleBackward(yN, yhN []float64, tape *nodeTape, gz, gL [
 	return dz0, dth, stats, nil
 }
 
-// checkpointBackward backpropagates exactly through the recorded steps of a
-// nodeTableau method (discretize-then-optimize): for each step, from the last, it
-// recomputes the stage inputs from the recorded start state and reverses through the
-// stages with VJPs of the drift and diffusion.
+// checkpointBackward backpropagates exactly through the recorded steps of a tableau
+// method (discretize-then-optimize): for each step, from the last, it recomputes the
+// stage inputs from the recorded start state (tabStepper.stages) and reverses through
+// the stages with VJPs of the drift and diffusion.
 func (r *nodeRun) checkpointBackward(tape *nodeTape, gz, gL []float64) ([]float64, []float64, Stats, error) {
 	op, s := r.op, r.sys
 	n, m := s.n, s.m
-	T := len(op.ts)
-	K := len(op.times) - 1
-	tb := nodeTableaus[op.method]
+	tb := methods[op.method].tab
 	ns := tb.stages()
-	Z := newVecs(m, ns)
-	F := newVecs(m, ns)
-	Gv := newVecs(n, ns)
-	Fb := newVecs(m, ns)
-	Gb := newVecs(n, ns)
-	usedF := make([]bool, ns)
-	usedG := make([]bool, ns)
-	Zb := make([]float64, n)
-	yb := make([]float64, m)
+	st := newTabStepper(tb, r.fwd)
+	Z, Fb, Gb := newVecs(m, ns), newVecs(m, ns), newVecs(n, ns)
+	usedF, usedG := make([]bool, ns), make([]bool, ns)
+	Zb, yb := make([]float64, n), make([]float64, m)
 	dth := make([]float64, s.P)
 	addOut := func(i int) {
 		addTo(yb[:n], gz[i*n:(i+1)*n])
@@ -297,53 +263,24 @@ func (r *nodeRun) checkpointBackward(tape *nodeTape, gz, gL []float64) ([]float6
 			addTo(yb[n:], gL[i*op.batch:(i+1)*op.batch])
 		}
 	}
-	addOut(T - 1)
-	next := T - 2
-	inc := r.stream(K, true, true)
+	addOut(len(op.ts) - 1)
+	g := &op.grid
+	inc := g.increments(r.bm, r.lb, true, false)
 	defer inc.stop()
 	s.st = Stats{}
-	for k := K - 1; k >= 0; k-- {
-		t, h := op.times[k], op.times[k+1]-op.times[k]
-		mdw, _ := inc.next() // W(t_k) - W(t_{k+1})
-		y0 := tape.y[k*m : (k+1)*m]
-		// Recompute the stage inputs (and the values later stages need).
-		for i := 0; i < ns; i++ {
-			copy(Z[i], y0)
-			for j := 0; j < i; j++ {
-				if c := tb.A[i][j] * h; c != 0 {
-					axpy(Z[i], c, F[j])
-				}
-				if c := tb.B[i][j]; c != 0 {
-					for q, w := range mdw {
-						Z[i][q] -= c * Gv[j][q] * w
-					}
-				}
-			}
-			needF, needG := false, false
-			for l := i + 1; l < ns; l++ {
-				needF = needF || tb.A[l][i] != 0
-				needG = needG || tb.B[l][i] != 0
-			}
-			ti := t + tb.c[i]*h
-			if needF {
-				s.drift(F[i], ti, Z[i][:n])
-			}
-			if needG {
-				s.diffusion(Gv[i], ti, Z[i][:n])
-			}
-		}
+	err := g.walk(inc, true, func(k int, t1, t float64, dw, _ []float64) error {
+		h := t1 - t
+		st.stages(t, h, tape.y[k*m:(k+1)*m], dw, Z)
 		// Cotangents of the stage values from the update y1 = y + sum a_i h F_i + b_i G_i dW.
 		for i := 0; i < ns; i++ {
-			c := tb.a[i] * h
+			c, b := tb.a[i]*h, tb.b[i]
 			for q := range Fb[i] {
 				Fb[i][q] = c * yb[q]
 			}
-			usedF[i] = c != 0
-			b := tb.b[i]
-			for q, w := range mdw {
-				Gb[i][q] = -b * w * yb[q]
+			for q, w := range dw {
+				Gb[i][q] = b * w * yb[q]
 			}
-			usedG[i] = b != 0
+			usedF[i], usedG[i] = c != 0, b != 0
 		}
 		for i := ns - 1; i >= 0; i-- {
 			if !usedF[i] && !usedG[i] {
@@ -364,22 +301,25 @@ func (r *nodeRun) checkpointBackward(tape *nodeTape, gz, gL []float64) ([]float6
 					usedF[j] = true
 				}
 				if c := tb.B[i][j]; c != 0 {
-					for q, w := range mdw {
-						Gb[j][q] -= c * w * Zb[q]
+					for q, w := range dw {
+						Gb[j][q] += c * w * Zb[q]
 					}
 					usedG[j] = true
 				}
 			}
 		}
-		for next >= 0 && op.outAt[next] == k {
-			if j := nonFinite(yb); j >= 0 {
-				return nil, nil, s.st, errors.Wrapf(ErrNonFinite, "checkpoint: cotangent [%d] = %g at t=%g", j, yb[j], t)
-			}
-			addOut(next)
-			next--
+		return nil
+	}, func(i int) error {
+		if j := nonFinite(yb); j >= 0 {
+			return errors.Wrapf(ErrNonFinite, "checkpoint: cotangent [%d] = %g at t=%g", j, yb[j], op.ts[i])
 		}
-	}
+		addOut(i)
+		return nil
+	})
 	stats := s.st
-	stats.Steps = K
+	stats.Steps = g.steps()
+	if err != nil {
+		return nil, nil, stats, err
+	}
 	return append([]float64(nil), yb[:n]...), dth, stats, nil
 }

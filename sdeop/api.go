@@ -56,17 +56,15 @@ const (
 )
 
 func (n Noise) String() string {
-	switch n {
-	case Diagonal:
-		return "diagonal"
-	case Additive:
-		return "additive"
-	case Scalar:
-		return "scalar"
-	case General:
-		return "general"
+	return enumName([]string{"diagonal", "additive", "scalar", "general"}, int(n), "Noise")
+}
+
+// enumName is names[v], or typ(v) for a v outside them.
+func enumName(names []string, v int, typ string) string {
+	if v >= 0 && v < len(names) {
+		return names[v]
 	}
-	return fmt.Sprintf("Noise(%d)", int(n))
+	return fmt.Sprintf("%s(%d)", typ, v)
 }
 
 // Calculus is the interpretation of the stochastic integral.
@@ -78,13 +76,7 @@ const (
 )
 
 func (c Calculus) String() string {
-	switch c {
-	case Ito:
-		return "ito"
-	case Stratonovich:
-		return "stratonovich"
-	}
-	return fmt.Sprintf("Calculus(%d)", int(c))
+	return enumName([]string{"ito", "stratonovich"}, int(c), "Calculus")
 }
 
 // SDE is dy = Drift(t, y) dt + Diffusion(t, y) dW in the given calculus. Drift writes
@@ -171,4 +163,5 @@ var (
 	ErrBrownian    = errors.New("sdeop: invalid Brownian motion")
 	ErrMaxSteps    = errors.New("sdeop: step limit reached")
 	ErrNonFinite   = errors.New("sdeop: non-finite state")
+	ErrDynamics    = errors.New("sdeop: dynamics failed") // a panic in the dynamics (which also wraps ErrSDE)
 )

@@ -81,6 +81,31 @@ func chunkStream(key uint64, c int) rng.Source {
 	return rng.NewStream(key, uint64(c))
 }
 
+// extent is the interval and dimension of a Brownian motion.
+type extent struct {
+	t0, t1 float64
+	dim    int
+}
+
+// Dim returns the number of components.
+func (s extent) Dim() int { return s.dim }
+
+// Span returns [t0, t1].
+func (s extent) Span() (t0, t1 float64) { return s.t0, s.t1 }
+
+// fillNormals fills dst with normals of standard deviation sd from the chunk streams
+// of key.
+func fillNormals(dst []float64, key uint64, sd float64) {
+	for c := 0; c < numChunks(len(dst)); c++ {
+		lo, hi := chunkRange(c, len(dst))
+		s := chunkStream(key, c)
+		s.FillNormal(dst[lo:hi])
+		for i := lo; i < hi; i++ {
+			dst[i] *= sd
+		}
+	}
+}
+
 // checkSpan validates the construction arguments shared by the Brownian motions.
 func checkSpan(what string, t0, t1 float64, dim int) error {
 	switch {

@@ -53,10 +53,9 @@ import (
 // prefixed "sdeop:" (programmer errors, like a dst of the wrong length); times within
 // that slack are clamped.
 type BrownianInterval struct {
-	t0, t1 float64
-	dim    int
-	seed   uint64
-	levy   bool
+	extent
+	seed uint64
+	levy bool
 
 	ncell int64   // number of cells
 	dt    float64 // cell width (the last cell may be shorter)
@@ -183,7 +182,7 @@ func NewBrownianInterval(t0, t1 float64, dim int, seed uint64, opts ...IntervalO
 		sub--
 	}
 	b := &BrownianInterval{
-		t0: t0, t1: t1, dim: dim, seed: seed, levy: cfg.levy,
+		extent: extent{t0, t1, dim}, seed: seed, levy: cfg.levy,
 		ncell: ncell, dt: dt, sub: uint(sub), span: ncell << uint(sub),
 		cache: make(map[nodeKey]*pairEntry),
 	}
@@ -192,38 +191,14 @@ func NewBrownianInterval(t0, t1 float64, dim int, seed uint64, opts ...IntervalO
 		b.capacity, b.autoCap = cellDepth+8, true
 	}
 	b.rootW = make([]float64, dim)
-	key := rng.Derive(seed, math.MaxUint64)
-	sd := math.Sqrt(T)
-	for c := 0; c < numChunks(dim); c++ {
-		lo, hi := chunkRange(c, dim)
-		s := chunkStream(key, c)
-		s.FillNormal(b.rootW[lo:hi])
-		for i := lo; i < hi; i++ {
-			b.rootW[i] *= sd
-		}
-	}
+	fillNormals(b.rootW, rng.Derive(seed, math.MaxUint64), math.Sqrt(T))
 	if b.levy {
 		b.rootH = make([]float64, dim)
-		key := rng.Derive(seed, math.MaxUint64-1)
-		sd := math.Sqrt(T / 12)
-		for c := 0; c < numChunks(dim); c++ {
-			lo, hi := chunkRange(c, dim)
-			s := chunkStream(key, c)
-			s.FillNormal(b.rootH[lo:hi])
-			for i := lo; i < hi; i++ {
-				b.rootH[i] *= sd
-			}
-		}
+		fillNormals(b.rootH, rng.Derive(seed, math.MaxUint64-1), math.Sqrt(T/12))
 		b.hbuf = make([]float64, dim)
 	}
 	return b, nil
 }
-
-// Dim returns the number of components.
-func (b *BrownianInterval) Dim() int { return b.dim }
-
-// Span returns [t0, t1].
-func (b *BrownianInterval) Span() (t0, t1 float64) { return b.t0, b.t1 }
 
 // HasLevyArea reports whether the interval was made WithLevyArea.
 func (b *BrownianInterval) HasLevyArea() bool { return b.levy }

@@ -29,11 +29,10 @@ import (
 // prefixed "sdeop:" (they are programmer errors, like a dst of the wrong length); times
 // within that slack are clamped.
 type BrownianTree struct {
-	t0, t1 float64
-	dim    int
-	seed   uint64
-	tol    float64
-	depth  int // bisection levels
+	extent
+	seed  uint64
+	tol   float64
+	depth int // bisection levels
 
 	wEnd []float64 // W(t1) - W(t0)
 
@@ -77,18 +76,9 @@ func NewBrownianTree(t0, t1 float64, dim int, seed uint64, tol float64) (*Browni
 	for w := t1 - t0; w > tol && depth < 60; w /= 2 {
 		depth++
 	}
-	b := &BrownianTree{t0: t0, t1: t1, dim: dim, seed: seed, tol: tol, depth: depth}
+	b := &BrownianTree{extent: extent{t0, t1, dim}, seed: seed, tol: tol, depth: depth}
 	b.wEnd = make([]float64, dim)
-	sd := math.Sqrt(t1 - t0)
-	key := rng.Derive(seed, math.MaxUint64)
-	for c := 0; c < numChunks(dim); c++ {
-		lo, hi := chunkRange(c, dim)
-		s := chunkStream(key, c)
-		s.FillNormal(b.wEnd[lo:hi])
-		for i := lo; i < hi; i++ {
-			b.wEnd[i] *= sd
-		}
-	}
+	fillNormals(b.wEnd, rng.Derive(seed, math.MaxUint64), math.Sqrt(t1-t0))
 	b.pa = make([]float64, depth+1)
 	b.pb = make([]float64, depth+1)
 	b.pidx = make([]uint64, depth+1)
@@ -106,12 +96,6 @@ func NewBrownianTree(t0, t1 float64, dim int, seed uint64, tol float64) (*Browni
 	}
 	return b, nil
 }
-
-// Dim returns the number of components.
-func (b *BrownianTree) Dim() int { return b.dim }
-
-// Span returns [t0, t1].
-func (b *BrownianTree) Span() (t0, t1 float64) { return b.t0, b.t1 }
 
 // Tol returns the time tolerance.
 func (b *BrownianTree) Tol() float64 { return b.tol }

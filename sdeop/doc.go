@@ -36,6 +36,16 @@
 // ReversibleHeunStepper exposes reversible Heun's state and its exact algebraic reverse
 // step, on which the reversible adjoint is built.
 //
+// Inside, there is one family of steppers: Euler, Heun, EulerHeun and Midpoint are
+// tableaus of one derivative-free stochastic Runge-Kutta stepper, which also steps the
+// stochastic adjoint and is what Checkpoint backpropagates through; reversible Heun is
+// one stepper whose step and exact reverse are the same two kernels; Milstein and SRK
+// have their own. One walk over the grid of steps serves Integrate, the node's forward
+// pass and its three backward passes, and one validator checks the arguments of
+// Integrate and Solve. Every option either takes effect or is an error naming it:
+// Integrate refuses the options only Solve reads (it takes the calculus and the noise
+// type from SDE).
+//
 // # The graph node
 //
 // Solve wraps an SDE solve with drift and diagonal diffusion given as odeop.Dynamics (so
@@ -43,10 +53,11 @@
 // (len(ts), batch, dim); SolveKL adds the KL divergence of latent SDEs (torchsde's
 // logqp) as a second output. Its gradients are the stochastic adjoint (the
 // Stratonovich SDE of [z, a, a_theta] solved backward on the same Brownian path; Ito
-// SDEs through ItoCorrector), the reversible Heun adjoint (exact for the discrete
-// solve, O(1) memory), or Checkpoint (backpropagation through the stored steps). The
-// Brownian path of a run comes from a seed (WithSeed, WithResample, SetSeed,
-// BrownianOf). See Solve.
+// SDEs through the Ito-Stratonovich correction, from VJPs of any diffusion), the
+// reversible Heun adjoint (exact for the discrete solve, O(1) memory), or Checkpoint
+// (backpropagation through the stored steps), each a strategy behind GradientMethod
+// (WithGradient). The Brownian path of a run comes from a seed (WithSeed, WithResample,
+// SetSeed, BrownianOf). See Solve.
 //
 // # References
 //

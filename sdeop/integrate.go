@@ -1,8 +1,6 @@
 package sdeop
 
 import (
-	"math"
-
 	"github.com/pkg/errors"
 )
 
@@ -21,11 +19,19 @@ import (
 // The default method is Euler (Euler-Maruyama) for Ito SDEs and Midpoint for
 // Stratonovich ones. Errors wrap the package's sentinels: ErrTimes, ErrState, ErrSDE,
 // ErrMethod, ErrUnsupported (a noise type or calculus the method does not handle, or SRK
-// without Levy area), ErrStep, ErrOption, ErrBrownian, ErrMaxSteps and ErrNonFinite (the
-// state became NaN or infinite; the error says at which time).
+// without Levy area), ErrStep, ErrOption (also for an option that only Solve reads, and WithSeed
+// with a Brownian motion given), ErrBrownian, ErrMaxSteps and ErrNonFinite (the state
+// became NaN or infinite; the error says at which step).
 func Integrate(sde SDE, y0, ts []float64, bm Brownian, opts ...Option) (*Solution, error) {
 	cfg := newConfig(opts)
-	if err := checkTimes(ts); err != nil {
+	if len(cfg.nodeOnly) > 0 {
+		return nil, errors.Wrapf(ErrOption, "integrate: %s applies to Solve and SolveKL only (Integrate reads the calculus and noise from SDE)", cfg.nodeOnly[0])
+	}
+	if bm != nil && cfg.seedSet {
+		return nil, errors.Wrap(ErrOption, "integrate: WithSeed applies to the Brownian motion Integrate makes when bm is nil; bm is given")
+	}
+	p, err := validate(cfg, sde.Calculus, sde.Noise, ts)
+	if err != nil {
 		return nil, errors.Wrap(err, "integrate")
 	}
 	if len(y0) == 0 {
@@ -34,73 +40,21 @@ func Integrate(sde SDE, y0, ts []float64, bm Brownian, opts ...Option) (*Solutio
 	if err := checkFinite(y0); err != nil {
 		return nil, errors.Wrap(err, "integrate")
 	}
-	if sde.Calculus != Ito && sde.Calculus != Stratonovich {
-		return nil, errors.Wrapf(ErrSDE, "integrate: unknown calculus %v", sde.Calculus)
-	}
-	if sde.Noise < Diagonal || sde.Noise > General {
-		return nil, errors.Wrapf(ErrSDE, "integrate: unknown noise type %v", sde.Noise)
-	}
-	method := cfg.method
-	if method == "" {
-		method = Euler
-		if sde.Calculus == Stratonovich {
-			method = Midpoint
-		}
-	}
-	info, ok := methods[method]
-	if !ok {
-		return nil, errors.Wrapf(ErrMethod, "integrate: %q", method)
-	}
-	noiseOK, calcOK := info.supports(sde.Noise, sde.Calculus)
-	if !noiseOK {
-		return nil, errors.Wrapf(ErrUnsupported, "integrate: method %s does not support %v noise", method, sde.Noise)
-	}
-	if !calcOK {
-		return nil, errors.Wrapf(ErrUnsupported, "integrate: method %s does not support %v SDEs", method, sde.Calculus)
-	}
-	if !cfg.stepSet {
-		return nil, errors.Wrap(ErrStep, "integrate: fixed-step methods need WithStep")
-	}
-	dt := cfg.step
-	if !(dt > 0) || math.IsInf(dt, 0) {
-		return nil, errors.Wrapf(ErrStep, "integrate: step %g must be positive and finite", dt)
-	}
-	if cfg.maxSteps <= 0 {
-		return nil, errors.Wrapf(ErrOption, "integrate: max steps %d must be positive", cfg.maxSteps)
-	}
-	total := int64(0)
-	for i := 0; i+1 < len(ts); i++ {
-		total += numSteps(math.Abs(ts[i+1]-ts[i]), dt)
-		if total > int64(cfg.maxSteps) {
-			return nil, errors.Wrapf(ErrMaxSteps, "integrate: step %g over [%g, %g] needs more than %d steps", dt, ts[0], ts[len(ts)-1], cfg.maxSteps)
-		}
-	}
 	n := len(y0)
 	lo, hi := ts[0], ts[len(ts)-1]
 	if lo > hi {
 		lo, hi = hi, lo
 	}
-	if bm == nil {
-		var bopts []IntervalOption
-		if info.levy {
-			bopts = append(bopts, WithLevyArea())
-		}
-		if lo < hi {
-			bopts = append(bopts, WithDtHint(dt))
-			b, err := NewBrownianInterval(lo, hi, brownianDim(sde, n), cfg.seed, bopts...)
-			if err != nil {
-				return nil, errors.Wrap(err, "integrate")
-			}
-			bm = b
+	if bm == nil && lo < hi {
+		if bm, err = newPath(lo, hi, brownianDim(sde, n), cfg.seed, p.dt, p.info.levy); err != nil {
+			return nil, errors.Wrap(err, "integrate")
 		}
 	}
-	var sys *system
-	var err error
+	m := brownianDim(sde, n)
 	if bm != nil {
-		sys, err = newSystem(sde, n, bm.Dim())
-	} else {
-		sys, err = newSystem(sde, n, brownianDim(sde, n))
+		m = bm.Dim()
 	}
+	sys, err := newSystem(sde, n, m)
 	if err != nil {
 		return nil, errors.Wrap(err, "integrate")
 	}
@@ -112,94 +66,42 @@ func Integrate(sde SDE, y0, ts []float64, bm Brownian, opts ...Option) (*Solutio
 				return nil, errors.Wrapf(ErrBrownian, "integrate: times [%g, %g] outside the Brownian motion's [%g, %g]", lo, hi, t0, t1)
 			}
 		}
-		if info.levy {
+		if p.info.levy {
 			l, ok := bm.(LevyBrownian)
 			if !ok || !l.HasLevyArea() {
-				return nil, errors.Wrapf(ErrUnsupported, "integrate: method %s needs a Brownian motion with space-time Levy area (a BrownianInterval made WithLevyArea)", method)
+				return nil, errors.Wrapf(ErrUnsupported, "integrate: method %s needs a Brownian motion with space-time Levy area (a BrownianInterval made WithLevyArea)", p.method)
 			}
 			lb = l
 		}
 	}
-
 	sol := &Solution{Ts: append([]float64(nil), ts...), Ys: make([][]float64, len(ts))}
 	y := append([]float64(nil), y0...)
 	sol.Ys[0] = append([]float64(nil), y0...)
-	st := newStepper(method, sys, sde.Calculus)
-	st.init(ts[0], y)
-	dw := make([]float64, sys.m)
-	var hh []float64
-	if lb != nil {
-		hh = make([]float64, sys.m)
-	}
-	steps := 0
-	for i := 0; i+1 < len(ts); i++ {
-		a, b := ts[i], ts[i+1]
-		dir := 1.0
-		if b < a {
-			dir = -1
-		}
-		ns := numSteps(math.Abs(b-a), dt)
-		t0 := a
-		for k := int64(0); k < ns; k++ {
-			t1 := b
-			if k+1 < ns {
-				t1 = a + dir*float64(k+1)*dt
-			}
-			if lb != nil {
-				lb.IncrementWithLevy(dw, hh, t0, t1)
-			} else {
-				bm.Increment(dw, t0, t1)
-			}
+	if p.grid.steps() > 0 {
+		st := newStepper(p.method, sys, sde.Calculus)
+		st.init(ts[0], y)
+		inc := p.grid.increments(bm, lb, false, false)
+		defer inc.stop()
+		err = p.grid.walk(inc, false, func(_ int, t0, t1 float64, dw, hh []float64) error {
 			st.step(t0, t1-t0, y, dw, hh)
-			steps++
-			if j := nonFinite(y); j >= 0 {
-				return nil, errors.Wrapf(ErrNonFinite, "integrate: y[%d] = %g after the %s step from t=%g to t=%g", j, y[j], method, t0, t1)
-			}
-			t0 = t1
+			return nonFiniteStep(y, p.method, t0, t1)
+		}, func(i int) error {
+			sol.Ys[i] = append([]float64(nil), y...)
+			return nil
+		})
+		if err != nil {
+			return nil, errors.Wrap(err, "integrate")
 		}
-		sol.Ys[i+1] = append([]float64(nil), y...)
 	}
 	sol.Stats = sys.stats
-	sol.Stats.Steps = steps
+	sol.Stats.Steps = p.grid.steps()
 	return sol, nil
 }
 
-// checkTimes accepts non-empty, finite, strictly monotone output times.
-func checkTimes(ts []float64) error {
-	if len(ts) == 0 {
-		return errors.Wrap(ErrTimes, "no output times")
-	}
-	for i, t := range ts {
-		if math.IsNaN(t) || math.IsInf(t, 0) {
-			return errors.Wrapf(ErrTimes, "ts[%d] = %g is not finite", i, t)
-		}
-	}
-	if len(ts) < 2 {
-		return nil
-	}
-	inc := ts[1] > ts[0]
-	for i := 1; i < len(ts); i++ {
-		if (inc && !(ts[i] > ts[i-1])) || (!inc && !(ts[i] < ts[i-1])) {
-			return errors.Wrapf(ErrTimes, "ts not strictly monotone at index %d (%g after %g)", i, ts[i], ts[i-1])
-		}
+// nonFiniteStep reports a NaN or infinite entry of y after the step from t0 to t1.
+func nonFiniteStep(y []float64, m Method, t0, t1 float64) error {
+	if j := nonFinite(y); j >= 0 {
+		return errors.Wrapf(ErrNonFinite, "y[%d] = %g after the %s step from t=%g to t=%g", j, y[j], m, t0, t1)
 	}
 	return nil
-}
-
-// checkFinite rejects an initial state with NaN or infinite entries (ErrState).
-func checkFinite(y []float64) error {
-	if i := nonFinite(y); i >= 0 {
-		return errors.Wrapf(ErrState, "y[%d] = %g is not finite", i, y[i])
-	}
-	return nil
-}
-
-// nonFinite returns the index of the first NaN or infinite entry of y, or -1.
-func nonFinite(y []float64) int {
-	for i, v := range y {
-		if v-v != 0 {
-			return i
-		}
-	}
-	return -1
 }

@@ -55,30 +55,28 @@ func (p *klPartOp) Do(vals ...G.Value) (G.Value, error) {
 	if len(vals) != 1 {
 		return nil, errors.Wrapf(ErrState, "%v: got %d inputs, want 1", p, len(vals))
 	}
+	switch d := vals[0].Data().(type) {
+	case []float64:
+		return columnsOf(p, d)
+	case []float32:
+		return columnsOf(p, d)
+	}
+	return nil, errors.Wrapf(ErrState, "%v: unsupported value %T", p, vals[0].Data())
+}
+
+// columnsOf returns the part's columns of the raw output d.
+func columnsOf[T float32 | float64](p *klPartOp, d []T) (G.Value, error) {
 	rows := len(p.op.ts) * p.op.batch
 	cols := p.op.cols()
 	lo, w := p.columns()
-	switch d := vals[0].Data().(type) {
-	case []float64:
-		if len(d) != rows*cols {
-			return nil, errors.Wrapf(ErrState, "%v: input has %d entries, want %d", p, len(d), rows*cols)
-		}
-		out := make([]float64, rows*w)
-		for r := 0; r < rows; r++ {
-			copy(out[r*w:(r+1)*w], d[r*cols+lo:r*cols+lo+w])
-		}
-		return graphop.Shaped(out, p.shape()), nil
-	case []float32:
-		if len(d) != rows*cols {
-			return nil, errors.Wrapf(ErrState, "%v: input has %d entries, want %d", p, len(d), rows*cols)
-		}
-		out := make([]float32, rows*w)
-		for r := 0; r < rows; r++ {
-			copy(out[r*w:(r+1)*w], d[r*cols+lo:r*cols+lo+w])
-		}
-		return graphop.Shaped(out, p.shape()), nil
+	if len(d) != rows*cols {
+		return nil, errors.Wrapf(ErrState, "%v: input has %d entries, want %d", p, len(d), rows*cols)
 	}
-	return nil, errors.Wrapf(ErrState, "%v: unsupported value %T", p, vals[0].Data())
+	out := make([]T, rows*w)
+	for r := 0; r < rows; r++ {
+		copy(out[r*w:(r+1)*w], d[r*cols+lo:r*cols+lo+w])
+	}
+	return graphop.Shaped(out, p.shape()), nil
 }
 
 func (p *klPartOp) DiffWRT(inputs int) []bool { return []bool{true} }

@@ -50,7 +50,8 @@ var nodeOpIDs uint64
 //   - Adjoint (default): the stochastic adjoint of Li et al. (2020), the
 //     Stratonovich SDE of [z, a, a_theta] solved backward on the same path with
 //     WithAdjointMethod's scheme (Midpoint default, EulerHeun, Heun); Ito SDEs are
-//     converted (see ItoCorrector). After a ReversibleHeun solve the default backward
+//     converted with the Ito-Stratonovich correction (from VJPs of the diffusion, or
+//     its ItoCorrector). After a ReversibleHeun solve the default backward
 //     pass is the reversible Heun adjoint of Kidger et al. (2021), exact for the
 //     discrete solve. Memory does not grow with the number of steps.
 //   - Checkpoint: exact backpropagation through the stored steps (Euler, Heun,
@@ -124,123 +125,65 @@ func newSolveOp(what string, z0 *G.Node, f, g, q odeop.Dynamics, ts []float64, o
 	if dt != tensor.Float64 && dt != tensor.Float32 {
 		return nil, nil, errors.Wrapf(ErrState, "%s: z0 has dtype %v, want float64 or float32", what, dt)
 	}
-	cfg := newConfig(opts)
-	nc := cfg.node
-	if err := checkTimes(ts); err != nil {
-		return nil, nil, errors.Wrap(err, what)
-	}
 	if len(ts) < 2 || ts[1] < ts[0] {
 		return nil, nil, errors.Wrapf(ErrTimes, "%s: want at least two strictly increasing output times, got %v", what, ts)
 	}
-	if nc.calculus != Ito && nc.calculus != Stratonovich {
-		return nil, nil, errors.Wrapf(ErrSDE, "%s: unknown calculus %v", what, nc.calculus)
+	cfg := newConfig(opts)
+	if cfg.noise != Diagonal && cfg.noise != Additive {
+		return nil, nil, errors.Wrapf(ErrUnsupported, "%s: %v noise; the node supports Diagonal and Additive noise", what, cfg.noise)
 	}
-	if nc.noise != Diagonal && nc.noise != Additive {
-		return nil, nil, errors.Wrapf(ErrUnsupported, "%s: %v noise; the node supports Diagonal and Additive noise", what, nc.noise)
+	p, err := validate(cfg, cfg.calculus, cfg.noise, ts)
+	if err != nil {
+		return nil, nil, errors.Wrap(err, what)
 	}
-	method := cfg.method
-	if method == "" {
-		method = Euler
-		if nc.calculus == Stratonovich {
-			method = Midpoint
-		}
-	}
-	info, ok := methods[method]
-	if !ok {
-		return nil, nil, errors.Wrapf(ErrMethod, "%s: %q", what, method)
-	}
-	if _, calcOK := info.supports(nc.noise, nc.calculus); !calcOK {
-		return nil, nil, errors.Wrapf(ErrUnsupported, "%s: method %s does not solve %v SDEs with %v noise", what, method, nc.calculus, nc.noise)
-	}
-	if !cfg.stepSet {
-		return nil, nil, errors.Wrapf(ErrStep, "%s: fixed-step methods need WithStep", what)
-	}
-	if !(cfg.step > 0) || math.IsInf(cfg.step, 0) {
-		return nil, nil, errors.Wrapf(ErrStep, "%s: step %g must be positive and finite", what, cfg.step)
-	}
-	if cfg.maxSteps <= 0 {
-		return nil, nil, errors.Wrapf(ErrOption, "%s: max steps %d must be positive", what, cfg.maxSteps)
-	}
-	total := int64(0)
-	for i := 0; i+1 < len(ts); i++ {
-		total += numSteps(ts[i+1]-ts[i], cfg.step)
-		if total > int64(cfg.maxSteps) {
-			return nil, nil, errors.Wrapf(ErrMaxSteps, "%s: step %g over [%g, %g] needs more than %d steps", what, cfg.step, ts[0], ts[len(ts)-1], cfg.maxSteps)
-		}
-	}
-	switch nc.brownian {
+	switch cfg.brownian {
 	case IntervalPath:
-		if nc.treeTol != 0 {
-			return nil, nil, errors.Wrapf(ErrOption, "%s: a tolerance (%g) applies to TreePath only", what, nc.treeTol)
+		if cfg.treeTol != 0 {
+			return nil, nil, errors.Wrapf(ErrOption, "%s: a tolerance (%g) applies to TreePath only", what, cfg.treeTol)
 		}
 	case TreePath:
-		if !(nc.treeTol >= 0) || math.IsInf(nc.treeTol, 0) {
-			return nil, nil, errors.Wrapf(ErrOption, "%s: tree tolerance %g must be positive and finite (0: default)", what, nc.treeTol)
+		if !(cfg.treeTol >= 0) || math.IsInf(cfg.treeTol, 0) {
+			return nil, nil, errors.Wrapf(ErrOption, "%s: tree tolerance %g must be positive and finite (0: default)", what, cfg.treeTol)
 		}
-		if info.levy {
-			return nil, nil, errors.Wrapf(ErrUnsupported, "%s: method %s needs the Levy area of IntervalPath; a BrownianTree has none", what, method)
-		}
-	default:
-		return nil, nil, errors.Wrapf(ErrOption, "%s: unknown Brownian kind %v", what, nc.brownian)
-	}
-	ownEngine := nodeTableaus[method] != nil || method == ReversibleHeun
-	switch nc.grad {
-	case Adjoint:
-	case Checkpoint:
-		if !ownEngine {
-			return nil, nil, errors.Wrapf(ErrUnsupported, "%s: Checkpoint backpropagates through Euler, Heun, EulerHeun, Midpoint and ReversibleHeun steps, not %s; use one of those or the Adjoint gradient", what, method)
-		}
-		if nc.adjMethod != "" {
-			return nil, nil, errors.Wrapf(ErrOption, "%s: WithAdjointMethod applies to the Adjoint gradient only", what)
+		if p.info.levy {
+			return nil, nil, errors.Wrapf(ErrUnsupported, "%s: method %s needs the Levy area of IntervalPath; a BrownianTree has none", what, p.method)
 		}
 	default:
-		return nil, nil, errors.Wrapf(ErrOption, "%s: unknown gradient method %v", what, nc.grad)
+		return nil, nil, errors.Wrapf(ErrOption, "%s: unknown Brownian kind %v", what, cfg.brownian)
 	}
-	adj := nc.adjMethod
-	if adj == "" {
-		adj = Midpoint
-		if method == ReversibleHeun {
-			adj = ReversibleHeun
-		}
+	if q != nil && !backprop(p.method) {
+		return nil, nil, errors.Wrapf(ErrUnsupported, "%s: the KL channel is stepped by Euler, Heun, EulerHeun, Midpoint or ReversibleHeun, not %s", what, p.method)
 	}
-	switch adj {
-	case Midpoint, EulerHeun, Heun:
-	case ReversibleHeun:
-		if method != ReversibleHeun {
-			return nil, nil, errors.Wrapf(ErrUnsupported, "%s: the ReversibleHeun adjoint needs a ReversibleHeun forward solve, not %s", what, method)
-		}
-	default:
-		return nil, nil, errors.Wrapf(ErrUnsupported, "%s: adjoint method %q; want Midpoint, EulerHeun or Heun (Stratonovich, derivative-free), or ReversibleHeun after a ReversibleHeun solve", what, adj)
-	}
-	if q != nil && !ownEngine {
-		return nil, nil, errors.Wrapf(ErrUnsupported, "%s: the KL channel is stepped by Euler, Heun, EulerHeun, Midpoint or ReversibleHeun, not %s", what, method)
+	grad, ok := gradients[cfg.grad]
+	if !ok {
+		return nil, nil, errors.Wrapf(ErrOption, "%s: unknown gradient method %v", what, cfg.grad)
 	}
 	shape := z0.Shape()
 	batch, dim := shape[0], shape[1]
 	op := &solveOp{
 		id: atomic.AddUint64(&nodeOpIDs, 1), f: f, g: g, q: q,
-		ts: append([]float64(nil), ts...), dt: cfg.step, method: method, adjMethod: adj,
-		calc: nc.calculus, noise: nc.noise, node: nc, seed: cfg.seed,
-		batch: batch, dim: dim, dtype: dt, kl: q != nil,
+		ts: append([]float64(nil), ts...), dt: p.dt, grid: p.grid, method: p.method,
+		calc: cfg.calculus, noise: cfg.noise, grad: grad, brownianKind: cfg.brownian, treeTol: cfg.treeTol,
+		resample: cfg.resample, seed: cfg.seed, batch: batch, dim: dim, dtype: dt, kl: q != nil,
 	}
-	op.times, op.outAt = nodeGrid(op.ts, op.dt)
+	if err := grad.prepare(op, cfg.adjMethod); err != nil {
+		return nil, nil, errors.Wrap(err, what)
+	}
 	children := G.Nodes{z0}
 	index := map[*G.Node]int{}
-	dyns := []odeop.Dynamics{f, g, q}
-	names := []string{"drift", "diffusion", "prior drift"}
-	for d, dyn := range dyns {
+	for d, dyn := range []odeop.Dynamics{f, g, q} {
 		if dyn == nil {
 			continue
 		}
 		for i, p := range dyn.Params() {
 			if p == nil {
-				return nil, nil, errors.Wrapf(ErrSDE, "%s: %s parameter %d is nil", what, names[d], i)
+				return nil, nil, errors.Wrapf(ErrSDE, "%s: %s parameter %d is nil", what, dynNames[d], i)
 			}
 			if p.Dtype() != dt {
-				return nil, nil, errors.Wrapf(ErrSDE, "%s: %s parameter %d (%s) has dtype %v, z0 has %v", what, names[d], i, p.Name(), p.Dtype(), dt)
+				return nil, nil, errors.Wrapf(ErrSDE, "%s: %s parameter %d (%s) has dtype %v, z0 has %v", what, dynNames[d], i, p.Name(), p.Dtype(), dt)
 			}
 			if p.Graph() != z0.Graph() {
-				return nil, nil, errors.Wrapf(ErrSDE, "%s: %s parameter %d (%s) is in another graph than z0", what, names[d], i, p.Name())
+				return nil, nil, errors.Wrapf(ErrSDE, "%s: %s parameter %d (%s) is in another graph than z0", what, dynNames[d], i, p.Name())
 			}
 			k, seen := index[p]
 			if !seen {
@@ -252,11 +195,14 @@ func newSolveOp(what string, z0 *G.Node, f, g, q odeop.Dynamics, ts []float64, o
 			op.slot[d] = append(op.slot[d], k)
 		}
 		if err := dyn.Check(batch, dim); err != nil {
-			return nil, nil, errors.Wrapf(ErrSDE, "%s: %s does not fit z0 of shape (%d, %d): %v", what, names[d], batch, dim, err)
+			return nil, nil, errors.Wrapf(ErrSDE, "%s: %s does not fit z0 of shape (%d, %d): %v", what, dynNames[d], batch, dim, err)
 		}
 	}
 	return op, children, nil
 }
+
+// dynNames names the dynamics of a solve op in errors.
+var dynNames = [3]string{"drift", "diffusion", "prior drift"}
 
 // nodeOf returns the solve op behind a node made by Solve or SolveKL.
 func nodeOf(n *G.Node) (*solveOp, bool) {
@@ -320,22 +266,24 @@ func BrownianOf(n *G.Node) (Brownian, uint64, error) {
 // (and logqp as an extra last column with KL).
 type solveOp struct {
 	graphop.Pure
-	id         uint64
-	f, g, q    odeop.Dynamics
-	ts         []float64
-	dt         float64
-	times      []float64 // step boundaries
-	outAt      []int     // grid index of each output time
-	method     Method
-	adjMethod  Method
-	calc       Calculus
-	noise      Noise
-	node       nodeOptions
-	batch, dim int
-	dtype      tensor.Dtype
-	kl         bool
-	pshape     []tensor.Shape // unique parameters
-	slot       [3][]int       // for f, g, q: the unique index of each of its parameters
+	id           uint64
+	f, g, q      odeop.Dynamics
+	ts           []float64
+	dt           float64
+	grid         grid
+	method       Method
+	adjMethod    Method
+	calc         Calculus
+	noise        Noise
+	grad         gradient
+	brownianKind BrownianKind
+	treeTol      float64
+	resample     bool
+	batch, dim   int
+	dtype        tensor.Dtype
+	kl           bool
+	pshape       []tensor.Shape // unique parameters
+	slot         [3][]int       // for f, g, q: the unique index of each of its parameters
 
 	mu       sync.Mutex
 	seed     uint64 // base seed
@@ -390,51 +338,32 @@ func (op *solveOp) brownian(seed uint64) (Brownian, error) {
 // newRun binds the dynamics to the parameter values (unique, in input order) and
 // builds the path of seed.
 func (op *solveOp) newRun(theta [][]float64, seed uint64) (*nodeRun, error) {
-	bind := func(dyn odeop.Dynamics, d int) (*dynEval, error) {
+	var evs [3]*dynEval
+	for d, dyn := range []odeop.Dynamics{op.f, op.g, op.q} {
 		if dyn == nil {
-			return nil, nil
+			continue
 		}
 		th := make([][]float64, len(op.slot[d]))
 		for i, k := range op.slot[d] {
 			th[i] = theta[k]
 		}
-		return newDynEval(dyn, th, op.batch, op.dim)
+		var err error
+		if evs[d], err = newDynEval(dyn, th, op.batch, op.dim); err != nil {
+			for _, ev := range evs {
+				ev.release()
+			}
+			return nil, errors.Wrap(err, dynNames[d])
+		}
 	}
-	f, err := bind(op.f, 0)
-	if err != nil {
-		return nil, errors.Wrap(err, "drift")
-	}
-	g, err := bind(op.g, 1)
-	if err != nil {
-		f.release()
-		return nil, errors.Wrap(err, "diffusion")
-	}
-	q, err := bind(op.q, 2)
-	if err != nil {
-		f.release()
-		g.release()
-		return nil, errors.Wrap(err, "prior drift")
-	}
-	r := &nodeRun{op: op, sys: newNodeSys(f, g, q, op.batch, op.dim)}
+	r := &nodeRun{op: op, sys: newNodeSys(evs[0], evs[1], evs[2], op.batch, op.dim)}
+	r.fwd = r.sys.system(op.noise)
+	var err error
 	if r.bm, err = op.brownian(seed); err != nil {
 		r.release()
 		return nil, err
 	}
 	if op.method == SRK {
 		r.lb = r.bm.(LevyBrownian)
-	}
-	if nodeTableaus[op.method] == nil && op.method != ReversibleHeun {
-		sde := SDE{
-			Drift:     func(t float64, y, out []float64) { f.Eval(out, t, y) },
-			Diffusion: func(t float64, y, out []float64) { g.Eval(out, t, y) },
-			Noise:     op.noise,
-			Calculus:  op.calc,
-		}
-		n := op.batch * op.dim
-		if r.theirs, err = newSystem(sde, n, n); err != nil {
-			r.release()
-			return nil, err
-		}
 	}
 	return r, nil
 }
@@ -454,12 +383,7 @@ func (op *solveOp) String() string {
 	if op.kl {
 		kl = "KL"
 	}
-	return fmt.Sprintf("sdeSolve%s#%d(%s, %v, %d steps)", kl, op.id, op.method, op.calc, len(op.times)-1)
-}
-
-// needsMemo reports whether the gradient run uses what the forward run leaves.
-func (op *solveOp) needsMemo() bool {
-	return op.node.grad == Checkpoint || op.adjMethod == ReversibleHeun
+	return fmt.Sprintf("sdeSolve%s#%d(%s, %v, %d steps)", kl, op.id, op.method, op.calc, op.grid.steps())
 }
 
 func (op *solveOp) Do(vals ...G.Value) (retVal G.Value, err error) {
@@ -473,7 +397,7 @@ func (op *solveOp) Do(vals ...G.Value) (retVal G.Value, err error) {
 	}
 	op.mu.Lock()
 	seed := op.seed
-	if op.node.resample {
+	if op.resample {
 		seed = rng.Derive(op.seed, op.runs)
 		op.runs++
 	}
@@ -484,7 +408,7 @@ func (op *solveOp) Do(vals ...G.Value) (retVal G.Value, err error) {
 		return nil, err
 	}
 	var memo *fwdMemo
-	if op.needsMemo() {
+	if op.grad.memo(op) {
 		memo = &fwdMemo{seed: seed, z0: append([]float64(nil), z0...), res: res}
 		for _, th := range theta {
 			memo.theta = append(memo.theta, append([]float64(nil), th...))
@@ -503,7 +427,7 @@ func (op *solveOp) runForward(z0 []float64, theta [][]float64, seed uint64) (*fw
 		return nil, errors.Wrapf(err, "%v", op)
 	}
 	defer r.release()
-	res, err := r.forward(z0, op.node.grad == Checkpoint)
+	res, err := r.forward(z0, op.grad.tape(), false)
 	if err != nil {
 		return nil, errors.Wrapf(err, "%v: forward solve", op)
 	}
@@ -527,15 +451,29 @@ func (op *solveOp) DoDiff(ctx G.ExecutionContext, inputs G.Nodes, output *G.Node
 }
 
 // recoverDynamics turns a panic raised while evaluating the dynamics into an error of
-// the op, so RunAll reports it.
+// the op, so RunAll reports it: it wraps ErrDynamics and ErrSDE, and the panic's value
+// when that is an error (a runtime error, say), for errors.Is and errors.As.
 func recoverDynamics(err *error, op fmt.Stringer) {
 	if r := recover(); r != nil {
-		if e, ok := r.(error); ok {
-			*err = errors.Wrapf(e, "%v", op)
-			return
-		}
-		*err = errors.Wrapf(ErrSDE, "%v: dynamics failed: %v", op, r)
+		p := &dynamicsPanic{msg: fmt.Sprintf("%v: dynamics failed: %v", op, r)}
+		p.cause, _ = r.(error)
+		*err = p
 	}
+}
+
+// dynamicsPanic is a recovered panic of the dynamics.
+type dynamicsPanic struct {
+	msg   string
+	cause error
+}
+
+func (e *dynamicsPanic) Error() string { return e.msg }
+
+func (e *dynamicsPanic) Unwrap() []error {
+	if e.cause == nil {
+		return []error{ErrDynamics, ErrSDE}
+	}
+	return []error{ErrDynamics, ErrSDE, e.cause}
 }
 
 // gradOp computes the gradients of every input of a solve in one backward pass. Inputs:
@@ -558,11 +496,7 @@ func (op *gradOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
 func (op *gradOp) WriteHash(h hash.Hash) { fmt.Fprintf(h, "sdeop.grad#%d", op.fwd.id) }
 func (op *gradOp) Hashcode() uint32      { return graphop.Hashcode(op) }
 func (op *gradOp) String() string {
-	f := op.fwd
-	if f.node.grad == Checkpoint {
-		return fmt.Sprintf("sdeSolveGrad#%d(checkpoint)", f.id)
-	}
-	return fmt.Sprintf("sdeSolveGrad#%d(adjoint %s)", f.id, f.adjMethod)
+	return fmt.Sprintf("sdeSolveGrad#%d(%s)", op.fwd.id, op.fwd.grad.describe(op.fwd))
 }
 
 func (op *gradOp) Do(vals ...G.Value) (G.Value, error) {
@@ -592,7 +526,7 @@ func (op *gradOp) compute(vals []G.Value) (flat []float64, err error) {
 	gz, gL := f.splitGrad(gout)
 	var res *fwdResult
 	var st Stats
-	if f.needsMemo() {
+	if f.grad.memo(f) {
 		if memo.matches(seed, z0, theta) {
 			res = memo.res
 		} else if res, err = f.runForward(z0, theta, seed); err != nil {
@@ -606,21 +540,8 @@ func (op *gradOp) compute(vals []G.Value) (flat []float64, err error) {
 		return nil, errors.Wrapf(err, "%v", op)
 	}
 	defer r.release()
-	var dz0, dth []float64
-	var bst Stats
-	switch {
-	case f.method == ReversibleHeun && (f.node.grad == Checkpoint || f.adjMethod == ReversibleHeun):
-		var tape *nodeTape
-		if f.node.grad == Checkpoint {
-			tape = res.tape
-		}
-		dz0, dth, bst, err = r.reversibleBackward(res.y, res.yh, tape, gz, gL)
-	case f.node.grad == Checkpoint:
-		dz0, dth, bst, err = r.checkpointBackward(res.tape, gz, gL)
-	default:
-		zs, _ := f.splitGrad(out)
-		dz0, dth, bst, err = r.adjointBackward(zs, gz, gL)
-	}
+	zs, _ := f.splitGrad(out)
+	dz0, dth, bst, err := f.grad.backward(r, res, zs, gz, gL)
 	if err != nil {
 		return nil, errors.Wrapf(err, "%v", op)
 	}

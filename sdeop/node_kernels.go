@@ -30,40 +30,6 @@ func subTwo(x, a, y, b []float64) {
 	}
 }
 
-// revHat is the auxiliary step of reversible Heun, yh = 2y - yh + h fh + sg gh ⊙ dw
-// (gh == nil: no noise term); with h and sg negated it undoes it.
-func revHat(yh, y, fh, gh, dw []float64, h, sg float64) {
-	n := len(yh)
-	y, fh = y[:n], fh[:n]
-	if gh == nil {
-		for i := range yh {
-			yh[i] = 2*y[i] - yh[i] + h*fh[i]
-		}
-		return
-	}
-	gh, dw = gh[:n], dw[:n]
-	for i := range yh {
-		yh[i] = 2*y[i] - yh[i] + h*fh[i] + sg*gh[i]*dw[i]
-	}
-}
-
-// revSol is the solution step of reversible Heun, y += hh (f0 + f1) + sg (g0 + g1) ⊙ dw / 2
-// (g0 == nil: no noise term); with hh = -h/2 and sg = -1 it undoes it.
-func revSol(y, f0, f1, g0, g1, dw []float64, hh, sg float64) {
-	n := len(y)
-	f0, f1 = f0[:n], f1[:n]
-	if g0 == nil {
-		for i := range y {
-			y[i] += hh * (f0[i] + f1[i])
-		}
-		return
-	}
-	g0, g1, dw = g0[:n], g1[:n], dw[:n]
-	for i := range y {
-		y[i] += hh*(f0[i]+f1[i]) + 0.5*sg*(g0[i]+g1[i])*dw[i]
-	}
-}
-
 // revCot computes, for the reversible Heun backward pass at grid point k,
 //
 //	yb = ybN + 2 yhbN + gk,  c = yhbN + ybN/2,  Fb = hk c + hmm yb,  Gb = dwk ⊙ c + dwkm ⊙ yb / 2

@@ -41,6 +41,14 @@ func newNodeSys(f, g, q *dynEval, batch, dim int) *nodeSys {
 	return s
 }
 
+// system is the forward system of the node over s: state [z | logqp], noise on z.
+func (s *nodeSys) system(noise Noise) *system {
+	n := s.n
+	return &system{noise: noise, n: n, m: s.m, bmDim: n, blk: 1, glen: n,
+		f: func(t float64, y, out []float64) { s.drift(out, t, y[:n]) },
+		g: func(t float64, y, out []float64) { s.diffusion(out, t, y[:n]) }}
+}
+
 // drift writes the drift at (t, z) into dst (m entries: f, then the KL drift).
 func (s *nodeSys) drift(dst []float64, t float64, z []float64) {
 	s.f.Eval(dst[:s.n], t, z)
@@ -79,7 +87,6 @@ func (s *nodeSys) klDrift(dst, f, q, g []float64) {
 // fOut (m) and the diffusion into gOut (n) when they are not nil. Evaluations are
 // counted as NFE (drift, KL included) and NFEDiffusion.
 func (s *nodeSys) vjp(fOut, gOut, dz, dth []float64, t float64, z, cf, cg []float64, over bool) {
-	n := s.n
 	if s.kl {
 		if over {
 			clear(dz)
@@ -87,6 +94,12 @@ func (s *nodeSys) vjp(fOut, gOut, dz, dth []float64, t float64, z, cf, cg []floa
 		s.vjpKL(fOut, gOut, dz, dth, t, z, cf, cg)
 		return
 	}
+	s.vjpPlain(fOut, gOut, dz, dth, t, z, cf, cg, over)
+}
+
+// vjpPlain is vjp without the KL channel's terms.
+func (s *nodeSys) vjpPlain(fOut, gOut, dz, dth []float64, t float64, z, cf, cg []float64, over bool) {
+	n := s.n
 	first := over
 	if cf != nil {
 		if first {
@@ -200,21 +213,7 @@ func (s *nodeSys) vjpKL(fOut, gOut, dz, dth []float64, t float64, z, cf, cg []fl
 		s.st.NFEDiffusion++
 		return
 	}
-	if cf != nil {
-		s.f.VJP(nil, s.dz, s.thf, t, z, cf[:n])
-		s.st.NFE++
-		addTo(dz, s.dz)
-		addTo(dth[:s.pf], s.thf)
-	}
-	if cg != nil {
-		s.g.VJP(gOut, s.dz, s.thg, t, z, cg)
-		s.st.NFEDiffusion++
-		addTo(dz, s.dz)
-		addTo(dth[s.pf:s.pf+s.pg], s.thg)
-	} else if gOut != nil {
-		s.g.Eval(gOut, t, z)
-		s.st.NFEDiffusion++
-	}
+	s.vjpPlain(nil, gOut, dz, dth, t, z, cf, cg, false)
 }
 
 // addTo adds src to dst.

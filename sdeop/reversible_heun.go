@@ -25,6 +25,7 @@ import (
 // A stepper is used by one goroutine at a time.
 type ReversibleHeunStepper struct {
 	rh *revHeun
+	y  []float64
 }
 
 // NewReversibleHeunStepper returns the stepper of sde at (t0, y0), for a Brownian
@@ -44,110 +45,163 @@ func NewReversibleHeunStepper(sde SDE, t0 float64, y0 []float64, bmDim int) (*Re
 	if _, calcOK := methods[ReversibleHeun].supports(sde.Noise, sde.Calculus); !calcOK {
 		return nil, errors.Wrapf(ErrUnsupported, "reversible Heun: %v calculus (Stratonovich only, or additive noise)", sde.Calculus)
 	}
-	rh := newRevHeun(sys)
-	rh.init(t0, y0)
-	return &ReversibleHeunStepper{rh: rh}, nil
+	r := &ReversibleHeunStepper{rh: newRevHeun(sys), y: append([]float64(nil), y0...)}
+	r.rh.init(t0, y0)
+	return r, nil
 }
 
 // Step advances the state from t to t + h with dW = W(t+h) - W(t) (length bmDim).
 func (r *ReversibleHeunStepper) Step(t, h float64, dW []float64) {
-	r.rh.checkDW(dW)
-	r.rh.step(t, h, dW)
+	r.checkDW(dW)
+	r.rh.step(t, h, r.y, dW, nil)
+	r.rh.sys.stats.Steps++
 }
 
 // ReverseStep undoes Step(t, h, dW): called with the same arguments on the state at
 // t + h, it restores the state at t.
 func (r *ReversibleHeunStepper) ReverseStep(t, h float64, dW []float64) {
-	r.rh.checkDW(dW)
-	r.rh.reverse(t, h, dW)
+	r.checkDW(dW)
+	r.rh.reverse(t, h, r.y, dW)
+	r.rh.sys.stats.Steps--
 }
 
 // State returns the stepper's own y, z, f and g (not copies): a caller may read them,
 // or overwrite them to restart from another state.
 func (r *ReversibleHeunStepper) State() (y, z, f, g []float64) {
-	return r.rh.y, r.rh.z, r.rh.f, r.rh.g
+	return r.y, r.rh.yh, r.rh.fh, r.rh.gh
 }
 
 // Stats returns the evaluations made so far (the initial ones included) and the steps
 // taken (forward steps count one, reverse steps minus one).
 func (r *ReversibleHeunStepper) Stats() Stats { return r.rh.sys.stats }
 
-// revHeun holds the state and scratch of reversible Heun.
+func (r *ReversibleHeunStepper) checkDW(dW []float64) {
+	if len(dW) != r.rh.sys.bmDim {
+		panic(errors.Errorf("sdeop: reversible Heun: dW has length %d, want %d", len(dW), r.rh.sys.bmDim).Error())
+	}
+}
+
+// revHeun is the stepper of reversible Heun on a system: its state beyond y is the
+// auxiliary state yh and the drift fh and diffusion gh at yh. The step and its exact
+// reverse are two kernels (aux, sol) run forward with (h, +1) and backward with (-h,
+// -1); the reversible adjoint runs the same kernels around its VJPs.
 type revHeun struct {
 	sys        *system
-	y, z, f    []float64
-	g, g1      []float64
-	f1         []float64
-	gdw0, gdw1 []float64
+	yh, fh, gh []float64
+	f1, g1     []float64
+	xi         []float64 // scalar noise: the increment of each state
+	u0, u1     []float64 // general noise: G dW
 }
 
 func newRevHeun(sys *system) *revHeun {
-	v := newVecs(sys.n, 6)
+	v := newVecs(sys.m, 3)
 	g := newVecs(sys.glen, 2)
-	return &revHeun{sys: sys, y: v[0], z: v[1], f: v[2], f1: v[3], gdw0: v[4], gdw1: v[5], g: g[0], g1: g[1]}
-}
-
-func (r *revHeun) checkDW(dW []float64) {
-	if len(dW) != r.sys.m {
-		panic(errors.Errorf("sdeop: reversible Heun: dW has length %d, want %d", len(dW), r.sys.m).Error())
+	r := &revHeun{sys: sys, yh: v[0], fh: v[1], f1: v[2], gh: g[0], g1: g[1]}
+	if !sys.elementwise() {
+		u := newVecs(sys.n, 3)
+		r.u0, r.u1, r.xi = u[0], u[1], u[2]
 	}
+	return r
 }
 
-func (r *revHeun) init(t float64, y0 []float64) {
-	copy(r.y, y0)
-	copy(r.z, y0)
-	r.sys.f(t, r.z, r.f)
-	r.sys.g(t, r.z, r.g)
+func (r *revHeun) init(t float64, y []float64) {
+	copy(r.yh, y)
+	r.sys.f(t, r.yh, r.fh)
+	r.sys.g(t, r.yh, r.gh)
 }
 
-// gdw sets dst = g dW.
-func (r *revHeun) gdw(dst, g, dW []float64) {
+func (r *revHeun) step(t, h float64, y, dw, _ []float64) {
+	r.aux(r.yh, y, r.fh, r.gh, dw, h, 1)
+	r.sys.f(t+h, r.yh, r.f1)
+	r.sys.g(t+h, r.yh, r.g1)
+	r.sol(y, r.fh, r.f1, r.gh, r.g1, dw, 0.5*h, 1)
+	r.fh, r.f1 = r.f1, r.fh
+	r.gh, r.g1 = r.g1, r.gh
+}
+
+// reverse undoes step(t, h, y, dw) on the state at t + h.
+func (r *revHeun) reverse(t, h float64, y, dw []float64) {
+	r.aux(r.yh, y, r.fh, r.gh, dw, -h, -1)
+	r.sys.f(t, r.yh, r.f1)
+	r.sys.g(t, r.yh, r.g1)
+	r.sol(y, r.f1, r.fh, r.g1, r.gh, dw, -0.5*h, -1)
+	r.fh, r.f1 = r.f1, r.fh
+	r.gh, r.g1 = r.g1, r.gh
+}
+
+// aux is the auxiliary step yh = 2 y - yh + h f + sg G(g) dW (sg = -1, h negated:
+// its inverse).
+func (r *revHeun) aux(yh, y, f, g, dw []float64, h, sg float64) {
+	n := r.sys.n
+	if r.sys.elementwise() {
+		revHat(yh[:n], y, f, g, dw, h, sg)
+	} else {
+		revHat(yh[:n], y, f, r.prod(r.u0, g, dw), nil, h, sg)
+	}
+	revHat(yh[n:], y[n:], f[n:], nil, nil, h, 1)
+}
+
+// sol is the solution step y += hh (f0 + f1) + sg (G(g0) + G(g1)) dW / 2 (hh = h/2; sg
+// = -1, hh = -h/2: its inverse).
+func (r *revHeun) sol(y, f0, f1, g0, g1, dw []float64, hh, sg float64) {
+	n := r.sys.n
+	if r.sys.elementwise() {
+		revSol(y[:n], f0, f1, g0, g1, dw, hh, sg)
+	} else {
+		revSol(y[:n], f0, f1, r.prod(r.u0, g0, dw), r.prod(r.u1, g1, dw), nil, hh, sg)
+	}
+	revSol(y[n:], f0[n:], f1[n:], nil, nil, nil, hh, 1)
+}
+
+// prod writes G(g) dW into dst (scalar and general noise).
+func (r *revHeun) prod(dst, g, dw []float64) []float64 {
 	clear(dst)
-	r.sys.prodAdd(dst, g, dW, 1)
+	r.sys.prodAdd(dst, g, dw, 1)
+	return dst
 }
 
-func (r *revHeun) step(t, h float64, dW []float64) {
-	y, z, f := r.y, r.z, r.f
-	r.gdw(r.gdw0, r.g, dW)
-	for i := range z {
-		z[i] = 2*y[i] - z[i] + h*f[i] + r.gdw0[i]
+// revHat writes yh = 2y - yh + h fh + sg gh ⊙ dw (gh == nil: no noise term; dw == nil:
+// gh is G dW already).
+func revHat(yh, y, fh, gh, dw []float64, h, sg float64) {
+	n := len(yh)
+	y, fh = y[:n], fh[:n]
+	switch {
+	case gh == nil:
+		for i := range yh {
+			yh[i] = 2*y[i] - yh[i] + h*fh[i]
+		}
+	case dw == nil:
+		gh = gh[:n]
+		for i := range yh {
+			yh[i] = 2*y[i] - yh[i] + h*fh[i] + sg*gh[i]
+		}
+	default:
+		gh, dw = gh[:n], dw[:n]
+		for i := range yh {
+			yh[i] = 2*y[i] - yh[i] + h*fh[i] + sg*gh[i]*dw[i]
+		}
 	}
-	r.sys.f(t+h, z, r.f1)
-	r.sys.g(t+h, z, r.g1)
-	r.gdw(r.gdw1, r.g1, dW)
-	for i := range y {
-		y[i] += 0.5*h*(f[i]+r.f1[i]) + 0.5*(r.gdw0[i]+r.gdw1[i])
-	}
-	r.f, r.f1 = r.f1, r.f
-	r.g, r.g1 = r.g1, r.g
-	r.sys.stats.Steps++
 }
 
-func (r *revHeun) reverse(t, h float64, dW []float64) {
-	y, z, f1 := r.y, r.z, r.f
-	r.gdw(r.gdw1, r.g, dW)
-	for i := range z {
-		z[i] = 2*y[i] - z[i] - h*f1[i] - r.gdw1[i]
+// revSol writes y += hh (f0 + f1) + sg (g0 + g1) ⊙ dw / 2 (g0 == nil: no noise term;
+// dw == nil: g0, g1 are G dW already).
+func revSol(y, f0, f1, g0, g1, dw []float64, hh, sg float64) {
+	n := len(y)
+	f0, f1 = f0[:n], f1[:n]
+	switch {
+	case g0 == nil:
+		for i := range y {
+			y[i] += hh * (f0[i] + f1[i])
+		}
+	case dw == nil:
+		g0, g1 = g0[:n], g1[:n]
+		for i := range y {
+			y[i] += hh*(f0[i]+f1[i]) + 0.5*sg*(g0[i]+g1[i])
+		}
+	default:
+		g0, g1, dw = g0[:n], g1[:n], dw[:n]
+		for i := range y {
+			y[i] += hh*(f0[i]+f1[i]) + 0.5*sg*(g0[i]+g1[i])*dw[i]
+		}
 	}
-	f0, g0 := r.f1, r.g1
-	r.sys.f(t, z, f0)
-	r.sys.g(t, z, g0)
-	r.gdw(r.gdw0, g0, dW)
-	for i := range y {
-		y[i] -= 0.5*h*(f0[i]+f1[i]) + 0.5*(r.gdw0[i]+r.gdw1[i])
-	}
-	r.f, r.f1 = f0, f1
-	r.g, r.g1 = g0, r.g
-	r.sys.stats.Steps--
-}
-
-// revHeunAdapter makes revHeun a stepper of Integrate: y is copied in and out of the
-// stepper's state.
-type revHeunAdapter struct{ *revHeun }
-
-func (a *revHeunAdapter) init(t float64, y []float64) { a.revHeun.init(t, y) }
-
-func (a *revHeunAdapter) step(t, h float64, y, dw, _ []float64) {
-	a.revHeun.step(t, h, dw)
-	copy(y, a.revHeun.y)
 }

@@ -385,8 +385,8 @@ func (panicEval) VJP(f, dz, dth []float64, t float64, z, a []float64) {
 }
 
 // TestSolveRunErrors: failures during a run come out of RunAll as errors that
-// odeop.Cause unwraps: a non-finite state, a panic in the dynamics, the Ito adjoint
-// without ItoCorrector.
+// odeop.Cause unwraps: a non-finite state, a panic in the dynamics; and the Ito
+// adjoint without ItoCorrector runs.
 func TestSolveRunErrors(t *testing.T) {
 	run := func(zs *G.Node, grad bool) error {
 		loss := lastSum(t, zs, nil)
@@ -424,14 +424,18 @@ func TestSolveRunErrors(t *testing.T) {
 		}
 	})
 	t.Run("Ito without corrector", func(t *testing.T) {
-		p := newGBM(t, 2, 2, 2, 1, true, WithStep(0.1))
-		err := run(p.zs, true)
-		if !errors.Is(odeop.Cause(err), ErrUnsupported) {
-			t.Fatalf("got %v, want ErrUnsupported", err)
+		// Without ItoCorrector the correction comes from VJPs of g (issue 15, defect 1):
+		// the gradients are those of the closed-form correction.
+		var grads [2][][]float64
+		for i, noCorr := range []bool{false, true} {
+			p := newGBM(t, 2, 2, 2, 1, noCorr, WithStep(0.1))
+			_, grads[i] = runGrads(t, lastSum(t, p.zs, nil), G.Nodes{p.y0, p.mu, p.sigma}, false)
 		}
-		t.Log(err)
+		if e := flatRelErr(grads[1], grads[0]); e > 1e-9 {
+			t.Errorf("gradients off the closed-form correction's by %.3g", e)
+		}
 		// The same with additive noise needs no correction.
-		p = newGBM(t, 2, 2, 2, 1, true, WithStep(0.1), WithNoise(Additive))
+		p := newGBM(t, 2, 2, 2, 1, true, WithStep(0.1), WithNoise(Additive))
 		if err := run(p.zs, true); err != nil {
 			t.Errorf("additive noise: %v", err)
 		}

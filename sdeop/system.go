@@ -5,20 +5,24 @@ import (
 )
 
 // system is an SDE bound to a state size and a Brownian dimension: it evaluates the
-// drift and diffusion (counting evaluations) and applies the diffusion to Brownian
-// increments according to the noise type.
+// drift and diffusion and applies the diffusion to Brownian increments according to
+// the noise type. Its state has m entries, the first n of them driven by the noise;
+// the rest (the logqp channel of SolveKL) have a drift only. It is the tabSys of the
+// forward solves.
 type system struct {
-	drift, diffusion func(t float64, y, out []float64)
-	noise            Noise
-	n                int // state size
-	m                int // Brownian dimension
-	nd               int // General: columns of g
-	blk              int // Scalar and General: states per block
-	glen             int // length of g
-	stats            Stats
+	f, g  func(t float64, y, out []float64) // drift (m entries) and diffusion (glen) at y (m)
+	noise Noise
+	n, m  int // noisy entries, state size
+	bmDim int // Brownian dimension
+	nd    int // General: columns of g
+	blk   int // Scalar and General: states per block
+	glen  int // length of g
+	gbuf  []float64
+	stats Stats // evaluations of an SDE bound by newSystem
 }
 
-// newSystem checks sde against a state of size n and a Brownian motion of dimension m.
+// newSystem checks sde against a state of size n and a Brownian motion of dimension m,
+// and counts its evaluations in stats.
 func newSystem(sde SDE, n, m int) (*system, error) {
 	if sde.Drift == nil || sde.Diffusion == nil {
 		return nil, errors.Wrap(ErrSDE, "drift and diffusion must not be nil")
@@ -26,7 +30,9 @@ func newSystem(sde SDE, n, m int) (*system, error) {
 	if sde.Calculus != Ito && sde.Calculus != Stratonovich {
 		return nil, errors.Wrapf(ErrSDE, "unknown calculus %v", sde.Calculus)
 	}
-	s := &system{drift: sde.Drift, diffusion: sde.Diffusion, noise: sde.Noise, n: n, m: m, glen: n}
+	s := &system{noise: sde.Noise, n: n, m: n, bmDim: m, glen: n}
+	s.f = func(t float64, y, out []float64) { s.stats.NFE++; sde.Drift(t, y, out) }
+	s.g = func(t float64, y, out []float64) { s.stats.NFEDiffusion++; sde.Diffusion(t, y, out) }
 	switch sde.Noise {
 	case Diagonal, Additive:
 		if m != n {
@@ -49,10 +55,39 @@ func newSystem(sde SDE, n, m int) (*system, error) {
 		s.nd = sde.NoiseDim
 		s.blk = n / (m / sde.NoiseDim)
 		s.glen = n * sde.NoiseDim
+		s.gbuf = make([]float64, s.glen)
 	default:
 		return nil, errors.Wrapf(ErrSDE, "unknown noise type %v", sde.Noise)
 	}
 	return s, nil
+}
+
+func (s *system) size() int    { return s.m }
+func (s *system) negFrom() int { return s.m }
+
+func (s *system) driftInto(dst []float64, t float64, y []float64) { s.f(t, y, dst) }
+
+// noiseInto writes G(y) dW into dst[:n] and leaves dst[n:] alone (stage buffers start
+// at zero and only this method writes them).
+func (s *system) noiseInto(dst []float64, t float64, y, dw []float64) {
+	g := dst[:s.n]
+	switch s.noise {
+	case Diagonal, Additive:
+		s.g(t, y, g)
+		mulBy(g, dw)
+	case Scalar:
+		s.g(t, y, g)
+		for b, v := range dw {
+			blk := g[b*s.blk : (b+1)*s.blk]
+			for i := range blk {
+				blk[i] *= v
+			}
+		}
+	default:
+		s.g(t, y, s.gbuf)
+		clear(g)
+		s.prodAdd(g, s.gbuf, dw, 1)
+	}
 }
 
 // brownianDim is the Brownian dimension an SDE with state size n needs by default.
@@ -64,16 +99,6 @@ func brownianDim(sde SDE, n int) int {
 		return sde.NoiseDim
 	}
 	return n
-}
-
-func (s *system) f(t float64, y, out []float64) {
-	s.stats.NFE++
-	s.drift(t, y, out)
-}
-
-func (s *system) g(t float64, y, out []float64) {
-	s.stats.NFEDiffusion++
-	s.diffusion(t, y, out)
 }
 
 // expand writes the Brownian increment seen by each state into xi (diagonal-like noise):
@@ -127,5 +152,5 @@ func (s *system) prodAdd(dst, g, dw []float64, alpha float64) {
 	}
 }
 
-// diagonalLike reports whether g has one entry per state.
-func (s *system) diagonalLike() bool { return s.noise != General }
+// elementwise reports whether G dW is g ⊙ dW (diagonal and additive noise).
+func (s *system) elementwise() bool { return s.noise == Diagonal || s.noise == Additive }

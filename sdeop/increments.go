@@ -107,10 +107,12 @@ func (s *incStream) next() (dw, hh []float64) {
 	return b[0], b[1]
 }
 
-// stop ends the producer; the stream is unusable afterwards.
+// stop ends the producer (a second call does nothing); the stream is unusable
+// afterwards.
 func (s *incStream) stop() {
 	if s.async {
 		close(s.done)
 		s.wg.Wait()
+		s.async = false
 	}
 }
