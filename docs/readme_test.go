@@ -76,8 +76,7 @@ func TestReadmePrograms(t *testing.T) {
 }
 
 // TestNoOutsideReferences checks that no file of the project refers to files outside it
-// (the team's shared folder) or to issue numbers of its tracker. odeop and sdeop are
-// left out while they are being refactored.
+// (the team's shared folder) or to issue numbers of its tracker.
 func TestNoOutsideReferences(t *testing.T) {
 	bad := regexp.MustCompile(`\.\./shared|/work/|(?i)\bissue #?\d+`)
 	err := filepath.WalkDir("..", func(path string, d os.DirEntry, err error) error {
@@ -87,7 +86,7 @@ func TestNoOutsideReferences(t *testing.T) {
 		name := d.Name()
 		if d.IsDir() {
 			switch {
-			case path != ".." && strings.HasPrefix(name, "."), path == "../odeop", path == "../sdeop":
+			case path != ".." && strings.HasPrefix(name, "."):
 				return filepath.SkipDir
 			}
 			return nil

@@ -7,7 +7,7 @@ import (
 	"github.com/continuum-ml/continuum/internal/rng"
 )
 
-// S1 (../shared/BENCHMARKS.md): 256 x 128 Brownian motions on [0, 1], 1000 consecutive
+// S1 (docs/REFERENCE-CONFIGURATIONS.md): 256 x 128 Brownian motions on [0, 1], 1000 consecutive
 // increments W((k+1)/1000) - W(k/1000), then the same 1000 in reverse order, on one
 // object built beforehand. One benchmark op is one pass of 1000 queries; ms/1000q
 // reports its time. Reference (torchsde BrownianInterval told dt = 1e-3, 2-core

@@ -40,7 +40,7 @@ func (e *sqrtEval) VJP(f, dz, dth []float64, t float64, z, a []float64) {
 	}
 }
 
-// TestNodeNonFiniteNamesTheStep (issue 15, defect 3): the node reports a NaN at the step
+// TestNodeNonFiniteNamesTheStep: the node reports a NaN at the step
 // where it appeared (the drift is NaN from t > 0.5 on: Midpoint's stage at t = 0.55 of
 // the step from 0.5 to 0.6), not at the output time t = 1, and names the same step as
 // Integrate on the same SDE and path.
@@ -83,7 +83,7 @@ func (d *runtimePanicDyn) Bind([][]float64, int, int) (odeop.Evaluator, error) {
 	return runtimePanicEval{}, nil
 }
 
-// TestNodePanicErrorWrapsSentinel (issue 15, defect 10): a dynamics that panics with an
+// TestNodePanicErrorWrapsSentinel: a dynamics that panics with an
 // error value (here a runtime error, an index out of range) comes out of RunAll wrapping
 // ErrDynamics (and ErrSDE, as a string panic does), with the runtime error still
 // reachable by errors.As.

@@ -125,7 +125,7 @@ func TestItoCorrectionFromVJPs(t *testing.T) {
 	}
 }
 
-// TestDefaultNeuralSDETrains (issue 15, defect 1): Solve with the defaults (Ito,
+// TestDefaultNeuralSDETrains: Solve with the defaults (Ito,
 // Euler, the stochastic adjoint, diagonal noise) and layers.NewMLP drift and diffusion,
 // whose Evaluators have no ItoCorrector, runs its gradient pass; the gradient matches
 // central finite differences of the same discrete solve on the same path (to the

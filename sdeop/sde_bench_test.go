@@ -5,7 +5,7 @@ import (
 	"testing"
 )
 
-// BenchmarkIntegrateGBM is the forward solve of S2 (../shared/BENCHMARKS.md) on plain
+// BenchmarkIntegrateGBM is the forward solve of S2 (docs/REFERENCE-CONFIGURATIONS.md) on plain
 // slices: geometric Brownian motion with diagonal noise, batch 1024 x dim 4, y0 = 1,
 // mu = [0.5, 0.4, 0.3, 0.2], sigma = [0.3, 0.25, 0.2, 0.15], ts = [0, 1], 1000 fixed
 // steps, on a BrownianInterval told dt = 1e-3 (built outside the timer). torchsde's

@@ -424,7 +424,7 @@ func TestSolveRunErrors(t *testing.T) {
 		}
 	})
 	t.Run("Ito without corrector", func(t *testing.T) {
-		// Without ItoCorrector the correction comes from VJPs of g (issue 15, defect 1):
+		// Without ItoCorrector the correction comes from VJPs of g:
 		// the gradients are those of the closed-form correction.
 		var grads [2][][]float64
 		for i, noCorr := range []bool{false, true} {

@@ -19,24 +19,16 @@ package main
 import (
 	"flag"
 	"fmt"
+	"github.com/continuum-ml/continuum/examples/internal/cli"
 	"os"
 	"strings"
 )
 
 func main() {
 	cfg := DefaultConfig()
-	flag.Usage = func() {
-		fmt.Fprintf(flag.CommandLine.Output(), `Usage: hollowcnf [flags]
-
-Trains a CNF with HollowNet dynamics (exact divergence, exact likelihood) and an
-FFJORD CNF (MLP of equal parameter count, Hutchinson's estimator) on the 8x8 digits,
-prints their held-out NLL in bits per dimension (exact traces) and their training
-times, and writes <out>/data.png and <out>/<model>-samples.png.
-
-Flags:
-`)
-		flag.PrintDefaults()
-	}
+	cli.Usage(
+		`Trains a CNF with HollowNet dynamics (exact divergence, exact likelihood) and an FFJORD CNF (MLP of equal parameter count, Hutchinson's estimator) on the 8x8 digits, and prints their held-out NLL in bits per dimension (exact traces) and their training times.`,
+		`Writes into -out: data.png and <model>-samples.png.`)
 	models := flag.String("models", strings.Join(cfg.Models, ","), "models to train: hollow, mlp (comma-separated)")
 	flag.StringVar(&cfg.Data, "data", cfg.Data, "digits CSV (gzip or plain): 64 pixels 0..16 and the label per line (default: the embedded 8x8 digits)")
 	flag.IntVar(&cfg.Hidden, "hidden", cfg.Hidden, "HollowNet conditioner width H per dimension")
@@ -54,15 +46,9 @@ Flags:
 	flag.IntVar(&cfg.Every, "log-every", cfg.Every, "print a log line every this many iterations (0: none)")
 	flag.Parse()
 	cfg.Models = strings.Split(*models, ",")
-	cfg.Bar = isTerminal(os.Stderr)
+	cfg.Bar = cli.Terminal()
 	if _, err := Run(cfg, os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "hollowcnf:", err)
 		os.Exit(1)
 	}
-}
-
-// isTerminal reports whether f is a character device (a terminal).
-func isTerminal(f *os.File) bool {
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }

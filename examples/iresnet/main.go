@@ -22,25 +22,16 @@ import (
 
 	"github.com/pkg/errors"
 
+	"github.com/continuum-ml/continuum/examples/internal/cli"
+
 	"github.com/continuum-ml/continuum/models/toy"
 )
 
 func main() {
 	cfg := DefaultConfig()
-	flag.Usage = func() {
-		fmt.Fprintf(flag.CommandLine.Output(), `Usage: iresnet [flags]
-
-Trains an invertible residual network flow (spectrally normalised residual blocks
-x + g(x), log-determinants by Residual Flows' Russian-roulette estimator with the
-Neumann-series gradient) on a 2-D toy data set, prints the exact held-out NLL against
-the data's entropy and the Lipschitz bounds of the trained blocks, and writes
-<out>/samples.png (data beside samples through the inverse) and <out>/density.png
-(true beside learned density).
-
-Flags:
-`)
-		flag.PrintDefaults()
-	}
+	cli.Usage(
+		`Trains an invertible residual network flow (spectrally normalised residual blocks x + g(x), log-determinants by Residual Flows' Russian-roulette estimator with the Neumann-series gradient) on a 2-D toy data set, and prints the exact held-out NLL against the data's entropy and the Lipschitz bounds of the trained blocks.`,
+		`Writes into -out: samples.png (data beside samples through the inverse) and density.png (true beside learned density); with -save, a checkpoint.`)
 	hidden := flag.String("hidden", joinInts(cfg.Hidden), "hidden widths of each block's g, comma-separated")
 	flag.StringVar(&cfg.Data, "data", cfg.Data, "data set: "+strings.Join(toy.Names, ", "))
 	flag.IntVar(&cfg.Blocks, "blocks", cfg.Blocks, "number of residual blocks")
@@ -65,17 +56,11 @@ Flags:
 		fmt.Fprintln(os.Stderr, "iresnet:", err)
 		os.Exit(2)
 	}
-	cfg.Bar = isTerminal(os.Stderr)
+	cfg.Bar = cli.Terminal()
 	if _, err := Run(cfg, os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "iresnet:", err)
 		os.Exit(1)
 	}
-}
-
-// isTerminal reports whether f is a character device (a terminal).
-func isTerminal(f *os.File) bool {
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
 
 func joinInts(v []int) string {
