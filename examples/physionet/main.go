@@ -61,6 +61,7 @@ type config struct {
 	Out                  string
 	LR                   float64
 	Hidden, Units        int
+	TimeScale            float64
 	Method               string
 	Adjoint              bool
 	HoldOut              float64
@@ -185,7 +186,7 @@ type outcome struct {
 
 func (c config) modelConfig(kind physionet.Kind) physionet.Config {
 	return physionet.Config{Kind: kind, Batch: c.Batch, Hidden: c.Hidden, Units: c.Units, Seed: c.Seed,
-		Method: odeop.Method(c.Method), Adjoint: c.Adjoint}
+		Method: odeop.Method(c.Method), Adjoint: c.Adjoint, TimeScale: c.TimeScale}
 }
 
 func trainOne(w io.Writer, cfg config, d *data, kind physionet.Kind) (*outcome, error) {
@@ -356,6 +357,7 @@ Flags:
 	fs.Float64Var(&cfg.LR, "lr", cfg.LR, "Adam's learning rate (decayed by 0.999 per iteration)")
 	fs.IntVar(&cfg.Hidden, "hidden", cfg.Hidden, "GRU hidden units")
 	fs.IntVar(&cfg.Units, "units", cfg.Units, "width of the dynamics networks")
+	fs.Float64Var(&cfg.TimeScale, "timescale", 1, "unit of the ODE time: the dynamics advance by this times the gap in 48-hour units (48: hours)")
 	fs.StringVar(&cfg.Method, "method", cfg.Method, "ODE method of the gap solves (dopri5, bosh3, rk4, euler, ...)")
 	fs.BoolVar(&cfg.Adjoint, "adjoint", false, "adjoint gradients of the solves (default: Checkpoint)")
 	fs.Float64Var(&cfg.HoldOut, "holdout", cfg.HoldOut, "fraction of the test stays' observed values held out for the interpolation MSE")

@@ -86,12 +86,12 @@ func (m *Model) fill(q *graph, in, target []Patient, klw float64, noise func([]f
 			case LatentODE:
 				j := K - 1 - k // the encoder reads backwards
 				if j > 0 {
-					q.gaps[j-1].data[r] = p.Times[k+1] - p.Times[k]
+					q.gaps[j-1].data[r] = (p.Times[k+1] - p.Times[k]) * c.TimeScale
 				}
 				put(j, k, 0)
-				q.dec[k].data[r] = p.Times[k] - prev
+				q.dec[k].data[r] = (p.Times[k] - prev) * c.TimeScale
 			case ODERNN:
-				q.gaps[k].data[r] = p.Times[k] - prev
+				q.gaps[k].data[r] = (p.Times[k] - prev) * c.TimeScale
 				put(k, k, 0)
 			case RNNDt:
 				put(k, k, p.Times[k]-last)
@@ -101,7 +101,7 @@ func (m *Model) fill(q *graph, in, target []Patient, klw float64, noise func([]f
 			}
 		}
 		if q.fin != nil {
-			q.fin.data[r] = p.Times[0]
+			q.fin.data[r] = p.Times[0] * c.TimeScale
 		}
 		tp := &target[r]
 		n := float64(tp.Observed())
