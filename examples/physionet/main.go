@@ -17,7 +17,10 @@
 // with the latent ODE's reconstruction and its 90% band over draws of z0, when a latent
 // ODE was trained), and the model (-save FILE; default <out>/<model>.ckpt).
 //
-// With -load FILE -eval FILE -eval-outcomes FILE it evaluates a saved model on another
+// With -load FILE alone it evaluates a saved model on the test part of the split of -data
+// and -outcomes made with -seed (test AUC and held-out MSE; roc.png and, for a latent
+// ODE, patients.png in -out). With -load FILE -eval FILE
+// -eval-outcomes FILE it evaluates a saved model on another
 // file of the same format: every record there is test data, normalised and quantised as
 // the model was trained (never with statistics of the evaluated file); the last line it
 // prints is "test AUC <value>".
@@ -324,6 +327,61 @@ func evaluate(w io.Writer, cfg config) (float64, error) {
 	return physionet.AUC(p, ps)
 }
 
+// evaluateSplit evaluates a saved model on the test part of the split of -data and
+// -outcomes made with -seed (the split the model was trained on, when the seed is the
+// same): the test AUC and the held-out MSE, with the saved normaliser and quantisation.
+func evaluateSplit(w io.Writer, cfg config) error {
+	m, norm, q, _, err := physionet.Load(cfg.Load)
+	if err != nil {
+		return err
+	}
+	stays, err := loadStays(w, cfg.Data, cfg.Outcomes)
+	if err != nil {
+		return err
+	}
+	sp, err := physionet.SplitStays(stays, physionet.DefaultFractions, cfg.Seed)
+	if err != nil {
+		return err
+	}
+	test, err := physionet.Prepare(physionet.Pick(stays, sp.Test), norm, q)
+	if err != nil {
+		return err
+	}
+	in, held, err := physionet.HoldOut(test, cfg.HoldOut, cfg.Seed+1000)
+	if err != nil {
+		return err
+	}
+	p, err := m.Predict(test)
+	if err != nil {
+		return err
+	}
+	auc, err := physionet.AUC(p, test)
+	if err != nil {
+		return err
+	}
+	mse, n, err := m.HeldOutMSE(in, held)
+	if err != nil {
+		return err
+	}
+	logf(w, "%s on the test split of seed %d (%d stays): held-out MSE %.4e (%d values)", m.Config().Kind, cfg.Seed, len(test), mse, n)
+	if cfg.Out != "" {
+		o := &outcome{kind: m.Config().Kind, model: m, auc: auc, mse: mse, scores: p}
+		if err := drawROC(filepath.Join(cfg.Out, "roc.png"), test, []*outcome{o}); err != nil {
+			return err
+		}
+		logf(w, "wrote %s", filepath.Join(cfg.Out, "roc.png"))
+		if o.kind == physionet.LatentODE {
+			path := filepath.Join(cfg.Out, "patients.png")
+			if err := drawPatients(path, m, &data{test: test, testIn: in, testHeld: held}, cfg.Plots, cfg.Seed); err != nil {
+				return err
+			}
+			logf(w, "wrote %s", path)
+		}
+	}
+	logf(w, "test AUC %.4f", auc)
+	return nil
+}
+
 func parse(args []string, stderr io.Writer) (config, error) {
 	cfg := config{Model: defaultModel, Epochs: 20, Batch: 50, Quantum: physionet.Hour, Seed: 1, Out: "physionet-out",
 		LR: 1e-2, Hidden: 40, Units: 64, Method: "dopri5", HoldOut: 0.2, Plots: 3}
@@ -368,7 +426,7 @@ Flags:
 	if fs.NArg() > 0 {
 		return cfg, errors.Errorf("unexpected arguments %q", fs.Args())
 	}
-	if cfg.Load != "" || cfg.Eval != "" || cfg.EvalOutcomes != "" {
+	if cfg.Eval != "" || cfg.EvalOutcomes != "" {
 		if cfg.Load == "" || cfg.Eval == "" || cfg.EvalOutcomes == "" {
 			return cfg, errors.New("-load, -eval and -eval-outcomes go together")
 		}
@@ -407,6 +465,13 @@ func main() {
 		os.Exit(2)
 	}
 	cfg.progress = isTerminal(os.Stderr)
+	if cfg.Load != "" && cfg.Eval == "" {
+		if err := evaluateSplit(os.Stdout, cfg); err != nil {
+			fmt.Fprintln(os.Stderr, "physionet:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if cfg.Load != "" {
 		auc, err := evaluate(os.Stdout, cfg)
 		if err != nil {

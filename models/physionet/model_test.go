@@ -218,7 +218,7 @@ func TestRowChunks(t *testing.T) {
 func TestOutputsMatchLoss(t *testing.T) {
 	ps := fixturePatients(t, Hour)[:10]
 	for _, k := range Kinds {
-		m, err := NewModel(Config{Kind: k, Batch: 10, Hidden: 8, Units: 8, Latent: 4, HeadUnits: 4, Seed: 6, Method: odeop.RK4, Step: 0.5})
+		m, err := NewModel(Config{Kind: k, Batch: 10, Seed: 6})
 		if err != nil {
 			t.Fatal(err)
 		}
