@@ -50,7 +50,7 @@ import (
 
 // defaultModel is the model trained without -model: the one with the best test AUC in
 // docs/physionet.md.
-const defaultModel = "odernn"
+const defaultModel = "latentode"
 
 // config holds the flags.
 type config struct {
