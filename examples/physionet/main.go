@@ -17,7 +17,10 @@
 // with the latent ODE's reconstruction and its 90% band over draws of z0, when a latent
 // ODE was trained), and the model (-save FILE; default <out>/<model>.ckpt).
 //
-// With -load FILE -eval FILE -eval-outcomes FILE it evaluates a saved model on another
+// With -load FILE alone it evaluates a saved model on the test part of the split of -data
+// and -outcomes made with -seed (test AUC and held-out MSE; roc.png and, for a latent
+// ODE, patients.png in -out). With -load FILE -eval FILE
+// -eval-outcomes FILE it evaluates a saved model on another
 // file of the same format: every record there is test data, normalised and quantised as
 // the model was trained (never with statistics of the evaluated file); the last line it
 // prints is "test AUC <value>".
@@ -47,7 +50,7 @@ import (
 
 // defaultModel is the model trained without -model: the one with the best test AUC in
 // docs/physionet.md.
-const defaultModel = "odernn"
+const defaultModel = "latentode"
 
 // config holds the flags.
 type config struct {
@@ -61,6 +64,7 @@ type config struct {
 	Out                  string
 	LR                   float64
 	Hidden, Units        int
+	TimeScale            float64
 	Method               string
 	Adjoint              bool
 	HoldOut              float64
@@ -185,7 +189,7 @@ type outcome struct {
 
 func (c config) modelConfig(kind physionet.Kind) physionet.Config {
 	return physionet.Config{Kind: kind, Batch: c.Batch, Hidden: c.Hidden, Units: c.Units, Seed: c.Seed,
-		Method: odeop.Method(c.Method), Adjoint: c.Adjoint}
+		Method: odeop.Method(c.Method), Adjoint: c.Adjoint, TimeScale: c.TimeScale}
 }
 
 func trainOne(w io.Writer, cfg config, d *data, kind physionet.Kind) (*outcome, error) {
@@ -323,6 +327,61 @@ func evaluate(w io.Writer, cfg config) (float64, error) {
 	return physionet.AUC(p, ps)
 }
 
+// evaluateSplit evaluates a saved model on the test part of the split of -data and
+// -outcomes made with -seed (the split the model was trained on, when the seed is the
+// same): the test AUC and the held-out MSE, with the saved normaliser and quantisation.
+func evaluateSplit(w io.Writer, cfg config) error {
+	m, norm, q, _, err := physionet.Load(cfg.Load)
+	if err != nil {
+		return err
+	}
+	stays, err := loadStays(w, cfg.Data, cfg.Outcomes)
+	if err != nil {
+		return err
+	}
+	sp, err := physionet.SplitStays(stays, physionet.DefaultFractions, cfg.Seed)
+	if err != nil {
+		return err
+	}
+	test, err := physionet.Prepare(physionet.Pick(stays, sp.Test), norm, q)
+	if err != nil {
+		return err
+	}
+	in, held, err := physionet.HoldOut(test, cfg.HoldOut, cfg.Seed+1000)
+	if err != nil {
+		return err
+	}
+	p, err := m.Predict(test)
+	if err != nil {
+		return err
+	}
+	auc, err := physionet.AUC(p, test)
+	if err != nil {
+		return err
+	}
+	mse, n, err := m.HeldOutMSE(in, held)
+	if err != nil {
+		return err
+	}
+	logf(w, "%s on the test split of seed %d (%d stays): held-out MSE %.4e (%d values)", m.Config().Kind, cfg.Seed, len(test), mse, n)
+	if cfg.Out != "" {
+		o := &outcome{kind: m.Config().Kind, model: m, auc: auc, mse: mse, scores: p}
+		if err := drawROC(filepath.Join(cfg.Out, "roc.png"), test, []*outcome{o}); err != nil {
+			return err
+		}
+		logf(w, "wrote %s", filepath.Join(cfg.Out, "roc.png"))
+		if o.kind == physionet.LatentODE {
+			path := filepath.Join(cfg.Out, "patients.png")
+			if err := drawPatients(path, m, &data{test: test, testIn: in, testHeld: held}, cfg.Plots, cfg.Seed); err != nil {
+				return err
+			}
+			logf(w, "wrote %s", path)
+		}
+	}
+	logf(w, "test AUC %.4f", auc)
+	return nil
+}
+
 func parse(args []string, stderr io.Writer) (config, error) {
 	cfg := config{Model: defaultModel, Epochs: 20, Batch: 50, Quantum: physionet.Hour, Seed: 1, Out: "physionet-out",
 		LR: 1e-2, Hidden: 40, Units: 64, Method: "dopri5", HoldOut: 0.2, Plots: 3}
@@ -356,6 +415,7 @@ Flags:
 	fs.Float64Var(&cfg.LR, "lr", cfg.LR, "Adam's learning rate (decayed by 0.999 per iteration)")
 	fs.IntVar(&cfg.Hidden, "hidden", cfg.Hidden, "GRU hidden units")
 	fs.IntVar(&cfg.Units, "units", cfg.Units, "width of the dynamics networks")
+	fs.Float64Var(&cfg.TimeScale, "timescale", 1, "unit of the ODE time: the dynamics advance by this times the gap in 48-hour units (48: hours)")
 	fs.StringVar(&cfg.Method, "method", cfg.Method, "ODE method of the gap solves (dopri5, bosh3, rk4, euler, ...)")
 	fs.BoolVar(&cfg.Adjoint, "adjoint", false, "adjoint gradients of the solves (default: Checkpoint)")
 	fs.Float64Var(&cfg.HoldOut, "holdout", cfg.HoldOut, "fraction of the test stays' observed values held out for the interpolation MSE")
@@ -366,7 +426,7 @@ Flags:
 	if fs.NArg() > 0 {
 		return cfg, errors.Errorf("unexpected arguments %q", fs.Args())
 	}
-	if cfg.Load != "" || cfg.Eval != "" || cfg.EvalOutcomes != "" {
+	if cfg.Eval != "" || cfg.EvalOutcomes != "" {
 		if cfg.Load == "" || cfg.Eval == "" || cfg.EvalOutcomes == "" {
 			return cfg, errors.New("-load, -eval and -eval-outcomes go together")
 		}
@@ -405,6 +465,13 @@ func main() {
 		os.Exit(2)
 	}
 	cfg.progress = isTerminal(os.Stderr)
+	if cfg.Load != "" && cfg.Eval == "" {
+		if err := evaluateSplit(os.Stdout, cfg); err != nil {
+			fmt.Fprintln(os.Stderr, "physionet:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if cfg.Load != "" {
 		auc, err := evaluate(os.Stdout, cfg)
 		if err != nil {

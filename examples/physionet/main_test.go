@@ -17,7 +17,7 @@ func TestParseFlags(t *testing.T) {
 	}{
 		{[]string{"-model", "gru"}, "-model \"gru\""},
 		{[]string{"-quantum", "0"}, "-quantum 0"},
-		{[]string{"-load", "m.ckpt"}, "-load, -eval and -eval-outcomes go together"},
+		{[]string{"-load", "m.ckpt", "-eval", "x.csv"}, "-load, -eval and -eval-outcomes go together"},
 		{[]string{"-method", "nope"}, "-method \"nope\""},
 		{[]string{"-holdout", "1"}, "-holdout 1"},
 		{[]string{"extra"}, "unexpected arguments"},

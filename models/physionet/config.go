@@ -45,6 +45,9 @@ type Config struct {
 	CEWeight  float64 // LatentODE: weight of the classification loss (default 100, as Rubanova et al.)
 	ObsStd    float64 // LatentODE: observation noise (default 0.01, as Rubanova et al. for PhysioNet)
 	DtScale   float64 // RNNDt: the time gap input is DtScale times the gap in 48-hour units (default 10)
+	// TimeScale is the unit of time of the ODE solves: the dynamics advance by TimeScale
+	// times the gap in 48-hour units (default 1: time in units of 48 hours; 48: in hours).
+	TimeScale float64
 	// Method, RTol, ATol and Step are the solver options of every ODE solve on the unit
 	// interval of GapScaled (default Dopri5 with rtol 1e-3, atol 1e-4, the tolerances of
 	// Rubanova et al.'s code; Step is used by fixed-step methods, default 0.25).
@@ -87,6 +90,7 @@ func (c Config) withDefaults() (Config, error) {
 	deff(&c.CEWeight, 100)
 	deff(&c.ObsStd, 0.01)
 	deff(&c.DtScale, 10)
+	deff(&c.TimeScale, 1)
 	if c.Kind == LatentODE && c.ObsStd == 0 {
 		return c, errors.Wrap(ErrConfig, "latent ODE observation noise must be positive")
 	}

@@ -195,6 +195,12 @@ type graph struct {
 	bce   *G.Node   // the weighted cross-entropy
 	loss  *G.Node
 	vm    G.VM
+	// predV and logitV are copies of pred and logit taken by G.Read during the run:
+	// after RunAll a node's own value may hold what a later operation wrote over its
+	// buffer (the tape machine reuses freed registers in place), so outputs are read
+	// from these, never from pred.Value() or logit.Value().
+	predV, logitV          G.Value
+	lossV, bceV, recV, klV G.Value
 }
 
 // roundSteps is the number of steps of the graph that serves a batch whose longest row
@@ -316,6 +322,8 @@ func (m *Model) build(steps int, grad bool) (*graph, error) {
 	if q.logit, err = p.head.Fwd(feat); err != nil {
 		return nil, err
 	}
+	G.Read(q.pred, &q.predV)
+	G.Read(q.logit, &q.logitV)
 	l := must(G.Reshape(q.logit, tensor.Shape{B}))
 	// Binary cross-entropy with logits: softplus(l) - y l.
 	bce := must(G.Sub(must(G.Softplus(l)), must(G.HadamardProd(q.y.node, l))))
@@ -326,6 +334,12 @@ func (m *Model) build(steps int, grad bool) (*graph, error) {
 		q.loss = must(G.Add(must(G.Add(rec, must(G.Mul(q.kl, q.klw.node)))), must(G.Mul(q.bce, G.NewConstant(c.CEWeight)))))
 	default:
 		q.loss = must(G.Add(q.bce, must(G.Mul(q.rec, G.NewConstant(c.RecWeight)))))
+	}
+	G.Read(q.loss, &q.lossV)
+	G.Read(q.bce, &q.bceV)
+	G.Read(q.rec, &q.recV)
+	if q.kl != nil {
+		G.Read(q.kl, &q.klV)
 	}
 	if grad {
 		if _, err := G.Grad(q.loss, q.learn...); err != nil {

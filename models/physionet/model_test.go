@@ -209,3 +209,45 @@ func TestRowChunks(t *testing.T) {
 		}
 	}
 }
+
+// TestOutputsMatchLoss recomputes, from what Predict and Reconstruct return, the
+// cross-entropy and the weighted squared error that the graph reports for the same
+// batch: the outputs are the values the loss was computed from (the tape machine reuses
+// node buffers in place, so reading a node's value after the run can give another
+// operation's result).
+func TestOutputsMatchLoss(t *testing.T) {
+	ps := fixturePatients(t, Hour)[:10]
+	for _, k := range Kinds {
+		m, err := NewModel(Config{Kind: k, Batch: 10, Seed: 6})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, res, err := m.runBatch(ps, nil, false, 1, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, _ := m.Predict(ps)
+		rec, _ := m.Reconstruct(ps)
+		var bce, sq float64
+		for i := range ps {
+			if ps[i].Death {
+				bce -= math.Log(p[i])
+			} else {
+				bce -= math.Log(1 - p[i])
+			}
+			n := float64(ps[i].Observed())
+			for j, mk := range ps[i].Mask {
+				if mk != 0 {
+					e := rec[i][j] - ps[i].Values[j]
+					sq += e * e / n
+				}
+			}
+		}
+		bce /= float64(len(ps))
+		sq /= float64(len(ps))
+		if math.Abs(bce-res.bce) > 1e-9*(1+bce) || math.Abs(sq-res.rec) > 1e-9*(1+sq) {
+			t.Errorf("%s: from the outputs cross-entropy %v and squared error %v; the graph's %v and %v", k, bce, sq, res.bce, res.rec)
+		}
+		m.Close()
+	}
+}

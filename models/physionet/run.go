@@ -86,12 +86,12 @@ func (m *Model) fill(q *graph, in, target []Patient, klw float64, noise func([]f
 			case LatentODE:
 				j := K - 1 - k // the encoder reads backwards
 				if j > 0 {
-					q.gaps[j-1].data[r] = p.Times[k+1] - p.Times[k]
+					q.gaps[j-1].data[r] = (p.Times[k+1] - p.Times[k]) * c.TimeScale
 				}
 				put(j, k, 0)
-				q.dec[k].data[r] = p.Times[k] - prev
+				q.dec[k].data[r] = (p.Times[k] - prev) * c.TimeScale
 			case ODERNN:
-				q.gaps[k].data[r] = p.Times[k] - prev
+				q.gaps[k].data[r] = (p.Times[k] - prev) * c.TimeScale
 				put(k, k, 0)
 			case RNNDt:
 				put(k, k, p.Times[k]-last)
@@ -101,7 +101,7 @@ func (m *Model) fill(q *graph, in, target []Patient, klw float64, noise func([]f
 			}
 		}
 		if q.fin != nil {
-			q.fin.data[r] = p.Times[0]
+			q.fin.data[r] = p.Times[0] * c.TimeScale
 		}
 		tp := &target[r]
 		n := float64(tp.Observed())
@@ -165,13 +165,13 @@ func (m *Model) runBatch(in, target []Patient, grad bool, klw float64, noise fun
 	if err := q.vm.RunAll(); err != nil {
 		return nil, res, errors.Wrap(odeop.Cause(err), "run batch")
 	}
-	sc := func(n *G.Node) float64 {
-		if n == nil {
+	sc := func(v G.Value) float64 {
+		if v == nil {
 			return 0
 		}
-		return n.Value().Data().(float64)
+		return v.Data().(float64)
 	}
-	res.loss, res.bce, res.rec, res.kl = sc(q.loss), sc(q.bce), sc(q.rec), sc(q.kl)
+	res.loss, res.bce, res.rec, res.kl = sc(q.lossV), sc(q.bceV), sc(q.recV), sc(q.klV)
 	if math.IsNaN(res.loss) || math.IsInf(res.loss, 0) {
 		return nil, res, errors.Wrapf(odeop.ErrNonFinite, "loss %v", res.loss)
 	}
@@ -196,7 +196,7 @@ func (m *Model) Predict(ps []Patient) ([]float64, error) {
 		if err != nil {
 			return nil, errors.Wrapf(err, "predict rows %d..%d", lo, hi-1)
 		}
-		l := q.logit.Value().Data().([]float64)
+		l := q.logitV.Data().([]float64)
 		for r := 0; r < hi-lo; r++ {
 			out = append(out, 1/(1+math.Exp(-l[r])))
 		}
@@ -220,7 +220,7 @@ func (m *Model) Reconstruct(in []Patient) ([][]float64, error) {
 		if err != nil {
 			return nil, errors.Wrapf(err, "reconstruct rows %d..%d", lo, hi-1)
 		}
-		pred := q.pred.Value().Data().([]float64)
+		pred := q.predV.Data().([]float64)
 		for r := lo; r < hi; r++ {
 			K := in[r].Len()
 			v := make([]float64, K*D)
@@ -277,7 +277,7 @@ func (m *Model) ReconstructSamples(in []Patient, samples int, seed uint64) ([][]
 			if err != nil {
 				return nil, errors.Wrapf(err, "reconstruct samples rows %d..%d", lo, hi-1)
 			}
-			pred := q.pred.Value().Data().([]float64)
+			pred := q.predV.Data().([]float64)
 			for i := lo; i < hi; i++ {
 				K := in[i].Len()
 				v := make([]float64, K*D)
