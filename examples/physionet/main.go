@@ -44,6 +44,7 @@ import (
 	"github.com/pkg/errors"
 	"github.com/schollz/progressbar/v3"
 
+	"github.com/continuum-ml/continuum/examples/internal/cli"
 	"github.com/continuum-ml/continuum/models/physionet"
 	"github.com/continuum-ml/continuum/odeop"
 )
@@ -96,11 +97,6 @@ func findTestdata(name string) string {
 		}
 	}
 	return ""
-}
-
-func isTerminal(f *os.File) bool {
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
 
 // logf writes a timestamped line.
@@ -387,18 +383,9 @@ func parse(args []string, stderr io.Writer) (config, error) {
 		LR: 1e-2, Hidden: 40, Units: 64, Method: "dopri5", HoldOut: 0.2, Plots: 3}
 	fs := flag.NewFlagSet("physionet", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprint(stderr, `physionet trains continuous-time models on PhysioNet/CinC Challenge 2012 ICU records
-(in-hospital mortality from the first 48 hours; interpolation of held-out observed values)
-and reports the test AUC and held-out MSE. It writes <out>/roc.png, <out>/patients.png (when
-a latent ODE is trained) and the model (-save, default <out>/<model>.ckpt). With -load
--eval -eval-outcomes it evaluates a saved model on another file of the same format and
-prints "test AUC <value>" last.
-
-Flags:
-`)
-		fs.PrintDefaults()
-	}
+	cli.UsageOf(fs,
+		`Trains continuous-time models on PhysioNet/CinC Challenge 2012 ICU records (in-hospital mortality from the first 48 hours; interpolation of held-out observed values) and reports the test AUC and held-out MSE. With -load -eval -eval-outcomes it evaluates a saved model on another file of the same format and prints "test AUC <value>" last.`,
+		`Writes into -out: roc.png, patients.png (when a latent ODE is trained) and the model (-save, default <out>/<model>.ckpt).`)
 	fs.StringVar(&cfg.Data, "data", findTestdata("physionet2012-a.csv.gz"), "record file (record_id,minute,parameter,value; .gz or plain)")
 	fs.StringVar(&cfg.Outcomes, "outcomes", findTestdata("physionet2012-outcomes-a.csv"), "outcomes file (RecordID,...,In-hospital_death)")
 	fs.StringVar(&cfg.Model, "model", cfg.Model, "model: odernn, latentode, rnndt, or all (the three on the same split)")
@@ -464,7 +451,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, "physionet:", err)
 		os.Exit(2)
 	}
-	cfg.progress = isTerminal(os.Stderr)
+	cfg.progress = cli.Terminal()
 	if cfg.Load != "" && cfg.Eval == "" {
 		if err := evaluateSplit(os.Stdout, cfg); err != nil {
 			fmt.Fprintln(os.Stderr, "physionet:", err)

@@ -110,10 +110,11 @@ func (c Config) solveOpts() []odeop.Option {
 	}
 	// The max norm: padded rows (gap 0, zero error) must not dilute the error of the
 	// others, as they would under the default RMS over the batch.
-	opts := []odeop.Option{odeop.WithMethod(c.Method), odeop.WithGradient(gm), odeop.WithNorm(odeop.MaxNorm)}
+	// Fixed-step methods have no error norm (odeop refuses WithNorm there).
+	opts := []odeop.Option{odeop.WithMethod(c.Method), odeop.WithGradient(gm)}
 	switch c.Method {
 	case odeop.Euler, odeop.Midpoint, odeop.Heun, odeop.RK4:
 		return append(opts, odeop.WithStep(c.Step))
 	}
-	return append(opts, odeop.WithTol(c.RTol, c.ATol))
+	return append(opts, odeop.WithNorm(odeop.MaxNorm), odeop.WithTol(c.RTol, c.ATol))
 }

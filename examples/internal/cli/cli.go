@@ -17,15 +17,22 @@ import (
 // Usage makes -h print summary (what the program does and what it writes, one paragraph
 // a string) and then the flags with their defaults.
 func Usage(summary ...string) {
-	flag.Usage = func() {
-		w := flag.CommandLine.Output()
-		fmt.Fprintf(w, "Usage of %s:\n\n", filepath.Base(flag.CommandLine.Name()))
-		for _, p := range summary {
-			fmt.Fprintf(w, "%s\n\n", strings.TrimSpace(p))
-		}
-		fmt.Fprintln(w, "Flags:")
-		flag.PrintDefaults()
+	flag.Usage = func() { usage(flag.CommandLine, summary) }
+}
+
+// UsageOf is Usage for a flag set of the program's own.
+func UsageOf(fs *flag.FlagSet, summary ...string) {
+	fs.Usage = func() { usage(fs, summary) }
+}
+
+func usage(fs *flag.FlagSet, summary []string) {
+	w := fs.Output()
+	fmt.Fprintf(w, "Usage of %s:\n\n", filepath.Base(fs.Name()))
+	for _, p := range summary {
+		fmt.Fprintf(w, "%s\n\n", strings.TrimSpace(p))
 	}
+	fmt.Fprintln(w, "Flags:")
+	fs.PrintDefaults()
 }
 
 // Terminal reports whether stderr is a terminal: the examples draw progress bars there

@@ -34,14 +34,14 @@ func TestExamplesAlike(t *testing.T) {
 	if err != nil || len(mains) < 6 {
 		t.Fatalf("examples: %v %v", mains, err)
 	}
-	flagName := regexp.MustCompile(`flag\.\w+\([^,]+, "([a-zA-Z0-9-]+)"`)
+	flagName := regexp.MustCompile(`\b(?:flag|fs)\.\w+\([^,]+, "([a-zA-Z0-9-]+)"`)
 	for _, p := range mains {
 		b, err := os.ReadFile(p)
 		if err != nil {
 			t.Fatal(err)
 		}
 		s := string(b)
-		if !strings.Contains(s, "cli.Usage(") || !strings.Contains(s, "Writes into -out") {
+		if !strings.Contains(s, "cli.Usage") || !strings.Contains(s, "Writes into -out") {
 			t.Errorf("%s: no cli.Usage with what it writes", p)
 		}
 		if !strings.Contains(s, "cli.Terminal()") && !strings.Contains(s, "cli.Bar(") {
