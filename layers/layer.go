@@ -45,10 +45,6 @@ type LayerSpec struct {
 	Act  Activation
 }
 
-// Layer is the former name of LayerSpec.
-//
-// Deprecated: use LayerSpec.
-type Layer = LayerSpec
 
 // Linear specifies a layer y = act(x·W + b) with out outputs (for NewMLP; not a Gorgonia
 // layer: see LayerSpec).

@@ -30,7 +30,7 @@ func newMLP(t testing.TB, g *G.ExprGraph, name string, dim, hidden int, out laye
 	t.Helper()
 	m, err := layers.NewMLP(g, name, layers.Spec{
 		In:     dim,
-		Layers: []layers.Layer{layers.Linear(hidden, layers.Tanh), layers.Linear(dim, out)},
+		Layers: []layers.LayerSpec{layers.Linear(hidden, layers.Tanh), layers.Linear(dim, out)},
 		Seed:   seed,
 	})
 	if err != nil {

@@ -207,7 +207,7 @@ func mlpWidth(n int) int {
 // newMLPModel is FFJORD's CNF: an MLP of ConcatSquash tanh layers with Hutchinson's
 // estimator for training and the exact trace (D forward-mode products) for evaluation.
 func newMLPModel(g *G.ExprGraph, hidden int, T float64, seed uint64) (*flowModel, error) {
-	f, err := layers.NewMLP(g, "mlp", layers.Spec{In: pixels, Layers: []layers.Layer{
+	f, err := layers.NewMLP(g, "mlp", layers.Spec{In: pixels, Layers: []layers.LayerSpec{
 		layers.ConcatSquash(hidden, layers.Tanh), layers.ConcatSquash(hidden, layers.Tanh), layers.ConcatSquash(pixels, layers.Identity),
 	}, Seed: seed})
 	if err != nil {

@@ -23,7 +23,7 @@ func TestGapScaledExact(t *testing.T) {
 	for _, gm := range []odeop.GradientMethod{odeop.Adjoint, odeop.Checkpoint} {
 		g := G.NewGraph()
 		mlp, err := layers.NewMLP(g, "f", layers.Spec{In: dim, Seed: 5,
-			Layers: []layers.Layer{layers.Linear(8, layers.Tanh), layers.Linear(dim, nil)}})
+			Layers: []layers.LayerSpec{layers.Linear(8, layers.Tanh), layers.Linear(dim, nil)}})
 		if err != nil {
 			t.Fatal(err)
 		}

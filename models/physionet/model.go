@@ -95,7 +95,7 @@ func (m *Model) parts(g *G.ExprGraph) (*parts, error) {
 		return nil, err
 	}
 	p.all = append(p.all, p.gru.Params()...)
-	mlp := func(dst **layers.MLP, suffix string, in int, key uint64, ls ...layers.Layer) error {
+	mlp := func(dst **layers.MLP, suffix string, in int, key uint64, ls ...layers.LayerSpec) error {
 		if err != nil {
 			return err
 		}
