@@ -131,7 +131,7 @@ func BenchmarkHollowCNFVJP(b *testing.B) {
 // benchMLPCNF is FFJORD's network of the digits comparison (64-40-40-64 ConcatSquash
 // tanh, 7732 parameters, about the HollowNet's 7792) in a CNF with the given trace.
 func benchMLPCNF(b *testing.B, tr Trace) (odeop.Evaluator, []float64, int) {
-	f, err := NewMLP(G.NewGraph(), "mlp", Spec{In: hbDim, Layers: []Layer{
+	f, err := NewMLP(G.NewGraph(), "mlp", Spec{In: hbDim, Layers: []LayerSpec{
 		ConcatSquash(40, Tanh), ConcatSquash(40, Tanh), ConcatSquash(hbDim, Identity)}, Seed: 1})
 	if err != nil {
 		b.Fatal(err)
@@ -177,7 +177,7 @@ func BenchmarkHollowMLPHutchinson(b *testing.B) {
 
 // BenchmarkHollowMLPF is the MLP alone.
 func BenchmarkHollowMLPF(b *testing.B) {
-	f, err := NewMLP(G.NewGraph(), "mlp", Spec{In: hbDim, Layers: []Layer{
+	f, err := NewMLP(G.NewGraph(), "mlp", Spec{In: hbDim, Layers: []LayerSpec{
 		ConcatSquash(40, Tanh), ConcatSquash(40, Tanh), ConcatSquash(hbDim, Identity)}, Seed: 1})
 	if err != nil {
 		b.Fatal(err)

@@ -45,7 +45,6 @@ type LayerSpec struct {
 	Act  Activation
 }
 
-
 // Linear specifies a layer y = act(x·W + b) with out outputs (for NewMLP; not a Gorgonia
 // layer: see LayerSpec).
 func Linear(out int, act Activation) LayerSpec {
