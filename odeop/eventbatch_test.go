@@ -87,7 +87,7 @@ func (e *thresholdEval) VJP(dz, dphi []float64, t float64, z, a []float64) float
 // eventLoss builds L = sum(w ∘ t*) + sum(W ∘ z*) for an MLP's event solve with the
 // threshold event, from the given input values, and returns L and its gradients with
 // respect to z0, the MLP's parameters and the event's.
-func eventLoss(t *testing.T, z0d []float64, theta [][]float64, c []float64, batch, dim int, gm GradientMethod) (float64, [][]float64) {
+func eventLoss(t *testing.T, z0d []float64, theta [][]float64, c, t0 []float64, batch, dim int, gm GradientMethod) (float64, [][]float64) {
 	g := G.NewGraph()
 	z0 := matNode(g, "z0", batch, dim, append([]float64(nil), z0d...))
 	d := newMLPDyn(g, "f", dim, 6, 3, 0.8)
@@ -96,7 +96,9 @@ func eventLoss(t *testing.T, z0d []float64, theta [][]float64, c []float64, batc
 	}
 	cn := G.NewTensor(g, tensor.Float64, 1, G.WithShape(2), G.WithName("c"),
 		G.WithValue(tensor.New(tensor.WithShape(2), tensor.WithBacking(append([]float64(nil), c...)))))
-	ts, zs, err := SolveEvent(z0, d, 0, &thresholdEvent{C: cn}, WithTol(1e-12, 1e-12), WithEventTol(1e-14), WithGradient(gm), WithMaxTime(20))
+	t0n := G.NewTensor(g, tensor.Float64, 1, G.WithShape(1), G.WithName("t0"),
+		G.WithValue(tensor.New(tensor.WithShape(1), tensor.WithBacking(append([]float64(nil), t0...)))))
+	ts, zs, err := SolveEventFrom(z0, d, t0n, &thresholdEvent{C: cn}, WithTol(1e-12, 1e-12), WithEventTol(1e-14), WithGradient(gm), WithMaxTime(20))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,12 +106,12 @@ func eventLoss(t *testing.T, z0d []float64, theta [][]float64, c []float64, batc
 	w := G.NewTensor(g, tensor.Float64, 1, G.WithShape(batch), G.WithName("w"), G.WithValue(tensor.New(tensor.WithShape(batch), tensor.WithBacking(randSlice(r, batch, 1)))))
 	W := matNode(g, "W", batch, dim, randSlice(r, batch*dim, 1))
 	loss := G.Must(G.Add(G.Must(G.Sum(G.Must(G.HadamardProd(ts, w)))), G.Must(G.Sum(G.Must(G.HadamardProd(zs, W))))))
-	return gradsOf(t, loss, append(append(G.Nodes{z0}, d.Params()...), cn))
+	return gradsOf(t, loss, append(append(G.Nodes{z0}, d.Params()...), cn, t0n))
 }
 
 // TestSolveEventGradientsFiniteDifferences: a loss of the event times and states of a
 // batch under MLP dynamics, with a learnable event: gradients with respect to z0, the
-// dynamics' and the event's parameters, through the adjoint and Checkpoint, against
+// dynamics' and the event's parameters and the start time (SolveEventFrom), through the adjoint and Checkpoint, against
 // central differences of the forward solve.
 func TestSolveEventGradientsFiniteDifferences(t *testing.T) {
 	const batch, dim = 3, 2
@@ -121,14 +123,15 @@ func TestSolveEventGradientsFiniteDifferences(t *testing.T) {
 	}
 	z0 := []float64{0.1, -0.2, 0.3, 0.05, -0.1, 0.2}
 	c := []float64{1, 0.6}
-	inputs := append(append([][]float64{z0}, theta...), c)
+	t0 := []float64{0.1}
+	inputs := append(append([][]float64{z0}, theta...), c, t0)
 	for _, gm := range GradientMethods() {
-		_, grads := eventLoss(t, z0, theta, c, batch, dim, gm)
+		_, grads := eventLoss(t, z0, theta, c, t0, batch, dim, gm)
 		var got, fd []float64
 		for k, x := range inputs {
 			got = append(got, grads[k]...)
 			fd = append(fd, fdGrad(x, 1e-5, func() float64 {
-				l, _ := eventLoss(t, z0, theta, c, batch, dim, gm)
+				l, _ := eventLoss(t, z0, theta, c, t0, batch, dim, gm)
 				return l
 			})...)
 		}

@@ -101,6 +101,24 @@ func (r rowEventEval) VJP(dz, _ []float64, t float64, z, a []float64) float64 {
 //
 // The options are those of Solve and of IntegrateEvent.
 func SolveEvent(z0 *G.Node, f Dynamics, t0 float64, event Event, opts ...Option) (tStar, zStar *G.Node, err error) {
+	return solveEvent(z0, f, t0, nil, event, opts)
+}
+
+// SolveEventFrom is SolveEvent with the start time a node t0 (a scalar or a vector of length
+// 1, read on every run),
+// whose gradient is dL/dt0 = -a(t0) . f(t0, z0), a(t0) the gradient of z0 (the event
+// times and states move with the start time through the state).
+func SolveEventFrom(z0 *G.Node, f Dynamics, t0 *G.Node, event Event, opts ...Option) (tStar, zStar *G.Node, err error) {
+	if t0 == nil || t0.Dims() > 1 || t0.Shape().TotalSize() != 1 {
+		return nil, nil, errors.Wrap(ErrTimes, "solve event: t0 must be a scalar node or a vector of length 1")
+	}
+	if z0 != nil && t0.Dtype() != z0.Dtype() {
+		return nil, nil, errors.Wrapf(ErrTimes, "solve event: t0 has dtype %v, z0 has %v", t0.Dtype(), z0.Dtype())
+	}
+	return solveEvent(z0, f, 0, t0, event, opts)
+}
+
+func solveEvent(z0 *G.Node, f Dynamics, t0 float64, t0n *G.Node, event Event, opts []Option) (tStar, zStar *G.Node, err error) {
 	if z0 == nil {
 		return nil, nil, errors.Wrap(ErrShape, "solve event: z0 is nil")
 	}
@@ -150,7 +168,12 @@ func SolveEvent(z0 *G.Node, f Dynamics, t0 float64, event Event, opts ...Option)
 	for _, p := range params {
 		op.pshape = append(op.pshape, p.Shape().Clone())
 	}
-	out, err := G.ApplyOp(op, append(G.Nodes{z0}, params...)...)
+	inputs := append(G.Nodes{z0}, params...)
+	if t0n != nil {
+		op.hasT0, op.t0shape = true, t0n.Shape().Clone()
+		inputs = append(inputs, t0n)
+	}
+	out, err := G.ApplyOp(op, inputs...)
 	if err != nil {
 		return nil, nil, errors.Wrap(err, "solve event")
 	}
@@ -182,6 +205,8 @@ type eventOp struct {
 	dtype      tensor.Dtype
 	pshape     []tensor.Shape // the dynamics' parameters, then the event's
 	nTheta     int            // how many of pshape are the dynamics'
+	hasT0      bool           // t0 is the last input (of shape t0shape), not the field t0
+	t0shape    tensor.Shape
 
 	mu      sync.Mutex
 	fwd     Stats
@@ -189,12 +214,33 @@ type eventOp struct {
 	engines rkPool
 }
 
-func (op *eventOp) Arity() int { return 1 + len(op.pshape) }
+func (op *eventOp) Arity() int { return 1 + len(op.shapes()) }
+
+// shapes are the shapes of the inputs after z0: the parameters, then t0's where it is one.
+func (op *eventOp) shapes() []tensor.Shape {
+	if !op.hasT0 {
+		return op.pshape
+	}
+	return append(append([]tensor.Shape{}, op.pshape...), op.t0shape)
+}
+
+// inputs splits the values after z0 into theta, phi and t0.
+func (op *eventOp) inputs(params [][]float64) (theta, phi [][]float64, t0 float64, err error) {
+	t0 = op.t0
+	if op.hasT0 {
+		t0 = params[len(params)-1][0]
+		params = params[:len(params)-1]
+		if math.IsNaN(t0) || math.IsInf(t0, 0) {
+			return nil, nil, 0, errors.Wrapf(ErrTimes, "%v: t0 = %g, want a finite time", op, t0)
+		}
+	}
+	return params[:op.nTheta], params[op.nTheta:], t0, nil
+}
 
 func (op *eventOp) Type() hm.Type {
 	a := hm.TypeVariable('a')
 	ts := []hm.Type{G.TensorType{Dims: 2, Of: a}}
-	for _, s := range op.pshape {
+	for _, s := range op.shapes() {
 		ts = append(ts, graphop.TensorType(s.Dims(), a))
 	}
 	return hm.NewFnType(append(ts, G.TensorType{Dims: 2, Of: a})...)
@@ -211,7 +257,7 @@ func (op *eventOp) String() string {
 }
 
 // search runs the forward event search for the inputs z0, theta, phi.
-func (op *eventOp) search(z0 []float64, theta, phi [][]float64, keepFull bool) (*eventSearch, *graphop.Batch, EventEvaluator, Stats, error) {
+func (op *eventOp) search(z0 []float64, theta, phi [][]float64, t0 float64, keepFull bool) (*eventSearch, *graphop.Batch, EventEvaluator, Stats, error) {
 	if i := graphop.NonFinite(z0); i >= 0 {
 		return nil, nil, nil, Stats{}, errors.Wrapf(ErrState, "%v: z0[%d] = %v", op, i, z0[i])
 	}
@@ -227,7 +273,7 @@ func (op *eventOp) search(z0 []float64, theta, phi [][]float64, keepFull bool) (
 	cfg := *op.cfg
 	cfg.onStep = nil
 	es := newEventSearch(op.batch, op.dim, gev.Eval, &cfg, keepFull)
-	st, err := es.run(ev.RHS, z0, op.t0, &op.engines)
+	st, err := es.run(ev.RHS, z0, t0, &op.engines)
 	if err != nil {
 		ev.Release()
 		return nil, nil, nil, st, errors.Wrapf(err, "%v: forward solve", op)
@@ -237,11 +283,15 @@ func (op *eventOp) search(z0 []float64, theta, phi [][]float64, keepFull bool) (
 
 func (op *eventOp) Do(vals ...G.Value) (retVal G.Value, err error) {
 	defer recoverDynamics(&err, op)
-	z0, params, err := graphop.Inputs(op, vals, op.batch*op.dim, op.pshape, ErrShape)
+	z0, params, err := graphop.Inputs(op, vals, op.batch*op.dim, op.shapes(), ErrShape)
 	if err != nil {
 		return nil, err
 	}
-	es, ev, _, st, err := op.search(z0, params[:op.nTheta], params[op.nTheta:], false)
+	theta, phi, t0, err := op.inputs(params)
+	if err != nil {
+		return nil, err
+	}
+	es, ev, _, st, err := op.search(z0, theta, phi, t0, false)
 	if err != nil {
 		return nil, err
 	}
@@ -284,7 +334,7 @@ func (op *eventGradOp) Arity() int { return op.fwd.Arity() + 2 }
 func (op *eventGradOp) Type() hm.Type {
 	a := hm.TypeVariable('a')
 	ts := []hm.Type{G.TensorType{Dims: 2, Of: a}}
-	for _, s := range op.fwd.pshape {
+	for _, s := range op.fwd.shapes() {
 		ts = append(ts, graphop.TensorType(s.Dims(), a))
 	}
 	ts = append(ts, G.TensorType{Dims: 2, Of: a}, G.TensorType{Dims: 2, Of: a}, G.TensorType{Dims: 1, Of: a})
@@ -292,7 +342,7 @@ func (op *eventGradOp) Type() hm.Type {
 }
 
 func (op *eventGradOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
-	return tensor.Shape{graphop.FlatSize(op.fwd.batch*op.fwd.dim, op.fwd.pshape)}, nil
+	return tensor.Shape{graphop.FlatSize(op.fwd.batch*op.fwd.dim, op.fwd.shapes())}, nil
 }
 func (op *eventGradOp) WriteHash(h hash.Hash) { fmt.Fprintf(h, "odeop.eventGrad#%d", op.fwd.id) }
 func (op *eventGradOp) Hashcode() uint32      { return graphop.Hashcode(op) }
@@ -312,12 +362,15 @@ func (op *eventGradOp) compute(vals []G.Value) (flat []float64, err error) {
 	defer recoverDynamics(&err, op)
 	f := op.fwd
 	n := f.batch * f.dim
-	z0, params, _, gout, err := graphop.GradArgs(op, f, vals, n, f.pshape, f.batch*(1+f.dim), ErrShape, ErrNonFinite)
+	z0, params, _, gout, err := graphop.GradArgs(op, f, vals, n, f.shapes(), f.batch*(1+f.dim), ErrShape, ErrNonFinite)
 	if err != nil {
 		return nil, err
 	}
-	theta, phi := params[:f.nTheta], params[f.nTheta:]
-	es, ev, gev, st, err := f.search(z0, theta, phi, true)
+	theta, phi, t0, err := f.inputs(params)
+	if err != nil {
+		return nil, err
+	}
+	es, ev, gev, st, err := f.search(z0, theta, phi, t0, true)
 	if err != nil {
 		return nil, err
 	}
@@ -325,6 +378,11 @@ func (op *eventGradOp) compute(vals []G.Value) (flat []float64, err error) {
 	flat, bst, err := f.backward(es, ev, gev, z0, theta, phi, gout)
 	if err != nil {
 		return nil, errors.Wrapf(err, "%v", op)
+	}
+	if f.hasT0 { // dL/dt0 = -a(t0) . f(t0, z0)
+		fv := make([]float64, n)
+		ev.Eval(fv, t0, z0)
+		flat = append(flat, -dot(flat[:n], fv))
 	}
 	if i := graphop.NonFinite(flat); i >= 0 {
 		return nil, errors.Wrapf(ErrNonFinite, "%v: gradient [%d] = %v", op, i, flat[i])
