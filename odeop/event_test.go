@@ -118,3 +118,20 @@ func TestEventBadInput(t *testing.T) {
 		t.Errorf("nil event: err %v, want ErrOption", err)
 	}
 }
+
+// TestEventDecayThreshold: y' = -y from 1 reaches c at ln(1/c); at rtol 1e-12 the event is
+// located to 1e-12 (a solution that is not polynomial, so the dense output's error counts).
+func TestEventDecayThreshold(t *testing.T) {
+	for _, c := range []float64{0.9, 0.3, 0.01} {
+		f := func(_ float64, y, dy []float64) { dy[0] = -y[0] }
+		g := func(_ float64, y []float64) float64 { return y[0] - c }
+		sol, err := IntegrateEvent(f, []float64{1}, 0, g, WithTol(1e-13, 1e-15), WithEventTol(1e-13))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := math.Log(1 / c)
+		if !sol.Fired || math.Abs(sol.T-want) > 1e-12 {
+			t.Errorf("c %g: t* = %.16g, want %.16g (err %.2g, %d steps)", c, sol.T, want, sol.T-want, sol.Stats.Steps)
+		}
+	}
+}

@@ -1,6 +1,7 @@
 package odeop
 
 import (
+	"errors"
 	"math"
 	"testing"
 
@@ -136,5 +137,57 @@ func TestSolveEventProjectile(t *testing.T) {
 			t.Errorf("%v: d/dangle %.12g want %.12g (rel %.2g), d/dspeed %.12g want %.12g (rel %.2g)", gm, grads[0][0], dA, eA, grads[1][0], dS, eS)
 		}
 		t.Logf("%v: rel err angle %.2g speed %.2g", gm, eA, eS)
+	}
+}
+
+// TestSolveEventNoEventAndErrors: a row that never fires outputs the maximum time and its
+// state there (dz*/dh = 1, dt*/dh = 0); a NaN of the event function is an ErrEvent from
+// RunAll; bad arguments are refused at construction.
+func TestSolveEventNoEventAndErrors(t *testing.T) {
+	g := G.NewGraph()
+	z0 := matNode(g, "z0", 1, 2, []float64{2, 0})
+	gn := scalarNode(g, "g", 9.81)
+	never := RowEvent{G: func(_ float64, z []float64) float64 { return z[0] + 100 },
+		Grad: func(dz []float64, _ float64, _ []float64) float64 { dz[0], dz[1] = 1, 0; return 0 }}
+	ts, zs, err := SolveEvent(z0, &gravityDyn{G: gn}, 0, never, WithMaxTime(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	loss := G.Must(G.Add(G.Must(G.Sum(ts)), G.Must(G.Slice(zs, G.S(0), G.S(0)))))
+	lv, grads := gradsOf(t, loss, G.Nodes{z0, gn})
+	if want := 1 + 2 - 9.81/2; math.Abs(lv-want) > 1e-9 {
+		t.Errorf("no event: loss %.12g, want t = 1 plus z(1) = %.12g", lv, want)
+	}
+	if math.Abs(grads[0][0]-1) > 1e-9 || math.Abs(grads[1][0]+0.5) > 1e-9 {
+		t.Errorf("no event: dL/dh %g (want 1), dL/dg %g (want -0.5)", grads[0][0], grads[1][0])
+	}
+
+	g2 := G.NewGraph()
+	z2 := matNode(g2, "z0", 1, 2, []float64{2, 0})
+	bad := RowEvent{G: func(tt float64, z []float64) float64 {
+		if tt > 0.1 {
+			return math.NaN()
+		}
+		return z[0]
+	}, Grad: never.Grad}
+	if _, _, err := SolveEvent(z2, &gravityDyn{G: scalarNode(g2, "g", 9.81)}, 0, bad); err != nil {
+		t.Fatal(err)
+	}
+	m := G.NewTapeMachine(g2)
+	defer m.Close()
+	if err := m.RunAll(); !errors.Is(Cause(err), ErrEvent) {
+		t.Errorf("NaN event: err %v, want ErrEvent", err)
+	}
+	if _, _, err := SolveEvent(z2, &gravityDyn{}, 0, nil); !errors.Is(err, ErrEvent) {
+		t.Errorf("nil event: %v", err)
+	}
+	if _, _, err := SolveEvent(z2, &gravityDyn{}, 0, never, WithMethod(RK4), WithStep(0.1)); !errors.Is(err, ErrOption) {
+		t.Errorf("fixed step without max time: %v", err)
+	}
+	if _, _, err := SolveEvent(z2, &gravityDyn{}, math.Inf(1), never); !errors.Is(err, ErrTimes) {
+		t.Errorf("infinite t0: %v", err)
+	}
+	if _, err := Solve(z2, &gravityDyn{}, []float64{0, 1}, WithMaxTime(1)); !errors.Is(err, ErrOption) {
+		t.Errorf("Solve with WithMaxTime: %v", err)
 	}
 }
