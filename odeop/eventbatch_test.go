@@ -181,3 +181,41 @@ func TestSolveEventMemoryFlat(t *testing.T) {
 		t.Errorf("live heap grew over 900 runs: %d -> %d -> %d bytes", h0, h1, h2)
 	}
 }
+
+// TestGraphEventMatchesNative: the threshold event written as a Gorgonia subgraph gives
+// the gradients of the native one.
+func TestGraphEventMatchesNative(t *testing.T) {
+	const batch, dim = 3, 2
+	run := func(graph bool) [][]float64 {
+		g := G.NewGraph()
+		z0 := matNode(g, "z0", batch, dim, []float64{0.1, -0.2, 0.3, 0.05, -0.1, 0.2})
+		d := newMLPDyn(g, "f", dim, 6, 3, 0.8)
+		cn := G.NewTensor(g, tensor.Float64, 1, G.WithShape(2), G.WithName("c"),
+			G.WithValue(tensor.New(tensor.WithShape(2), tensor.WithBacking([]float64{1, 0.6}))))
+		var ev Event = &thresholdEvent{C: cn}
+		if graph {
+			ev = NewGraphEvent(G.Nodes{cn}, func(tt, z *G.Node, ps G.Nodes) (*G.Node, error) {
+				z0col, err := G.Slice(z, nil, G.S(0))
+				if err != nil {
+					return nil, err
+				}
+				c0 := G.Must(G.Slice(ps[0], G.S(0)))
+				c1 := G.Must(G.Slice(ps[0], G.S(1)))
+				return G.Sub(G.Must(G.Add(z0col, G.Must(G.Mul(c0, tt)))), c1)
+			})
+		}
+		ts, zs, err := SolveEvent(z0, d, 0, ev, WithTol(1e-10, 1e-12), WithMaxTime(20))
+		if err != nil {
+			t.Fatal(err)
+		}
+		loss := G.Must(G.Add(G.Must(G.Sum(ts)), G.Must(G.Sum(G.Must(G.Square(zs))))))
+		_, grads := gradsOf(t, loss, append(append(G.Nodes{z0}, d.Params()...), cn))
+		return grads
+	}
+	nat, gr := run(false), run(true)
+	for k := range nat {
+		if e := relErr(gr[k], nat[k]); e > 1e-12 {
+			t.Errorf("gradient %d: graph event %v, native %v (rel %.2g)", k, gr[k], nat[k], e)
+		}
+	}
+}

@@ -276,6 +276,7 @@ func (op *eventOp) search(z0 []float64, theta, phi [][]float64, t0 float64, keep
 	st, err := es.run(ev.RHS, z0, t0, &op.engines)
 	if err != nil {
 		ev.Release()
+		releaseEvent(gev)
 		return nil, nil, nil, st, errors.Wrapf(err, "%v: forward solve", op)
 	}
 	return es, ev, gev, st, nil
@@ -291,11 +292,12 @@ func (op *eventOp) Do(vals ...G.Value) (retVal G.Value, err error) {
 	if err != nil {
 		return nil, err
 	}
-	es, ev, _, st, err := op.search(z0, theta, phi, t0, false)
+	es, ev, gev, st, err := op.search(z0, theta, phi, t0, false)
 	if err != nil {
 		return nil, err
 	}
 	ev.Release()
+	releaseEvent(gev)
 	w := 1 + op.dim
 	out := make([]float64, op.batch*w)
 	for b := 0; b < op.batch; b++ {
@@ -375,6 +377,7 @@ func (op *eventGradOp) compute(vals []G.Value) (flat []float64, err error) {
 		return nil, err
 	}
 	defer ev.Release()
+	defer releaseEvent(gev)
 	flat, bst, err := f.backward(es, ev, gev, z0, theta, phi, gout)
 	if err != nil {
 		return nil, errors.Wrapf(err, "%v", op)
@@ -472,4 +475,11 @@ func (op *eventOp) backward(es *eventSearch, ev *graphop.Batch, gev EventEvaluat
 		return nil, st, err
 	}
 	return append(g, dphi...), st, nil
+}
+
+// releaseEvent releases an event evaluator that holds resources (a Releaser).
+func releaseEvent(e EventEvaluator) {
+	if r, ok := e.(Releaser); ok {
+		r.Release()
+	}
 }
