@@ -19,7 +19,8 @@ type EventFunc func(t float64, y []float64) float64
 type Direction int
 
 // The directions: Rising fires where g goes from negative to zero or above, Falling from
-// positive to zero or below, EitherCrossing (the default) both.
+// positive to zero or below, EitherCrossing (the default) both. "Goes" is along the solve:
+// for a search backward in time (WithMaxTime before t0), from the later time to the earlier.
 const (
 	EitherCrossing Direction = 0
 	Rising         Direction = 1

@@ -135,3 +135,27 @@ func TestEventDecayThreshold(t *testing.T) {
 		}
 	}
 }
+
+// TestEventRejectedStepsAndBackward: a first step far too large is rejected (its end lies
+// past the crossing) and the event is still the accepted steps'; a search backward in time
+// (WithMaxTime < t0) finds sin's zero at -pi, its direction taken along the solve.
+func TestEventRejectedStepsAndBackward(t *testing.T) {
+	f := func(_ float64, y, dy []float64) { dy[0] = -y[0] }
+	g := func(_ float64, y []float64) float64 { return y[0] - 0.3 }
+	sol, err := IntegrateEvent(f, []float64{1}, 0, g, WithStep(8), WithTol(1e-12, 1e-14))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sol.Stats.Rejected == 0 || math.Abs(sol.T-math.Log(1/0.3)) > 1e-11 {
+		t.Errorf("t* = %.15g with %d rejected steps, want %.15g after rejections", sol.T, sol.Stats.Rejected, math.Log(1/0.3))
+	}
+	s := func(tt float64, _, dy []float64) { dy[0] = math.Cos(tt) }
+	y := func(_ float64, y []float64) float64 { return y[0] }
+	sol, err = IntegrateEvent(s, []float64{0}, 0, y, WithMaxTime(-10), WithDirection(Rising), WithTol(1e-12, 1e-14))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !sol.Fired || math.Abs(sol.T+math.Pi) > 1e-10 {
+		t.Errorf("backward: t* = %.15g fired %v, want -pi", sol.T, sol.Fired)
+	}
+}

@@ -191,3 +191,32 @@ func TestSolveEventNoEventAndErrors(t *testing.T) {
 		t.Errorf("Solve with WithMaxTime: %v", err)
 	}
 }
+
+// TestSolveEventFloat32: a float32 graph: the drop time and its gradient, narrowed.
+func TestSolveEventFloat32(t *testing.T) {
+	g := G.NewGraph()
+	z0 := G.NewMatrix(g, tensor.Float32, G.WithShape(1, 2), G.WithName("z0"),
+		G.WithValue(tensor.New(tensor.WithShape(1, 2), tensor.WithBacking([]float32{2, 0}))))
+	gn := G.NewTensor(g, tensor.Float32, 1, G.WithShape(1), G.WithName("g"),
+		G.WithValue(tensor.New(tensor.WithShape(1), tensor.WithBacking([]float32{9.81}))))
+	ts, _, err := SolveEvent(z0, &gravityDyn{G: gn}, 0, heightEvent(2), WithDirection(Falling))
+	if err != nil {
+		t.Fatal(err)
+	}
+	loss := G.Must(G.Sum(ts))
+	gr, err := G.Grad(loss, z0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := G.NewTapeMachine(g)
+	defer m.Close()
+	if err := m.RunAll(); err != nil {
+		t.Fatal(err)
+	}
+	want := math.Sqrt(2 * 2 / 9.81)
+	got := float64(loss.Value().Data().(float32))
+	dh := float64(gr[0].Value().Data().([]float32)[0])
+	if math.Abs(got-want) > 1e-6 || math.Abs(dh-1/(9.81*want)) > 1e-5 {
+		t.Errorf("float32: t* = %g (want %g), dt*/dh = %g (want %g)", got, want, dh, 1/(9.81*want))
+	}
+}
