@@ -189,6 +189,7 @@ func solveEvent(z0 *G.Node, f Dynamics, t0 float64, t0n *G.Node, event Event, op
 	if zStar, err = G.Slice(out, nil, G.S(1, 1+dim)); err != nil {
 		return nil, nil, errors.Wrap(err, "solve event: event states")
 	}
+	op.tStar, op.zStar = tStar, zStar
 	return tStar, zStar, nil
 }
 
@@ -207,6 +208,8 @@ type eventOp struct {
 	nTheta     int            // how many of pshape are the dynamics'
 	hasT0      bool           // t0 is the last input (of shape t0shape), not the field t0
 	t0shape    tensor.Shape
+
+	tStar, zStar *G.Node // the outputs SolveEvent returned, for EventStatsOf
 
 	mu      sync.Mutex
 	fwd     Stats
@@ -482,4 +485,30 @@ func releaseEvent(e EventEvaluator) {
 	if r, ok := e.(Releaser); ok {
 		r.Release()
 	}
+}
+
+// EventStatsOf returns the statistics of the most recent forward and backward passes of
+// the event solve behind a node made by SolveEvent or SolveEventFrom (tStar or zStar);
+// the backward statistics include the repeated forward search. ok is false for other
+// nodes.
+func EventStatsOf(n *G.Node) (forward, backward Stats, ok bool) {
+	orig := n
+	// tStar is a reshape of slices of the event node, zStar slices of it (a few hops)
+	for depth := 0; n != nil && depth < 5; depth++ {
+		if op, isEv := n.Op().(*eventOp); isEv {
+			if orig != op.tStar && orig != op.zStar {
+				return Stats{}, Stats{}, false
+			}
+			op.mu.Lock()
+			defer op.mu.Unlock()
+			return op.fwd, op.bwd, true
+		}
+		it := n.Graph().From(n.ID()) // the children of n: follow the first
+		next := (*G.Node)(nil)
+		if it.Next() {
+			next, _ = it.Node().(*G.Node)
+		}
+		n = next
+	}
+	return Stats{}, Stats{}, false
 }

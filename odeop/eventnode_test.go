@@ -125,6 +125,17 @@ func TestSolveEventProjectile(t *testing.T) {
 		R := G.Must(G.Slice(zs, G.S(0), G.S(0)))
 		loss := G.Must(G.Add(G.Must(G.Sum(ts)), G.Must(G.Mul(R, G.NewConstant(0.1)))))
 		lv, grads := gradsOf(t, loss, G.Nodes{an, sn})
+		for _, n := range []*G.Node{ts, zs} {
+			fwd, bwd, ok := EventStatsOf(n)
+			if !ok || fwd.Steps == 0 || bwd.NFE <= fwd.NFE {
+				t.Errorf("%v: EventStatsOf: %+v %+v %v, want forward steps and a backward with more evaluations", gm, fwd, bwd, ok)
+			}
+		}
+		for _, n := range []*G.Node{loss, R} {
+			if _, _, ok := EventStatsOf(n); ok {
+				t.Errorf("EventStatsOf(%v) ok, want false for a node that is not an output of SolveEvent", n)
+			}
+		}
 		T := 2 * s0 * math.Sin(a0) / grav
 		Rw := s0 * s0 * math.Sin(2*a0) / grav
 		dA := 2*s0*math.Cos(a0)/grav + 0.1*2*s0*s0*math.Cos(2*a0)/grav
