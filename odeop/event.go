@@ -358,11 +358,12 @@ func (es *eventSearch) root(r *rk, b int, t, h, t1, ta, ga, tb, gb float64) (flo
 	side := 0
 	width := math.Abs(tb - ta)
 	for i := 0; i < maxEventIter && math.Abs(tb-ta) > tol; i++ {
-		tc := (ta*gb - tb*ga) / (gb - ga)
-		if i%3 == 2 && math.Abs(tb-ta) > 0.5*width { // slow progress: bisect
-			tc = 0.5 * (ta + tb)
-			width = math.Abs(tb - ta)
-		} else if i%3 == 2 {
+		tc := (ta*gb - tb*ga) / (gb - ga) // regula falsi
+		// every third iteration: bisect if the last three did not halve the bracket
+		if i%3 == 2 {
+			if math.Abs(tb-ta) > 0.5*width {
+				tc = 0.5 * (ta + tb)
+			}
 			width = math.Abs(tb - ta)
 		}
 		if !(math.Min(ta, tb) < tc && tc < math.Max(ta, tb)) {
