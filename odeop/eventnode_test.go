@@ -231,3 +231,24 @@ func TestSolveEventFloat32(t *testing.T) {
 		t.Errorf("float32: t* = %g (want %g), dt*/dh = %g (want %g)", got, want, dh, 1/(9.81*want))
 	}
 }
+
+// TestSolveEventTangentError: where dg/dt + dg/dz . f is 0 at the root (here an event
+// whose gradient says so), the backward pass is an ErrEvent naming the row.
+func TestSolveEventTangentError(t *testing.T) {
+	g := G.NewGraph()
+	z0 := matNode(g, "z0", 1, 2, []float64{2, 0})
+	flat := RowEvent{G: func(tt float64, _ []float64) float64 { return tt - 0.5 },
+		Grad: func(dz []float64, _ float64, _ []float64) float64 { clear(dz); return 0 }}
+	ts, _, err := SolveEvent(z0, &gravityDyn{G: scalarNode(g, "g", 9.81)}, 0, flat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := G.Grad(G.Must(G.Sum(ts)), z0); err != nil {
+		t.Fatal(err)
+	}
+	m := G.NewTapeMachine(g)
+	defer m.Close()
+	if err := m.RunAll(); !errors.Is(Cause(err), ErrEvent) {
+		t.Errorf("tangent crossing: err %v, want ErrEvent", err)
+	}
+}
