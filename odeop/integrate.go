@@ -335,6 +335,12 @@ func (s *solve) walk() error {
 		if cfg.onStep != nil {
 			cfg.onStep(t, hs, t1, r.y0)
 		}
+		if cfg.onAccept != nil { // events (event.go): may end the solve here
+			if stop, err := cfg.onAccept(r, t, hs, t1); err != nil || stop {
+				s.st.Steps++
+				return err
+			}
+		}
 		if err := s.emit(t, hs, t1); err != nil {
 			return err
 		}

@@ -32,6 +32,19 @@ func nextOpID() uint64 { return atomic.AddUint64(&opIDs, 1) }
 // float64; a float32 graph is converted at the node's edges (inputs are widened, outputs
 // and gradients narrowed).
 func Solve(z0 *G.Node, f Dynamics, ts []float64, opts ...Option) (*G.Node, error) {
+	op, err := newSolveOp(z0, f, ts, opts)
+	if err != nil {
+		return nil, err
+	}
+	n, err := G.ApplyOp(op, append(G.Nodes{z0}, f.Params()...)...)
+	if err != nil {
+		return nil, errors.Wrap(err, "solve")
+	}
+	return n, nil
+}
+
+// newSolveOp checks the arguments of Solve and makes its op (SolveAt makes one too).
+func newSolveOp(z0 *G.Node, f Dynamics, ts []float64, opts []Option) (*solveOp, error) {
 	if z0 == nil {
 		return nil, errors.Wrap(ErrShape, "solve: z0 is nil")
 	}
@@ -91,12 +104,7 @@ func Solve(z0 *G.Node, f Dynamics, ts []float64, opts ...Option) (*G.Node, error
 	for i, p := range params {
 		op.pshape[i] = p.Shape().Clone()
 	}
-	children := append(G.Nodes{z0}, params...)
-	n, err := G.ApplyOp(op, children...)
-	if err != nil {
-		return nil, errors.Wrap(err, "solve")
-	}
-	return n, nil
+	return op, nil
 }
 
 // maxElems bounds the elements of a solve's output (len(ts)*batch*dim), so that the sizes

@@ -56,6 +56,11 @@ type config struct {
 	grid   []float64                             // replay these step boundaries (fixed grid), internal
 	onStep func(t0, h, t1 float64, y0 []float64) // called for every accepted step, internal
 
+	// events (event.go): the options of IntegrateEvent and SolveEvent, and the hook the
+	// walk calls after every accepted step, which may end the solve
+	ev       eventConfig
+	onAccept func(r *rk, t0, h, t1 float64) (stop bool, err error)
+
 	given     map[string]bool // the names of the options given
 	raised    float64         // rtol as given, where check raised it to MinRtol (Stats.RaisedRtol)
 	adjRaised float64         // the same for the adjoint's rtol
@@ -89,6 +94,9 @@ func newConfig(opts []Option) *config {
 // check validates the options once, for Integrate (solve false) or Solve, and resolves
 // the method's plan. Errors name the option.
 func (c *config) check(solve bool) error {
+	if err := c.checkEvent(); err != nil {
+		return err
+	}
 	if !solve {
 		for _, name := range []string{"WithGradient", "WithSeminorm", "WithAdjointTol"} {
 			if c.given[name] {
