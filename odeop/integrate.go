@@ -104,11 +104,17 @@ func (r *rk) run(y0, ts []float64, ys [][]float64, cfg *config) (Stats, error) {
 		s.dir = -1
 	}
 	copy(r.y0, y0)
+	if r.nw != nil {
+		r.nw.begin(cfg)
+	}
 	var err error
 	if !r.eval(ts[0], r.y0, r.k[0]) {
 		err = s.nonFinite()
 	} else {
 		err = s.walk()
+	}
+	if r.nw != nil {
+		r.nw.addStats(&s.st)
 	}
 	s.st.NFE = r.nfe
 	if r.tb.Adaptive() && cfg.grid == nil {

@@ -139,6 +139,9 @@ func (c *config) check(solve bool) error {
 	if c.ctrl, err = c.ctrl.withDefaults(); err != nil {
 		return errors.Wrap(err, "WithController")
 	}
+	if solve && tb.Implicit() {
+		return errors.Wrapf(ErrMethod, "WithMethod: method %s is implicit, and Solve runs explicit methods only (Integrate runs both)", tb.Name)
+	}
 	if solve {
 		if c.adjRtol, c.adjAtol, c.adjRaised, err = checkTol("WithAdjointTol", c.adjRtol, c.adjAtol); err != nil {
 			return err

@@ -34,6 +34,7 @@ type rk struct {
 	e   []float64   // error estimate, then scaled error (custom norm)
 	w   []float64   // dense weights
 	ss  stageSet    // the step in progress, as stages reads it
+	nw  *newton     // the Newton state of an implicit tableau (implicit.go); nil when explicit
 	nfe int
 	// hNext is the step magnitude proposed, at the end of the last adaptive solve, for a
 	// solve continuing from its end time (see solve.walk).
@@ -120,6 +121,10 @@ type stageSet struct {
 	t0, h, t1 float64
 	y0        []float64
 	k, args   [][]float64
+	// implicit, when set, solves the implicit stages (nonzero Tableau.Diag): it gets the
+	// stage's base in y, leaves the stage's argument there and its derivative in k[i]
+	// (rk.newtonStage), or reports false when the Newton iteration fails.
+	implicit func(i int, t float64, y []float64) bool
 }
 
 func newStageSet(p *plan) stageSet { return stageSet{args: make([][]float64, len(p.a))} }
@@ -147,7 +152,12 @@ func (p *plan) stages(ss *stageSet, rgs [][2]int, from, to, evalTo int, eval fun
 			return i
 		}
 		if i < evalTo {
-			// an implicit stage would solve for its derivative here
+			if ss.implicit != nil && p.tb.diag(i) != 0 { // implicit stage: Newton (implicit.go)
+				if !ss.implicit(i, p.stageT(ss, i), ss.args[i]) {
+					return i
+				}
+				continue
+			}
 			eval(i, p.stageT(ss, i), ss.args[i])
 		}
 	}
@@ -193,6 +203,10 @@ func newRK(p *plan, n int, su setup) *rk {
 	r.w = make([]float64, m)
 	r.c = make([]float64, m)
 	r.wIdx = make([]int, m)
+	if tb.Implicit() {
+		r.nw = newNewton(tb, n)
+		r.ss.implicit = r.newtonStage
+	}
 	r.configure(su)
 	return r
 }
@@ -307,6 +321,9 @@ func (r *rk) step(t0, h, t1 float64) bool {
 	r.ss.args[r.last] = r.y1 // the other stages' arguments go to yt (newRK)
 	r.ss.prepare(t0, h, t1, r.y0, r.k)
 	cs.summed, cs.done = 0, false
+	if r.nw != nil {
+		r.nw.failed = false
+	}
 	if cs.nc == 1 {
 		r.stepRows(0)
 	} else {
@@ -314,6 +331,9 @@ func (r *rk) step(t0, h, t1 float64) bool {
 			cs.prog[c].Store(0)
 		}
 		r.rows.run(cs.work)
+	}
+	if r.nw != nil && r.nw.failed {
+		return false // a Newton iteration failed (counted its evaluations): reject the step
 	}
 	first := r.s
 	for _, f := range cs.fail {
@@ -331,7 +351,9 @@ func (r *rk) step(t0, h, t1 float64) bool {
 	}
 	if first < r.s {
 		// what one whole-vector pass reports: the argument of stage first, computed whole
-		r.nfe += first - 1
+		if r.nw == nil { // the Newton iterations count their own evaluations
+			r.nfe += first - 1
+		}
 		m := r.n
 		if first != r.last {
 			m = cs.po // the arguments f reads (the rows' ranges and paramOff say it)
@@ -340,7 +362,9 @@ func (r *rk) step(t0, h, t1 float64) bool {
 		r.badComb(r.aIdx[first], r.stageT(&r.ss, first), r.ss.args[first])
 		return false
 	}
-	r.nfe += r.s - 1
+	if r.nw == nil { // the Newton iterations count their own evaluations
+		r.nfe += r.s - 1
+	}
 	for u, j := range r.unread {
 		bad := cs.badP[u]
 		for _, b := range cs.bad {
