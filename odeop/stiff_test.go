@@ -2,7 +2,10 @@ package odeop
 
 import (
 	"math"
+	"strings"
 	"testing"
+
+	"github.com/pkg/errors"
 )
 
 // The implicit methods on stiff problems, against the stored scipy references of
@@ -165,5 +168,35 @@ func TestStiffOrder(t *testing.T) {
 				t.Errorf("%s %s: slope %.3f, want %.0f +- 0.25", m, prob.name, p, prob.want)
 			}
 		}
+	}
+}
+
+// TestStiffHint: an explicit method on a stiff problem stops at its step limit with an
+// error that says the problem looks stiff and names the implicit methods; on a non-stiff
+// problem that needs more steps than allowed it says nothing of the kind.
+func TestStiffHint(t *testing.T) {
+	for _, m := range []Method{Dopri5, Tsit5, Bosh3, Dopri8} {
+		_, err := Integrate(stiffVanDerPol(1000), []float64{2, 0}, []float64{0, 3000}, WithMethod(m), WithTol(1e-6, 1e-12), WithMaxSteps(5000))
+		if !errors.Is(err, ErrMaxSteps) {
+			t.Fatalf("%s: err = %v, want ErrMaxSteps", m, err)
+		}
+		msg := err.Error()
+		t.Logf("%s: %v", m, msg)
+		if !strings.Contains(msg, "looks stiff") || !strings.Contains(msg, "kvaerno5") {
+			t.Errorf("%s: %q does not say the problem looks stiff and name the implicit methods", m, msg)
+		}
+		_, err = Integrate(stiffRobertson, []float64{1, 0, 0}, []float64{0, 1e5}, WithMethod(m), WithTol(1e-6, 1e-16), WithMaxSteps(5000))
+		if err == nil || !strings.Contains(err.Error(), "looks stiff") {
+			t.Errorf("%s on Robertson: err = %v, want a stiffness hint", m, err)
+		}
+	}
+	osc := func(_ float64, y, dy []float64) { dy[0], dy[1] = y[1], -y[0] }
+	_, err := Integrate(osc, []float64{1, 0}, []float64{0, 1e4}, WithTol(1e-8, 1e-8), WithMaxSteps(200))
+	if !errors.Is(err, ErrMaxSteps) {
+		t.Fatalf("oscillator: err = %v, want ErrMaxSteps", err)
+	}
+	t.Logf("oscillator: %v", err)
+	if strings.Contains(err.Error(), "stiff") {
+		t.Errorf("oscillator (not stiff): %q speaks of stiffness", err)
 	}
 }
