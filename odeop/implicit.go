@@ -3,6 +3,9 @@ package odeop
 import (
 	"math"
 
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/blas64"
+	"gonum.org/v1/gonum/lapack/lapack64"
 	"gonum.org/v1/gonum/mat"
 )
 
@@ -15,7 +18,9 @@ import (
 //
 // by the simplified Newton iteration with the iteration matrix M = I - h*gamma*J, J a
 // dense Jacobian of f by forward differences (n+1 evaluations of f, counted in NFE),
-// factorised by gonum's LU. J is kept across stages and steps, and recomputed (at the
+// factorised by gonum's LU (lapack64.Getrf/Getrs on the engine's own storage: mat.LU's
+// Factorize and SolveVec allocate on every call, for the condition estimate and the vector
+// views). J is kept across stages and steps, and recomputed (at the
 // step's start) only when an iteration converges slowly or fails with a J from an
 // earlier step; M is refactorised when h*gamma has changed by more than 20% since the
 // last factorisation. The iteration stops as in Hairer & Wanner II, IV.8 ((8.10)-(8.14)):
@@ -42,7 +47,9 @@ type newton struct {
 	gamma float64
 	jac   *mat.Dense // J, n by n
 	m     *mat.Dense // I - h*gamma*J
-	lu    mat.LU
+	lu    blas64.General // the LU factors of M (in m's storage)
+	piv   []int
+	rhs   blas64.General // the residual as an n by 1 matrix, solved in place
 	hasJ  bool
 	jacT  float64 // the step start J was computed at
 	stale bool    // recompute J before the next stage
@@ -54,18 +61,18 @@ type newton struct {
 	failed     bool // the step in progress failed to converge
 
 	base, fy, f0, yp []float64
-	res, dy          *mat.VecDense // the residual and the update, on resBuf and dyBuf
-	resBuf, dyBuf    []float64
+	dyBuf            []float64 // the residual, then the update (rhs's storage)
 
 	jacEvals, lus, iters, fails int
 }
 
 func newNewton(tb *Tableau, n int) *newton {
-	buf := make([]float64, 6*n)
-	nw := &newton{gamma: tb.Diag[1], jac: mat.NewDense(n, n, nil), m: mat.NewDense(n, n, nil),
+	buf := make([]float64, 5*n)
+	nw := &newton{gamma: tb.Diag[1], jac: mat.NewDense(n, n, nil), m: mat.NewDense(n, n, nil), piv: make([]int, n),
 		base: buf[:n:n], fy: buf[n : 2*n : 2*n], f0: buf[2*n : 3*n : 3*n], yp: buf[3*n : 4*n : 4*n],
-		resBuf: buf[4*n : 5*n : 5*n], dyBuf: buf[5*n : 6*n : 6*n]}
-	nw.res, nw.dy = mat.NewVecDense(n, nw.resBuf), mat.NewVecDense(n, nw.dyBuf)
+		dyBuf: buf[4*n : 5*n : 5*n]}
+	nw.lu = nw.m.RawMatrix()
+	nw.rhs = blas64.General{Rows: n, Cols: 1, Stride: 1, Data: nw.dyBuf}
 	return nw
 }
 
@@ -153,16 +160,12 @@ func (r *rk) newtonIterate(t float64, y []float64, hg float64, fresh bool) bool 
 		r.nfe++
 		nw.iters++
 		for j, b := range nw.base {
-			nw.resBuf[j] = b + hg*nw.fy[j] - y[j]
+			nw.dyBuf[j] = b + hg*nw.fy[j] - y[j]
 		}
-		if !finite(nw.resBuf) {
+		if !finite(nw.dyBuf) {
 			return false
 		}
-		if err := nw.dy.SolveVec(&nw.lu, nw.res); err != nil {
-			if c, ok := err.(mat.Condition); !ok || math.IsInf(float64(c), 1) {
-				return false
-			}
-		}
+		lapack64.Getrs(blas.NoTrans, nw.lu, nw.rhs, nw.piv)
 		var sum float64
 		for j, d := range nw.dyBuf {
 			y[j] += d
@@ -244,8 +247,8 @@ func (nw *newton) factor(hg float64) bool {
 			md[i*n+j] = v
 		}
 	}
-	nw.lu.Factorize(nw.m)
+	ok := lapack64.Getrf(nw.lu, nw.piv)
 	nw.lus++
-	nw.hasLU, nw.hgLU = true, hg
-	return !math.IsInf(nw.lu.Cond(), 1)
+	nw.hasLU, nw.hgLU = ok, hg
+	return ok && finite(md)
 }

@@ -1,7 +1,11 @@
 package odeop
 
 import (
+	"encoding/csv"
 	"math"
+	"os"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -198,5 +202,109 @@ func TestStiffHint(t *testing.T) {
 	t.Logf("oscillator: %v", err)
 	if strings.Contains(err.Error(), "stiff") {
 		t.Errorf("oscillator (not stiff): %q speaks of stiffness", err)
+	}
+}
+
+// stiffWPRow is one row of testdata/stiff/workprecision.csv (scipy's measured work).
+type stiffWPRow struct {
+	problem, method string
+	tEnd, rtol      float64
+	steps, nfev     int
+	err             float64
+}
+
+func stiffWorkPrecision(t *testing.T) []stiffWPRow {
+	f, err := os.Open(filepath.Join("testdata", "stiff", "workprecision.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	recs, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rows []stiffWPRow
+	for _, r := range recs[1:] {
+		var w stiffWPRow
+		w.problem, w.method = r[0], r[2]
+		w.tEnd, _ = strconv.ParseFloat(r[1], 64)
+		w.rtol, _ = strconv.ParseFloat(r[3], 64)
+		w.steps, _ = strconv.Atoi(r[5])
+		w.nfev, _ = strconv.Atoi(r[6])
+		w.err, _ = strconv.ParseFloat(r[9], 64)
+		rows = append(rows, w)
+	}
+	return rows
+}
+
+// TestStiffWorkPrecision measures the Kvaerno methods on the problems of scipy's
+// work-precision table (testdata/stiff/workprecision.csv: Robertson to 1e5, Van der Pol
+// mu = 1000 to 3000, rtol 1e-4, 1e-6, 1e-8 with atol 1e-10 rtol and 1e-6 rtol) and logs
+// the table of docs/stiff.md (go test ./odeop -run TestStiffWorkPrecision -v). It asserts
+// the claim of docs/stiff.md for Robertson: at every tolerance Kvaerno5 takes no more steps
+// than scipy's Radau at the row whose error is the largest at or below Kvaerno5's. On Van
+// der Pol the claim does not hold (Kvaerno5 takes 1.4 times Radau's steps at equal error,
+// see docs/stiff.md): logged, not asserted.
+func TestStiffWorkPrecision(t *testing.T) {
+	if testing.Short() {
+		t.Skip("work-precision runs (about 1 s)")
+	}
+	wp := stiffWorkPrecision(t)
+	probs := []struct {
+		name   string
+		f      Func
+		y0     []float64
+		tEnd   float64
+		atolF  float64
+		ref    string
+		refDim int
+	}{
+		{"robertson", stiffRobertson, []float64{1, 0, 0}, 1e5, 1e-10, "robertson.csv", 3},
+		{"vanderpol_mu1000", stiffVanDerPol(1000), []float64{2, 0}, 3000, 1e-6, "vanderpol_mu1000.csv", 2},
+	}
+	t.Logf("| problem | method | rtol | steps | rejected | nfe | Jacobians | LUs | Newton iterations | max rel err |")
+	t.Logf("|---|---|---|---|---|---|---|---|---|---|")
+	for _, p := range probs {
+		rts, rys := stiffRef(t, p.ref, p.refDim)
+		var want []float64
+		for i, tt := range rts {
+			if tt == p.tEnd {
+				want = rys[i]
+			}
+		}
+		for _, m := range ImplicitMethods() {
+			for _, rtol := range []float64{1e-4, 1e-6, 1e-8} {
+				sol, err := Integrate(p.f, p.y0, []float64{0, p.tEnd}, WithMethod(m), WithTol(rtol, p.atolF*rtol))
+				if err != nil {
+					t.Fatalf("%s %s rtol %g: %v", p.name, m, rtol, err)
+				}
+				e := stiffMaxRel(sol.Ys[1], want)
+				st := sol.Stats
+				t.Logf("| %s | %s | %g | %d | %d | %d | %d | %d | %d | %.2g |", p.name, m, rtol, st.Steps, st.Rejected, st.NFE, st.JacEvals, st.LUs, st.NewtonIters, e)
+				if m != Kvaerno5 || p.name != "robertson" {
+					continue
+				}
+				// scipy's Radau row with the largest error at or below ours
+				best := -1
+				for i, w := range wp {
+					if w.problem == p.name && w.method == "Radau" && w.tEnd == p.tEnd && w.err <= e && (best < 0 || w.err > wp[best].err) {
+						best = i
+					}
+				}
+				if best < 0 {
+					t.Logf("  (no Radau row has an error at or below %.2g)", e)
+					continue
+				}
+				if st.Steps > wp[best].steps {
+					t.Errorf("%s kvaerno5 rtol %g: %d steps at error %.2g, scipy's Radau %d steps at error %.2g (rtol %g)",
+						p.name, rtol, st.Steps, e, wp[best].steps, wp[best].err, wp[best].rtol)
+				}
+			}
+		}
+	}
+	for _, w := range wp {
+		if w.tEnd == 1e5 || w.tEnd == 3000 {
+			t.Logf("| %s | scipy %s | %g | %d | | %d | | | | %.2g |", w.problem, w.method, w.rtol, w.steps, w.nfev, w.err)
+		}
 	}
 }
