@@ -45,8 +45,8 @@ const (
 // newton is the Newton state of an engine with an implicit tableau.
 type newton struct {
 	gamma float64
-	jac   *mat.Dense // J, n by n
-	m     *mat.Dense // I - h*gamma*J
+	jac   *mat.Dense     // J, n by n
+	m     *mat.Dense     // I - h*gamma*J
 	lu    blas64.General // the LU factors of M (in m's storage)
 	piv   []int
 	rhs   blas64.General // the residual as an n by 1 matrix, solved in place
