@@ -196,6 +196,9 @@ func (op *solveOp) solveInto(f Func, rc rowChunks, z0 []float64, cfg *config, ou
 		copy(ys[0], z0)
 		return Stats{}, nil
 	}
+	if cfg.plan.tb.Implicit() {
+		rc = nil // the Newton iterations work on the whole vector (implicit.go)
+	}
 	r := op.engines.get(cfg.plan, n, setup{f: f, rows: rc})
 	defer op.engines.put(r)
 	return r.run(z0, op.ts, ys, cfg)
