@@ -64,8 +64,9 @@ const (
 	// Kvaerno3, Kvaerno4 and Kvaerno5 are Kvaerno's (2004) L-stable ESDIRK methods of
 	// orders 3, 4 and 5 with embedded estimates of orders 2, 3 and 4, for stiff problems:
 	// every stage after the first is solved by a simplified Newton iteration (implicit.go).
-	// Integrate and Solve (with the Adjoint gradient, an interpolating adjoint:
-	// implicit_adjoint.go; Checkpoint is refused for them).
+	// Integrate and Solve; with Solve, the Adjoint gradient is an interpolating adjoint
+	// (implicit_adjoint.go) and Checkpoint the discrete adjoint of the implicit steps
+	// (implicit_checkpoint.go).
 	Kvaerno3 Method = "kvaerno3"
 	Kvaerno4 Method = "kvaerno4"
 	Kvaerno5 Method = "kvaerno5"

@@ -58,6 +58,7 @@ type newton struct {
 	eta   float64 // the last contraction estimate, carried to the next stage (Hairer's faccon)
 
 	rtol, atol float64
+	maxIter    int  // iterations per stage (newtonMaxIter; Checkpoint's recomputation allows more)
 	failed     bool // the step in progress failed to converge
 
 	base, fy, f0, yp []float64
@@ -79,7 +80,7 @@ func newNewton(tb *Tableau, n int) *newton {
 // begin readies the Newton state for a solve with the tolerances of cfg.
 func (nw *newton) begin(cfg *config) {
 	nw.hasJ, nw.hasLU, nw.stale, nw.failed, nw.eta = false, false, false, false, 1
-	nw.rtol, nw.atol = cfg.rtol, cfg.atol
+	nw.rtol, nw.atol, nw.maxIter = cfg.rtol, cfg.atol, newtonMaxIter
 	nw.jacEvals, nw.lus, nw.iters, nw.fails = 0, 0, 0, 0
 }
 
@@ -155,7 +156,7 @@ func (r *rk) newtonIterate(t float64, y []float64, hg float64, fresh bool) bool 
 	nw := r.nw
 	y0 := r.ss.y0
 	var dnOld float64
-	for it := 0; it < newtonMaxIter; it++ {
+	for it := 0; it < nw.maxIter; it++ {
 		r.f(t, y, nw.fy)
 		r.nfe++
 		nw.iters++
@@ -191,7 +192,7 @@ func (r *rk) newtonIterate(t float64, y []float64, hg float64, fresh bool) bool 
 			}
 			// the updates left shrink at least like theta^k: too slow to reach kappa in the
 			// iterations left
-			if math.Pow(theta, float64(newtonMaxIter-1-it))/(1-theta)*dn > newtonKappa {
+			if math.Pow(theta, float64(nw.maxIter-1-it))/(1-theta)*dn > newtonKappa {
 				return false
 			}
 			nw.eta = theta / (1 - theta)

@@ -139,9 +139,6 @@ func (c *config) check(solve bool) error {
 	if c.ctrl, err = c.ctrl.withDefaults(); err != nil {
 		return errors.Wrap(err, "WithController")
 	}
-	if solve && tb.Implicit() && c.grad != Adjoint {
-		return errors.Wrapf(ErrOption, "WithGradient: %s with the implicit method %s is not built yet (use Adjoint)", c.grad, tb.Name)
-	}
 	if solve {
 		if c.adjRtol, c.adjAtol, c.adjRaised, err = checkTol("WithAdjointTol", c.adjRtol, c.adjAtol); err != nil {
 			return err

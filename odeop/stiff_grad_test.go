@@ -109,11 +109,12 @@ func TestStiffRobertsonDynamicsVJP(t *testing.T) {
 	}
 }
 
-// TestStiffAdjointRobertson: gradients of a weighted sum of Robertson's states at
+// TestStiffGradRobertson: Adjoint and Checkpoint gradients of a weighted sum of Robertson's states at
 // t = 0.4, 4, 40 (0.4, 4 under -short) through the Solve node with Kvaerno5 and the continuous adjoint (whose
-// backward solve over [a, a_theta], on the forward solve's interpolant, runs Kvaerno5 too) against central finite differences
+// backward solve over [a, a_theta], on the forward solve's interpolant, runs Kvaerno5 too;
+// Checkpoint, the discrete adjoint of the Kvaerno5 steps) against central finite differences
 // of forward solves, with respect to z0 and to the three log rate constants.
-func TestStiffAdjointRobertson(t *testing.T) {
+func TestStiffGradRobertson(t *testing.T) {
 	ts := []float64{0, 0.4, 4, 40}
 	tol := 1e-12
 	if testing.Short() {
@@ -125,21 +126,26 @@ func TestStiffAdjointRobertson(t *testing.T) {
 		dyn = &robertsonDyn{logk: matNode(g, "logk", 1, 3, append([]float64(nil), robertsonLogK...))}
 		return dyn
 	}
-	opts := []Option{WithMethod(Kvaerno5), WithTol(tol, 1e-20), WithAdjointTol(tol, 1e-20)}
-	_, grads, theta, _, c := solveGrads(t, mk, z0d, 1, 3, ts, opts...)
 	fwd := []Option{WithMethod(Kvaerno5), WithTol(tol, 1e-20)}
-	loss := func() float64 { return forwardLoss(t, dyn, theta, z0d, 1, 3, ts, c, fwd...) }
-	fdth := fdGrad(theta[0], 1e-4, loss)
-	e := relErr(grads[1], fdth)
-	t.Logf("dL/dlogk: adjoint %.10g, finite differences %.10g, relative error %.3g", grads[1], fdth, e)
-	if e > 1e-6 {
-		t.Errorf("dL/dlogk: relative error %.3g > 1e-6", e)
-	}
-	fdz := fdGrad(z0d, 1e-6, loss)
-	ez := relErr(grads[0], fdz)
-	t.Logf("dL/dz0: adjoint %.10g, finite differences %.10g, relative error %.3g", grads[0], fdz, ez)
-	if ez > 1e-6 {
-		t.Errorf("dL/dz0: relative error %.3g > 1e-6", ez)
+	for _, gm := range GradientMethods() {
+		opts := append([]Option{WithGradient(gm)}, fwd...)
+		if gm == Adjoint {
+			opts = append(opts, WithAdjointTol(tol, 1e-20))
+		}
+		_, grads, theta, _, c := solveGrads(t, mk, z0d, 1, 3, ts, opts...)
+		loss := func() float64 { return forwardLoss(t, dyn, theta, z0d, 1, 3, ts, c, fwd...) }
+		fdth := fdGrad(theta[0], 1e-4, loss)
+		e := relErr(grads[1], fdth)
+		t.Logf("%s: dL/dlogk %.10g, finite differences %.10g, relative error %.3g", gm, grads[1], fdth, e)
+		if e > 1e-6 {
+			t.Errorf("%s: dL/dlogk: relative error %.3g > 1e-6", gm, e)
+		}
+		fdz := fdGrad(z0d, 1e-6, loss)
+		ez := relErr(grads[0], fdz)
+		t.Logf("%s: dL/dz0 %.10g, finite differences %.10g, relative error %.3g", gm, grads[0], fdz, ez)
+		if ez > 1e-6 {
+			t.Errorf("%s: dL/dz0: relative error %.3g > 1e-6", gm, ez)
+		}
 	}
 }
 
@@ -283,4 +289,41 @@ func stiffBFGS(f func(x []float64) (float64, []float64), x0 []float64, maxIter i
 		g.CopyVec(mat.NewVecDense(n, append([]float64(nil), gn...)))
 	}
 	return x, f0, it
+}
+
+// TestStiffCheckpointExactForDiscreteSolve: Checkpoint with Kvaerno3/4/5 is the gradient
+// of the discrete solution. The steps are those an adaptive solve takes at rtol 1e-4 (few,
+// long steps), replayed as a fixed grid (the internal grid hook) by the Solve node and by
+// the forward solves of the central differences alike, with the Newton iterations
+// converged to rtol 1e-10 in both (the discrete solution depends on the Newton tolerance
+// at that level: linearising around the rtol-1e-4 forward trajectory itself differs from
+// the tight one's differences by 1e-6 relative). Within 1e-7 relative of the differences,
+// where the continuous gradient (the Adjoint at rtol 1e-10) differs by far more.
+func TestStiffCheckpointExactForDiscreteSolve(t *testing.T) {
+	ts := []float64{0, 0.4, 4}
+	z0d := []float64{1, 0, 0}
+	for _, m := range ImplicitMethods() {
+		var dyn *robertsonDyn
+		mk := func(g *G.ExprGraph) Dynamics {
+			dyn = &robertsonDyn{logk: matNode(g, "logk", 1, 3, append([]float64(nil), robertsonLogK...))}
+			return dyn
+		}
+		_, _, _, zs, _ := solveGrads(t, mk, z0d, 1, 3, ts, WithGradient(Checkpoint), WithMethod(m), WithTol(1e-4, 1e-14))
+		tape := zs.Op().(*solveOp).rec.(*checkpointTape)
+		grid := append(append([]float64(nil), tape.t0...), ts[len(ts)-1])
+		replay := []Option{WithMethod(m), WithTol(1e-10, 1e-17), hook(func(c *config) { c.grid = grid })}
+		_, grads, theta, _, c := solveGrads(t, mk, z0d, 1, 3, ts, append([]Option{WithGradient(Checkpoint)}, replay...)...)
+		loss := func() float64 { return forwardLoss(t, dyn, theta, z0d, 1, 3, ts, c, replay...) }
+		fd := fdGrad(theta[0], 1e-5, loss)
+		e := relErr(grads[1], fd)
+		_, cont, _, _, _ := solveGrads(t, mk, z0d, 1, 3, ts, WithMethod(m), WithTol(1e-10, 1e-20), WithAdjointTol(1e-10, 1e-20))
+		ec := relErr(grads[1], cont[1])
+		t.Logf("%s: %d steps; dL/dlogk against the discrete solution's differences %.3g, against the continuous gradient %.3g", m, len(tape.t0), e, ec)
+		if e > 1e-7 {
+			t.Errorf("%s: Checkpoint differs from the discrete gradient by %.3g relative, want <= 1e-7", m, e)
+		}
+		if !(ec > 10*e) {
+			t.Errorf("%s: Checkpoint is as close to the continuous gradient (%.3g) as to the discrete one (%.3g): the test does not tell them apart", m, ec, e)
+		}
+	}
 }
