@@ -308,3 +308,41 @@ func TestStiffWorkPrecision(t *testing.T) {
 		}
 	}
 }
+
+// TestStiffTableau: the implicit tableaus validate, run through WithTableau with the bits
+// and counts of WithMethod, and Validate refuses a diagonal that is not ESDIRK's.
+func TestStiffTableau(t *testing.T) {
+	for _, m := range ImplicitMethods() {
+		tb, err := TableauOf(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := tb.Validate(); err != nil {
+			t.Fatalf("%s: %v", m, err)
+		}
+		ts := []float64{0, 0.5, 40}
+		a, err := Integrate(stiffRobertson, []float64{1, 0, 0}, ts, WithMethod(m), WithTol(1e-6, 1e-14))
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := Integrate(stiffRobertson, []float64{1, 0, 0}, ts, WithTableau(tb), WithTol(1e-6, 1e-14))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if maxAbsDiff(a.Ys[2], b.Ys[2]) != 0 || a.Stats != b.Stats {
+			t.Errorf("%s: WithTableau gives %v %+v, WithMethod %v %+v", m, b.Ys[2], b.Stats, a.Ys[2], a.Stats)
+		}
+		for _, bad := range []func(tb *Tableau){
+			func(tb *Tableau) { tb.Diag = tb.Diag[1:] },
+			func(tb *Tableau) { tb.Diag[0] = 0.1 },
+			func(tb *Tableau) { tb.Diag[2] *= 1.01 },
+			func(tb *Tableau) { tb.Diag[1] = -tb.Diag[1] },
+		} {
+			c, _ := TableauOf(m)
+			bad(c)
+			if err := c.Validate(); !errors.Is(err, ErrMethod) {
+				t.Errorf("%s: a bad diagonal %v validates (err %v)", m, c.Diag, err)
+			}
+		}
+	}
+}
