@@ -57,6 +57,7 @@ type newton struct {
 	hgLU  float64 // h*gamma of the factorisation
 	eta   float64 // the last contraction estimate, carried to the next stage (Hairer's faccon)
 
+	block      int // the row length of a block-diagonal Jacobian (0: dense)
 	rtol, atol float64
 	maxIter    int  // iterations per stage (newtonMaxIter; Checkpoint's recomputation allows more)
 	failed     bool // the step in progress failed to converge
@@ -69,16 +70,35 @@ type newton struct {
 
 func newNewton(tb *Tableau, n int) *newton {
 	buf := make([]float64, 5*n)
-	nw := &newton{gamma: tb.Diag[1], jac: mat.NewDense(n, n, nil), m: mat.NewDense(n, n, nil), piv: make([]int, n),
+	nw := &newton{gamma: tb.Diag[1], piv: make([]int, n),
 		base: buf[:n:n], fy: buf[n : 2*n : 2*n], f0: buf[2*n : 3*n : 3*n], yp: buf[3*n : 4*n : 4*n],
 		dyBuf: buf[4*n : 5*n : 5*n]}
-	nw.lu = nw.m.RawMatrix()
 	nw.rhs = blas64.General{Rows: n, Cols: 1, Stride: 1, Data: nw.dyBuf}
 	return nw
 }
 
-// begin readies the Newton state for a solve with the tolerances of cfg.
-func (nw *newton) begin(cfg *config) {
+// matrices makes the Jacobian and iteration matrix storage for rows of block components
+// (block 0 or n: dense n by n; otherwise n/block blocks of block by block), once per shape.
+func (nw *newton) matrices(n, block int) {
+	if block <= 0 || block >= n || n%block != 0 {
+		block = 0
+	}
+	if nw.jac != nil && nw.block == block {
+		return
+	}
+	nw.block = block
+	if block == 0 {
+		nw.jac, nw.m = mat.NewDense(n, n, nil), mat.NewDense(n, n, nil)
+		nw.lu = nw.m.RawMatrix()
+		return
+	}
+	nw.jac, nw.m = mat.NewDense(n, block, nil), mat.NewDense(n, block, nil)
+}
+
+// begin readies the Newton state for a solve of n components, in rows of block (0: one
+// dense system), with the tolerances of cfg.
+func (nw *newton) begin(cfg *config, n, block int) {
+	nw.matrices(n, block)
 	nw.hasJ, nw.hasLU, nw.stale, nw.failed, nw.eta = false, false, false, false, 1
 	nw.rtol, nw.atol, nw.maxIter = cfg.rtol, cfg.atol, newtonMaxIter
 	nw.jacEvals, nw.lus, nw.iters, nw.fails = 0, 0, 0, 0
@@ -166,7 +186,7 @@ func (r *rk) newtonIterate(t float64, y []float64, hg float64, fresh bool) bool 
 		if !finite(nw.dyBuf) {
 			return false
 		}
-		lapack64.Getrs(blas.NoTrans, nw.lu, nw.rhs, nw.piv)
+		nw.solve()
 		var sum float64
 		for j, d := range nw.dyBuf {
 			y[j] += d
@@ -209,6 +229,9 @@ func (r *rk) newtonIterate(t float64, y []float64, hg float64, fresh bool) bool 
 // the steps sqrt(eps)*max(|y0_j|, 1e-5), from a fresh f(t0, y0) (k[0] may be the last
 // step's Newton iterate rather than f itself): n+1 evaluations.
 func (r *rk) jacobian() bool {
+	if r.nw.block > 0 {
+		return r.blockJacobian()
+	}
 	nw, ss := r.nw, &r.ss
 	t0, y0 := ss.t0, ss.y0
 	n := r.n
@@ -237,6 +260,9 @@ func (r *rk) jacobian() bool {
 
 // factor factorises M = I - hg*J.
 func (nw *newton) factor(hg float64) bool {
+	if nw.block > 0 {
+		return nw.blockFactor(hg)
+	}
 	jd, md := nw.jac.RawMatrix().Data, nw.m.RawMatrix().Data
 	n, _ := nw.jac.Dims()
 	for i := range n {
@@ -252,4 +278,13 @@ func (nw *newton) factor(hg float64) bool {
 	nw.lus++
 	nw.hasLU, nw.hgLU = ok, hg
 	return ok && finite(md)
+}
+
+// solve overwrites the residual in dyBuf with M^-1 times it.
+func (nw *newton) solve() {
+	if nw.block > 0 {
+		nw.blockSolve()
+		return
+	}
+	lapack64.Getrs(blas.NoTrans, nw.lu, nw.rhs, nw.piv)
 }

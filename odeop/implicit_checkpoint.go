@@ -68,7 +68,7 @@ func implicitCheckpointBackward(op *solveOp, tape *checkpointTape, z0 []float64,
 	p := tape.plan
 	tb := p.tb
 	s := tb.Stages()
-	r := newRK(p, n, setup{f: ev.RHS})
+	r := newRK(p, n, setup{f: ev.RHS, block: op.dim})
 	cfg := *op.cfg
 	cfg.rtol, cfg.atol = min(cfg.rtol*1e-3, 1e-10), cfg.atol*1e-3
 	gamma := tb.Diag[1]
@@ -89,7 +89,7 @@ func implicitCheckpointBackward(op *solveOp, tape *checkpointTape, z0 []float64,
 		t0, h, t1 := tape.t0[j], tape.h[j], tape.t1[j]
 		// recompute the step's stages
 		copy(r.y0, tape.y0[j])
-		r.nw.begin(&cfg)
+		r.nw.begin(&cfg, n, op.dim)
 		r.nw.maxIter = 50 // a recorded step must be recomputed, not rejected
 		ev.RHS(t0, r.y0, r.k[0])
 		r.nfe = 1

@@ -66,6 +66,10 @@ type setup struct {
 	// groups, when set, makes the error norm groupRMSMax(groups) (fused into one pass); it
 	// must then equal the config's norm.
 	groups []int
+	// block, when positive, says that f maps rows of block components independently (a
+	// Solve's batch): the Newton iterations of an implicit method then use the block
+	// diagonal of the Jacobian, row by row (implicit_block.go).
+	block int
 }
 
 // plan is a tableau with the positions of its nonzero coefficients. Its rows extend the
