@@ -58,6 +58,7 @@ type newton struct {
 	eta   float64 // the last contraction estimate, carried to the next stage (Hairer's faccon)
 
 	block      int // the row length of a block-diagonal Jacobian (0: dense)
+	nb         int // the components the blocks cover (the rest: decoupled, identity)
 	rtol, atol float64
 	maxIter    int  // iterations per stage (newtonMaxIter; Checkpoint's recomputation allows more)
 	failed     bool // the step in progress failed to converge
@@ -78,27 +79,31 @@ func newNewton(tb *Tableau, n int) *newton {
 }
 
 // matrices makes the Jacobian and iteration matrix storage for rows of block components
-// (block 0 or n: dense n by n; otherwise n/block blocks of block by block), once per shape.
-func (nw *newton) matrices(n, block int) {
-	if block <= 0 || block >= n || n%block != 0 {
-		block = 0
+// over the first nb components (nb 0: all n; block 0 or n: dense n by n; otherwise nb/block
+// blocks of block by block), once per shape.
+func (nw *newton) matrices(n, block, nb int) {
+	if nb <= 0 || nb > n {
+		nb = n
 	}
-	if nw.jac != nil && nw.block == block {
+	if block <= 0 || block >= n || nb%block != 0 {
+		block, nb = 0, n
+	}
+	if nw.jac != nil && nw.block == block && nw.nb == nb {
 		return
 	}
-	nw.block = block
+	nw.block, nw.nb = block, nb
 	if block == 0 {
 		nw.jac, nw.m = mat.NewDense(n, n, nil), mat.NewDense(n, n, nil)
 		nw.lu = nw.m.RawMatrix()
 		return
 	}
-	nw.jac, nw.m = mat.NewDense(n, block, nil), mat.NewDense(n, block, nil)
+	nw.jac, nw.m = mat.NewDense(nb, block, nil), mat.NewDense(nb, block, nil)
 }
 
-// begin readies the Newton state for a solve of n components, in rows of block (0: one
-// dense system), with the tolerances of cfg.
-func (nw *newton) begin(cfg *config, n, block int) {
-	nw.matrices(n, block)
+// begin readies the Newton state for a solve of n components, in rows of block over the
+// first nb (block 0: one dense system), with the tolerances of cfg.
+func (nw *newton) begin(cfg *config, n, block, nb int) {
+	nw.matrices(n, block, nb)
 	nw.hasJ, nw.hasLU, nw.stale, nw.failed, nw.eta = false, false, false, false, 1
 	nw.rtol, nw.atol, nw.maxIter = cfg.rtol, cfg.atol, newtonMaxIter
 	nw.jacEvals, nw.lus, nw.iters, nw.fails = 0, 0, 0, 0

@@ -119,7 +119,8 @@ func interpAdjointBackward(op *solveOp, tape *checkpointTape, z0 []float64, thet
 	cfg.rtol, cfg.atol, cfg.raised = op.cfg.adjRtol, op.cfg.adjAtol, op.cfg.adjRaised
 	cfg.norm = groupRMSMax(groups)
 	cfg.onStep, cfg.grid = nil, nil
-	r := op.engines.get(cfg.plan, m, setup{f: rhs, groups: groups})
+	// Newton with a's row blocks (-J^T per row), a_theta decoupled (implicit_block.go)
+	r := op.engines.get(cfg.plan, m, setup{f: rhs, groups: groups, block: op.dim, blockLen: n})
 	defer op.engines.put(r)
 	ys := [][]float64{aug, end}
 	for i := T - 1; i >= 1; i-- {

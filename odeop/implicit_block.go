@@ -15,14 +15,17 @@ import (
 // rows do not interact), are stored as n/dim consecutive dim by dim matrices (jac and m
 // of shape n by dim), and each is factorised and solved on its own by LAPACK. The
 // iteration and its stopping rule are those of the dense case (implicit.go), on the whole
-// vector.
+// vector. Where setup.blockLen is set (the interpolating adjoint's [a, a_theta]: a's rows
+// are independent, and no derivative reads a_theta), the blocks cover y[:blockLen] and the
+// rest of M is taken as the identity: the simplified Newton iteration ignores a_theta's
+// dependence on a, whose update then trails a's by one iteration.
 
 // blockJacobian computes the row blocks of df/dz at the step's start by forward
 // differences (the steps of jacobian, per element).
 func (r *rk) blockJacobian() bool {
 	nw, ss := r.nw, &r.ss
 	t0, y0 := ss.t0, ss.y0
-	n, d := r.n, nw.block
+	n, d := nw.nb, nw.block
 	r.f(t0, y0, nw.f0)
 	r.nfe++
 	if !finite(nw.f0) {
@@ -78,7 +81,7 @@ func (nw *newton) blockFactor(hg float64) bool {
 func (nw *newton) blockSolve() {
 	d := nw.block
 	md := nw.m.RawMatrix().Data
-	for row := 0; row*d < len(nw.dyBuf); row++ {
+	for row := 0; row*d < nw.nb; row++ { // the components after nb: identity
 		blk := blas64.General{Rows: d, Cols: d, Stride: d, Data: md[row*d*d : (row+1)*d*d]}
 		rhs := blas64.General{Rows: d, Cols: 1, Stride: 1, Data: nw.dyBuf[row*d : (row+1)*d]}
 		lapack64.Getrs(blas.NoTrans, blk, rhs, nw.piv[row*d:(row+1)*d])

@@ -21,8 +21,9 @@ import (
 //	bbar_i = lambda:  y0bar += lambda,  Kbar_j += h A[i][j] lambda  (j < i)
 //	thetabar += (df/dtheta)^T (h gamma lambda + Kbar_i)
 //
-// and for stage 0 y0bar += J_0^T Kbar_0, thetabar += (df/dtheta)^T Kbar_0. J_i is formed
-// densely from n VJPs with unit cotangents (rows of J_i): for small states; the gradient
+// and for stage 0 y0bar += J_0^T Kbar_0, thetabar += (df/dtheta)^T Kbar_0. J_i is block
+// diagonal (the batch's rows are independent): its dim by dim blocks come from dim VJPs
+// (cotangent e_q in every row), and each is factorised and solved alone; the gradient
 // is that of the discrete solution to the Newton tolerance of the recomputation (the
 // forward pass's own stages agree with it to the forward Newton tolerance).
 
@@ -79,7 +80,8 @@ func implicitCheckpointBackward(op *solveOp, tape *checkpointTape, z0 []float64,
 	}
 	ybar, u, tmp, e := make([]float64, n), make([]float64, n), make([]float64, n), make([]float64, n)
 	dth, thbar := make([]float64, np), out[n:]
-	M := blas64.General{Rows: n, Cols: n, Stride: n, Data: make([]float64, n*n)}
+	d := op.dim
+	M := blas64.General{Data: make([]float64, n*d)} // n/d blocks of d by d
 	piv := make([]int, n)
 	lam := blas64.General{Rows: n, Cols: 1, Stride: 1, Data: make([]float64, n)}
 	w := make([]float64, tb.DenseLen())
@@ -89,7 +91,7 @@ func implicitCheckpointBackward(op *solveOp, tape *checkpointTape, z0 []float64,
 		t0, h, t1 := tape.t0[j], tape.h[j], tape.t1[j]
 		// recompute the step's stages
 		copy(r.y0, tape.y0[j])
-		r.nw.begin(&cfg, n, op.dim)
+		r.nw.begin(&cfg, n, op.dim, 0)
 		r.nw.maxIter = 50 // a recorded step must be recomputed, not rejected
 		ev.RHS(t0, r.y0, r.k[0])
 		r.nfe = 1
@@ -132,24 +134,33 @@ func implicitCheckpointBackward(op *solveOp, tape *checkpointTape, z0 []float64,
 			for q := range u {
 				u[q] = Ybar[i][q] + tmp[q]
 			}
-			// M = I - hg J_i, row q from the VJP with cotangent e_q
-			for q := range n {
+			// M = I - hg J_i by row blocks (the batch's rows are independent): row q of every
+			// row's block from one VJP with cotangent e_q in every row
+			for q := range d {
 				clear(e)
-				e[q] = 1
-				ev.VJP(nil, tmp, nil, ti, Y[i], e)
-				for c := range n {
-					M.Data[q*n+c] = -hg * tmp[c]
+				for b := q; b < n; b += d {
+					e[b] = 1
 				}
-				M.Data[q*n+q]++
+				ev.VJP(nil, tmp, nil, ti, Y[i], e)
+				for row := 0; row < n/d; row++ {
+					for c := range d {
+						M.Data[row*d*d+q*d+c] = -hg * tmp[row*d+c]
+					}
+					M.Data[row*d*d+q*d+q]++
+				}
 			}
-			st.NFE += n
+			st.NFE += d
 			st.JacEvals++
-			if !lapack64.Getrf(M, piv) {
-				return nil, st, errors.Wrapf(ErrNonFinite, "checkpoint: singular stage matrix at t = %g", ti)
+			copy(lam.Data, u)
+			for row := 0; row < n/d; row++ {
+				blk := blas64.General{Rows: d, Cols: d, Stride: d, Data: M.Data[row*d*d : (row+1)*d*d]}
+				if !lapack64.Getrf(blk, piv[row*d:(row+1)*d]) {
+					return nil, st, errors.Wrapf(ErrNonFinite, "checkpoint: singular stage matrix at t = %g (batch row %d)", ti, row)
+				}
+				rhs := blas64.General{Rows: d, Cols: 1, Stride: 1, Data: lam.Data[row*d : (row+1)*d]}
+				lapack64.Getrs(blas.Trans, blk, rhs, piv[row*d:(row+1)*d])
 			}
 			st.LUs++
-			copy(lam.Data, u)
-			lapack64.Getrs(blas.Trans, M, lam, piv)
 			l := lam.Data
 			axpy(ybar, 1, l)
 			for _, jj := range p.aIdx[i] {

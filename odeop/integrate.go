@@ -105,7 +105,7 @@ func (r *rk) run(y0, ts []float64, ys [][]float64, cfg *config) (Stats, error) {
 	}
 	copy(r.y0, y0)
 	if r.nw != nil {
-		r.nw.begin(cfg, r.n, r.block)
+		r.nw.begin(cfg, r.n, r.block, r.blockLen)
 	}
 	var err error
 	if !r.eval(ts[0], r.y0, r.k[0]) {

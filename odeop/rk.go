@@ -70,6 +70,11 @@ type setup struct {
 	// Solve's batch): the Newton iterations of an implicit method then use the block
 	// diagonal of the Jacobian, row by row (implicit_block.go).
 	block int
+	// blockLen, when positive, limits the blocks to y[:blockLen] (a multiple of block): the
+	// components after it are taken to have a Jacobian of zero columns (the parameter
+	// adjoint a_theta, which no derivative reads) and the iteration treats them as
+	// decoupled.
+	blockLen int
 }
 
 // plan is a tableau with the positions of its nonzero coefficients. Its rows extend the
