@@ -15,8 +15,9 @@ import (
 // is used by one goroutine; its per-solve configuration is the setup it is made or taken
 // from the pool with.
 //
-// Seams for what is not built yet: an implicit stage (A[i][i] != 0) is a Newton iteration
-// at the evaluation in stages, in the same loop; per-row step control reads the chunks'
+// An implicit stage (Tableau.Diag[i] != 0) is a Newton iteration at the evaluation in
+// stages, in the same loop (ss.implicit: implicit.go). Seams for what is not built yet:
+// per-row step control reads the chunks'
 // per-range error sums (chunkState.sq) instead of their maximum; events are a check on
 // the accepted step's dense output in the walk over time (solve.emit).
 type rk struct {

@@ -1,6 +1,6 @@
 package odeop
 
-// Tableau is an explicit Runge-Kutta method as data (a Butcher tableau with an optional
+// Tableau is a Runge-Kutta method as data (explicit, or ESDIRK with Diag set) (a Butcher tableau with an optional
 // embedded error estimate and a dense-output rule). One engine steps every Tableau.
 //
 // A step from (t0, y0) with step h computes the stages
