@@ -1,7 +1,8 @@
 package odeop
 
-// Tableau is a Runge-Kutta method as data (explicit, or ESDIRK with Diag set) (a Butcher tableau with an optional
-// embedded error estimate and a dense-output rule). One engine steps every Tableau.
+// Tableau is a Runge-Kutta method as data: a Butcher tableau with an optional embedded
+// error estimate and a dense-output rule, explicit, or ESDIRK with Diag set (then stage i
+// also has h*Diag[i]*K[i] in its argument, see Diag). One engine steps every Tableau.
 //
 // A step from (t0, y0) with step h computes the stages
 //
