@@ -76,8 +76,7 @@ func (adjoint) backward(op *solveOp, rec any, z0 []float64, theta [][]float64, z
 	pl := cfg.plan
 	// One engine and one output row for every interval: the solves allocate nothing.
 	// rhs reads z and a, not a_theta (argLen)
-	su := setup{f: rhs, rows: newBatchChunks(ev, n, true, neg), argLen: 2 * n, groups: groups}
-	r := op.engines.get(pl, len(aug), su)
+	r := op.engines.get(pl, len(aug), setup{f: rhs, rows: newBatchChunks(ev, n, true, neg), argLen: 2 * n, groups: groups})
 	defer op.engines.put(r)
 	ys := [][]float64{aug, end}
 	var st Stats

@@ -95,7 +95,8 @@ type GradientMethod interface {
 // The gradient methods.
 var (
 	// Adjoint solves the continuous adjoint equations backward in time (Chen et al. 2018).
-	// Memory does not grow with the number of steps.
+	// Memory does not grow with the number of steps, but with an implicit method: that is
+	// an interpolating adjoint, which keeps the forward steps' states (implicit_adjoint.go).
 	Adjoint GradientMethod = adjoint{}
 	// Checkpoint stores the accepted forward steps and backpropagates exactly through each
 	// Runge-Kutta step (discretize-then-optimize). Memory grows with the number of steps.

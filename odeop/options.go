@@ -172,8 +172,8 @@ func WithMethod(m Method) Option {
 
 // WithTableau makes the solve step with a tableau of the caller's (explicit, with or
 // without an embedded error estimate: adaptive or fixed-step; or an ESDIRK method with
-// Tableau.Diag), on the same engine as the built-in methods. A nil Dense gets the cubic Hermite interpolant on y0, f0, y1 and
-// f(t1, y1) (third order; no extra evaluation). The solve fails with an ErrMethod when
+// Tableau.Diag), on the same engine as the built-in methods. A nil Dense gets the cubic
+// Hermite interpolant on y0, f0, y1 and f(t1, y1) (third order; no extra evaluation). The solve fails with an ErrMethod when
 // the tableau does not Validate. The tableau is copied; later changes to tb do not affect
 // the solve.
 func WithTableau(tb *Tableau) Option {
