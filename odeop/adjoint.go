@@ -23,7 +23,11 @@ func (adjoint) check(c *config) error {
 	}
 	return nil
 }
-func (adjoint) record(*plan, []float64, [][]float64) (func(t0, h, t1 float64, y0 []float64), any) {
+func (adjoint) record(p *plan, z0 []float64, theta [][]float64) (func(t0, h, t1 float64, y0 []float64), any) {
+	if p.tb.Implicit() { // the interpolating adjoint keeps the forward steps (implicit_adjoint.go)
+		tp := newCheckpointTape(p, z0, theta)
+		return tp.record, tp
+	}
 	return nil, nil
 }
 
@@ -36,7 +40,11 @@ func (adjoint) record(*plan, []float64, [][]float64) (func(t0, h, t1 float64, y0
 // forward value and the incoming gradient is added to a. It returns the flat gradient
 // [dz0 | dtheta] and the statistics of the backward solves. Memory: a few copies of the
 // augmented state, whatever the number of steps.
-func (adjoint) backward(op *solveOp, _ any, z0 []float64, theta [][]float64, zs, gzs []float64) ([]float64, Stats, error) {
+func (adjoint) backward(op *solveOp, rec any, z0 []float64, theta [][]float64, zs, gzs []float64) ([]float64, Stats, error) {
+	if op.cfg.plan.tb.Implicit() {
+		tape, _ := rec.(*checkpointTape)
+		return interpAdjointBackward(op, tape, z0, theta, zs, gzs)
+	}
 	n := op.batch * op.dim
 	ev, err := newBatchEval(op.f, theta, op.batch, op.dim)
 	if err != nil {

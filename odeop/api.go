@@ -25,15 +25,21 @@ type Stats struct {
 	// RaisedRtol, when positive, is the relative tolerance asked for, below MinRtol, which
 	// the solve raised to MinRtol (see WithTol).
 	RaisedRtol float64
+	// The implicit methods' Newton iterations (zero for explicit methods): Jacobian
+	// evaluations (each n evaluations of f by finite differences, counted in NFE too), LU
+	// factorisations of the iteration matrix I - h*gamma*J, Newton iterations over all
+	// stages, and Newton solves that failed to converge (each rejects its step).
+	JacEvals, LUs, NewtonIters, NewtonFails int
 }
 
 // Add returns the sum of two Stats (RaisedRtol: the larger).
 func (s Stats) Add(o Stats) Stats {
 	return Stats{NFE: s.NFE + o.NFE, Steps: s.Steps + o.Steps, Rejected: s.Rejected + o.Rejected,
-		RaisedRtol: math.Max(s.RaisedRtol, o.RaisedRtol)}
+		RaisedRtol: math.Max(s.RaisedRtol, o.RaisedRtol), JacEvals: s.JacEvals + o.JacEvals, LUs: s.LUs + o.LUs,
+		NewtonIters: s.NewtonIters + o.NewtonIters, NewtonFails: s.NewtonFails + o.NewtonFails}
 }
 
-// Method names an explicit Runge-Kutta method.
+// Method names a built-in Runge-Kutta method (explicit, or implicit: ImplicitMethods).
 type Method string
 
 // The methods. Fixed-step methods take the step from WithStep (required); adaptive
@@ -55,6 +61,15 @@ const (
 	Dopri5Shampine Method = "dopri5_shampine"
 	Tsit5          Method = "tsit5"
 	Dopri8         Method = "dopri8"
+	// Kvaerno3, Kvaerno4 and Kvaerno5 are Kvaerno's (2004) L-stable ESDIRK methods of
+	// orders 3, 4 and 5 with embedded estimates of orders 2, 3 and 4, for stiff problems:
+	// every stage after the first is solved by a simplified Newton iteration (implicit.go).
+	// Integrate and Solve; with Solve, the Adjoint gradient is an interpolating adjoint
+	// (implicit_adjoint.go) and Checkpoint the discrete adjoint of the implicit steps
+	// (implicit_checkpoint.go).
+	Kvaerno3 Method = "kvaerno3"
+	Kvaerno4 Method = "kvaerno4"
+	Kvaerno5 Method = "kvaerno5"
 )
 
 // Norm measures a vector of scaled errors e_i / (atol + rtol*max(|y0_i|, |y1_i|)); a step is
@@ -80,7 +95,8 @@ type GradientMethod interface {
 // The gradient methods.
 var (
 	// Adjoint solves the continuous adjoint equations backward in time (Chen et al. 2018).
-	// Memory does not grow with the number of steps.
+	// Memory does not grow with the number of steps, but with an implicit method: that is
+	// an interpolating adjoint, which keeps the forward steps' states (implicit_adjoint.go).
 	Adjoint GradientMethod = adjoint{}
 	// Checkpoint stores the accepted forward steps and backpropagates exactly through each
 	// Runge-Kutta step (discretize-then-optimize). Memory grows with the number of steps.

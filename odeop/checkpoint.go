@@ -58,6 +58,9 @@ func (checkpoint) record(p *plan, z0 []float64, theta [][]float64) (func(t0, h, 
 
 func (checkpoint) backward(op *solveOp, rec any, z0 []float64, theta [][]float64, _, gzs []float64) ([]float64, Stats, error) {
 	tape, _ := rec.(*checkpointTape)
+	if op.cfg.plan.tb.Implicit() { // the discrete adjoint of the implicit steps (implicit_checkpoint.go)
+		return implicitCheckpointBackward(op, tape, z0, theta, gzs)
+	}
 	return checkpointBackward(op, tape, z0, theta, gzs)
 }
 

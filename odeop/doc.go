@@ -3,7 +3,9 @@
 //
 // The package has two floors:
 //
-//   - Integrate: explicit Runge-Kutta methods on plain float64 slices. Butcher
+//   - Integrate: explicit Runge-Kutta methods, and for stiff problems the implicit
+//     ESDIRK methods Kvaerno3/4/5 (a Newton iteration per stage: implicit.go), on plain
+//     float64 slices. Butcher
 //     tableaus are data (Tableau, with Validate): the built-in methods (WithMethod) and
 //     a caller's own (WithTableau) run on one engine; a step-size Controller (PI
 //     control) and a pluggable error Norm decide acceptance; dense output gives values
@@ -34,6 +36,14 @@
 // (ErrTimes, ErrState, ErrTolerance, ...), so callers test with errors.Is (through
 // Cause for the errors of a Gorgonia machine).
 //
+// The implicit methods are stages of the same loop: where a tableau's diagonal
+// (Tableau.Diag) is nonzero, the stage loop solves the stage by a simplified Newton
+// iteration (a difference Jacobian kept across steps, gonum's LAPACK LU; by row blocks for
+// a Solve's batch). Their gradients are an interpolating adjoint (Adjoint: only [a,
+// a_theta] backward, on the forward solution's interpolant) and the discrete adjoint of
+// their steps (Checkpoint). An explicit method that reaches its step limit on a stiff
+// problem says so in its error.
+//
 // References:
 //
 //   - Dormand, Prince (1980), "A family of embedded Runge-Kutta formulae".
@@ -44,4 +54,6 @@
 //   - Chen, Rubanova, Bettencourt, Duvenaud (2018), "Neural Ordinary Differential Equations".
 //   - Kidger, Chen, Lyons (2021), "Hey, that's not an ODE: faster ODE adjoints via seminorms".
 //   - Zhuang et al. (2020), "Adaptive Checkpoint Adjoint Method for Gradient Estimation in Neural ODE".
+//   - Kvaerno (2004), "Singly diagonally implicit Runge-Kutta methods with an explicit first stage".
+//   - Hairer, Wanner (1996), "Solving Ordinary Differential Equations II", IV.8 (simplified Newton).
 package odeop

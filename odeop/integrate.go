@@ -104,11 +104,17 @@ func (r *rk) run(y0, ts []float64, ys [][]float64, cfg *config) (Stats, error) {
 		s.dir = -1
 	}
 	copy(r.y0, y0)
+	if r.nw != nil {
+		r.nw.begin(cfg, r.n, r.block, r.blockLen)
+	}
 	var err error
 	if !r.eval(ts[0], r.y0, r.k[0]) {
 		err = s.nonFinite()
 	} else {
 		err = s.walk()
+	}
+	if r.nw != nil {
+		r.nw.addStats(&s.st)
 	}
 	s.st.NFE = r.nfe
 	if r.tb.Adaptive() && cfg.grid == nil {
@@ -283,7 +289,7 @@ func (s *solve) walk() error {
 			t1 = t0 + dir*float64(k)*cfg.step
 		default:
 			if s.st.Steps+s.st.Rejected >= cfg.maxSteps {
-				return errors.Wrapf(ErrMaxSteps, "step limit %d reached at t = %g", cfg.maxSteps, t)
+				return s.stiffHint(errors.Wrapf(ErrMaxSteps, "step limit %d reached at t = %g", cfg.maxSteps, t), t, h)
 			}
 			hs := dir * h
 			hProp = h
@@ -297,7 +303,7 @@ func (s *solve) walk() error {
 					return errors.Wrapf(ErrNonFinite, "non-finite %s at t = %g, component %d (the step size underflowed to h = %g at t = %g)",
 						r.badWhat, r.badT, r.badI, hs, t)
 				}
-				return errors.Wrapf(ErrUnderflow, "step size underflow at t = %g: h = %g", t, hs)
+				return s.stiffHint(errors.Wrapf(ErrUnderflow, "step size underflow at t = %g: h = %g", t, hs), t, h)
 			}
 			if t1 = t + hs; last {
 				t1 = tend

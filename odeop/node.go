@@ -204,7 +204,13 @@ func (op *solveOp) solveInto(f Func, rc rowChunks, z0 []float64, cfg *config, ou
 		copy(ys[0], z0)
 		return Stats{}, nil
 	}
-	r := op.engines.get(cfg.plan, n, setup{f: f, rows: rc})
+	su := setup{f: f, rows: rc}
+	if cfg.plan.tb.Implicit() {
+		// the Newton iterations work on the whole vector, with the Jacobian's blocks of
+		// the batch's rows (implicit_block.go)
+		su = setup{f: f, block: op.dim}
+	}
+	r := op.engines.get(cfg.plan, n, su)
 	defer op.engines.put(r)
 	return r.run(z0, op.ts, ys, cfg)
 }

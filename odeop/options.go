@@ -179,9 +179,9 @@ func WithMethod(m Method) Option {
 }
 
 // WithTableau makes the solve step with a tableau of the caller's (explicit, with or
-// without an embedded error estimate: adaptive or fixed-step), on the same engine as the
-// built-in methods. A nil Dense gets the cubic Hermite interpolant on y0, f0, y1 and
-// f(t1, y1) (third order; no extra evaluation). The solve fails with an ErrMethod when
+// without an embedded error estimate: adaptive or fixed-step; or an ESDIRK method with
+// Tableau.Diag), on the same engine as the built-in methods. A nil Dense gets the cubic
+// Hermite interpolant on y0, f0, y1 and f(t1, y1) (third order; no extra evaluation). The solve fails with an ErrMethod when
 // the tableau does not Validate. The tableau is copied; later changes to tb do not affect
 // the solve.
 func WithTableau(tb *Tableau) Option {
@@ -191,6 +191,9 @@ func WithTableau(tb *Tableau) Option {
 			ErrOrder: tb.ErrOrder, FSAL: tb.FSAL, Dense: tb.Dense}
 		if tb.BErr != nil {
 			cp.BErr = clone(tb.BErr)
+		}
+		if tb.Diag != nil { // implicit (implicit_tableaus.go)
+			cp.Diag, cp.pred = clone(tb.Diag), cloneRows(tb.pred)
 		}
 		if cp.Name == "" {
 			cp.Name = "user tableau"

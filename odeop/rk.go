@@ -15,8 +15,9 @@ import (
 // is used by one goroutine; its per-solve configuration is the setup it is made or taken
 // from the pool with.
 //
-// Seams for what is not built yet: an implicit stage (A[i][i] != 0) is a Newton iteration
-// at the evaluation in stages, in the same loop; per-row step control reads the chunks'
+// An implicit stage (Tableau.Diag[i] != 0) is a Newton iteration at the evaluation in
+// stages, in the same loop (ss.implicit: implicit.go). Seams for what is not built yet:
+// per-row step control reads the chunks'
 // per-range error sums (chunkState.sq) instead of their maximum; events are a check on
 // the accepted step's dense output in the walk over time (solve.emit).
 type rk struct {
@@ -34,6 +35,7 @@ type rk struct {
 	e   []float64   // error estimate, then scaled error (custom norm)
 	w   []float64   // dense weights
 	ss  stageSet    // the step in progress, as stages reads it
+	nw  *newton     // the Newton state of an implicit tableau (implicit.go); nil when explicit
 	nfe int
 	// hNext is the step magnitude proposed, at the end of the last adaptive solve, for a
 	// solve continuing from its end time (see solve.walk).
@@ -65,6 +67,15 @@ type setup struct {
 	// groups, when set, makes the error norm groupRMSMax(groups) (fused into one pass); it
 	// must then equal the config's norm.
 	groups []int
+	// block, when positive, says that f maps rows of block components independently (a
+	// Solve's batch): the Newton iterations of an implicit method then use the block
+	// diagonal of the Jacobian, row by row (implicit_block.go).
+	block int
+	// blockLen, when positive, limits the blocks to y[:blockLen] (a multiple of block): the
+	// components after it are taken to have a Jacobian of zero columns (the parameter
+	// adjoint a_theta, which no derivative reads) and the iteration treats them as
+	// decoupled.
+	blockLen int
 }
 
 // plan is a tableau with the positions of its nonzero coefficients. Its rows extend the
@@ -120,6 +131,10 @@ type stageSet struct {
 	t0, h, t1 float64
 	y0        []float64
 	k, args   [][]float64
+	// implicit, when set, solves the implicit stages (nonzero Tableau.Diag): it gets the
+	// stage's base in y, leaves the stage's argument there and its derivative in k[i]
+	// (rk.newtonStage), or reports false when the Newton iteration fails.
+	implicit func(i int, t float64, y []float64) bool
 }
 
 func newStageSet(p *plan) stageSet { return stageSet{args: make([][]float64, len(p.a))} }
@@ -147,7 +162,12 @@ func (p *plan) stages(ss *stageSet, rgs [][2]int, from, to, evalTo int, eval fun
 			return i
 		}
 		if i < evalTo {
-			// an implicit stage would solve for its derivative here
+			if ss.implicit != nil && p.tb.diag(i) != 0 { // implicit stage: Newton (implicit.go)
+				if !ss.implicit(i, p.stageT(ss, i), ss.args[i]) {
+					return i
+				}
+				continue
+			}
 			eval(i, p.stageT(ss, i), ss.args[i])
 		}
 	}
@@ -193,6 +213,10 @@ func newRK(p *plan, n int, su setup) *rk {
 	r.w = make([]float64, m)
 	r.c = make([]float64, m)
 	r.wIdx = make([]int, m)
+	if tb.Implicit() {
+		r.nw = newNewton(tb, n)
+		r.ss.implicit = r.newtonStage
+	}
 	r.configure(su)
 	return r
 }
@@ -307,6 +331,9 @@ func (r *rk) step(t0, h, t1 float64) bool {
 	r.ss.args[r.last] = r.y1 // the other stages' arguments go to yt (newRK)
 	r.ss.prepare(t0, h, t1, r.y0, r.k)
 	cs.summed, cs.done = 0, false
+	if r.nw != nil {
+		r.nw.failed = false
+	}
 	if cs.nc == 1 {
 		r.stepRows(0)
 	} else {
@@ -314,6 +341,9 @@ func (r *rk) step(t0, h, t1 float64) bool {
 			cs.prog[c].Store(0)
 		}
 		r.rows.run(cs.work)
+	}
+	if r.nw != nil && r.nw.failed {
+		return false // a Newton iteration failed (counted its evaluations): reject the step
 	}
 	first := r.s
 	for _, f := range cs.fail {
@@ -331,7 +361,9 @@ func (r *rk) step(t0, h, t1 float64) bool {
 	}
 	if first < r.s {
 		// what one whole-vector pass reports: the argument of stage first, computed whole
-		r.nfe += first - 1
+		if r.nw == nil { // the Newton iterations count their own evaluations
+			r.nfe += first - 1
+		}
 		m := r.n
 		if first != r.last {
 			m = cs.po // the arguments f reads (the rows' ranges and paramOff say it)
@@ -340,7 +372,9 @@ func (r *rk) step(t0, h, t1 float64) bool {
 		r.badComb(r.aIdx[first], r.stageT(&r.ss, first), r.ss.args[first])
 		return false
 	}
-	r.nfe += r.s - 1
+	if r.nw == nil { // the Newton iterations count their own evaluations
+		r.nfe += r.s - 1
+	}
 	for u, j := range r.unread {
 		bad := cs.badP[u]
 		for _, b := range cs.bad {

@@ -19,17 +19,21 @@ import (
 func TableauOf(m Method) (*Tableau, error) {
 	mk, ok := tableauMakers[m]
 	if !ok {
-		return nil, errors.Wrapf(ErrMethod, "method %q (want one of euler, midpoint, heun, rk4, adaptive_heun, fehlberg2, bosh3, dopri5, dopri5_shampine, tsit5, dopri8)", string(m))
+		return nil, errors.Wrapf(ErrMethod, "method %q (want one of euler, midpoint, heun, rk4, adaptive_heun, fehlberg2, bosh3, dopri5, dopri5_shampine, tsit5, dopri8, kvaerno3, kvaerno4, kvaerno5)", string(m))
 	}
 	return mk(), nil
 }
 
-// Methods lists every method, fixed-step ones first.
+// Methods lists every explicit method, fixed-step ones first (ImplicitMethods lists the
+// implicit ones).
 func Methods() []Method {
 	return []Method{Euler, Midpoint, Heun, RK4, AdaptiveHeun, Fehlberg2, Bosh3, Dopri5, Dopri5Shampine, Tsit5, Dopri8}
 }
 
 var tableauMakers = map[Method]func() *Tableau{
+	Kvaerno3:     kvaerno3Tableau,
+	Kvaerno4:     kvaerno4Tableau,
+	Kvaerno5:     kvaerno5Tableau,
 	Euler:        eulerTableau,
 	Midpoint:     midpointTableau,
 	Heun:         heunTableau,
@@ -75,6 +79,9 @@ func (tb *Tableau) Validate() error {
 	case tb.C[0] != 0:
 		return errors.Wrapf(ErrMethod, "tableau %s: C[0] = %g, want 0 (stage 0 is f(t0, y0))", name, tb.C[0])
 	}
+	if err := tb.validateDiag(); err != nil {
+		return err
+	}
 	for i, row := range tb.A {
 		if len(row) != i {
 			return errors.Wrapf(ErrMethod, "tableau %s: row %d of A has %d entries, want %d", name, i, len(row), i)
@@ -83,6 +90,10 @@ func (tb *Tableau) Validate() error {
 		for _, a := range row {
 			sum += a
 			mag += math.Abs(a)
+		}
+		if tb.Diag != nil {
+			sum += tb.Diag[i]
+			mag += math.Abs(tb.Diag[i])
 		}
 		if !approxEq(sum, tb.C[i], mag) {
 			return errors.Wrapf(ErrMethod, "tableau %s: row %d of A sums to %.17g, want C[%d] = %.17g", name, i, sum, i, tb.C[i])
@@ -97,8 +108,8 @@ func (tb *Tableau) Validate() error {
 		}
 	}
 	if tb.FSAL {
-		if tb.C[s-1] != 1 || tb.B[s-1] != 0 {
-			return errors.Wrapf(ErrMethod, "tableau %s: FSAL needs C[s-1] = 1 and B[s-1] = 0", name)
+		if tb.C[s-1] != 1 || tb.B[s-1] != tb.diag(s-1) {
+			return errors.Wrapf(ErrMethod, "tableau %s: FSAL needs C[s-1] = 1 and B[s-1] = %g (the last diagonal entry)", name, tb.diag(s-1))
 		}
 		for j, a := range tb.A[s-1] {
 			if a != tb.B[j] {

@@ -207,11 +207,3 @@ func (op *timesGradOp) compute(vals []G.Value) (flat []float64, err error) {
 	s.mu.Unlock()
 	return append(g, dts...), nil
 }
-
-func dot(a, b []float64) float64 {
-	s := 0.0
-	for i, v := range a {
-		s += v * b[i]
-	}
-	return s
-}
