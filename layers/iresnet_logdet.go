@@ -31,6 +31,7 @@ const (
 	LogDetExact
 )
 
+// String names the estimator.
 func (m LogDetMethod) String() string {
 	switch m {
 	case LogDetSeries:
@@ -64,6 +65,7 @@ const (
 	GradNeumann
 )
 
+// String names the gradient.
 func (g LogDetGrad) String() string {
 	switch g {
 	case GradBackprop:

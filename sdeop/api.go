@@ -55,6 +55,7 @@ const (
 	General
 )
 
+// String names the noise type.
 func (n Noise) String() string {
 	return enumName([]string{"diagonal", "additive", "scalar", "general"}, int(n), "Noise")
 }
@@ -75,6 +76,7 @@ const (
 	Stratonovich                 // Stratonovich integral
 )
 
+// String names the calculus.
 func (c Calculus) String() string {
 	return enumName([]string{"ito", "stratonovich"}, int(c), "Calculus")
 }

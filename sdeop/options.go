@@ -79,6 +79,7 @@ const (
 	Checkpoint
 )
 
+// String names the gradient method.
 func (g GradientMethod) String() string {
 	if s, ok := gradients[g]; ok {
 		return s.String()
@@ -100,6 +101,7 @@ const (
 	TreePath
 )
 
+// String names the kind of Brownian motion.
 func (k BrownianKind) String() string {
 	return enumName([]string{"interval", "tree"}, int(k), "BrownianKind")
 }

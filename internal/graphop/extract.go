@@ -45,6 +45,7 @@ func (op *Extract) WriteHash(h hash.Hash) {
 // Hashcode hashes what WriteHash writes.
 func (op *Extract) Hashcode() uint32 { return Hashcode(op) }
 
+// String names the op.
 func (op *Extract) String() string {
 	return fmt.Sprintf("%sGradPart#%d[%d]", op.Name, op.Parent, op.Index)
 }
