@@ -20,11 +20,11 @@ const convKeep = 2 << 20
 // the network), the output y, and for GroupNorm xhat and rstd.
 type convBound struct {
 	*convDef
-	batch int
-	w, b  []float64 // convolution weight (oc x kc) and bias; GroupNorm gamma and beta
-	x     []float64 // input of the last forward call (not owned)
-	y     []float64 // output (owned, batch x outDim)
-	t     float64
+	batch  int
+	wts, b []float64 // convolution weight (oc x kc) and bias; GroupNorm gamma and beta
+	x      []float64 // input of the last forward call (not owned)
+	y      []float64 // output (owned, batch x outDim)
+	t      float64
 
 	sb         int       // samples per unfolding block
 	keep       bool      // col holds the blocks of the whole batch
@@ -59,7 +59,7 @@ func newConvBound(d *convDef, theta [][]float64, batch int) *convBound {
 
 func (l *convBound) bindTheta(theta [][]float64) {
 	if l.weight > 0 {
-		l.w = theta[l.param]
+		l.wts = theta[l.param]
 	}
 	if l.biases > 0 {
 		l.b = theta[l.param+1]
@@ -78,7 +78,7 @@ func (l *convBound) forward(t float64, x []float64) {
 			n := nb * hw
 			col := l.colBlock(b0, nb)
 			l.im2col(col, x, t, b0, nb)
-			kernels.MulNN(l.prod, l.w, col, oc, kc, n, false)
+			kernels.MulNN(l.prod, l.wts, col, oc, kc, n, false)
 			for bi := 0; bi < nb; bi++ {
 				ys := y[(b0+bi)*od : (b0+bi+1)*od]
 				for o := 0; o < oc; o++ {
@@ -96,13 +96,13 @@ func (l *convBound) forward(t float64, x []float64) {
 			}
 		}
 	case KindGroupNorm:
-		groupNormForward(y, l.xhat, l.rstd, x, l.w, l.b, m, l.c, l.h*l.w_(), l.Groups)
+		groupNormForward(y, l.xhat, l.rstd, x, l.wts, l.b, m, l.c, l.h*l.convDef.w, l.Groups)
 	case KindReLU:
 		for i, v := range x[:len(y)] {
 			y[i] = max(v, 0)
 		}
 	case KindAvgPool:
-		hw := l.h * l.w_()
+		hw := l.h * l.convDef.w
 		inv := 1 / float64(hw)
 		for i := range y {
 			var s float64
@@ -122,9 +122,6 @@ func (l *convBound) colBlock(b0, nb int) []float64 {
 	}
 	return l.col[:nb*n]
 }
-
-// w_ is the input width (the field w of convDef is shadowed by the weight slice).
-func (l *convBound) w_() int { return l.convDef.w }
 
 // backward is the VJP of the last forward call for the output cotangent gy (batch x
 // outDim; left unchanged unless dx is gy). dx (batch x inDim) and dtheta (the layer's
@@ -173,7 +170,7 @@ func (l *convBound) backward(dx, dtheta, gy []float64) {
 				}
 			}
 			if dx != nil {
-				kernels.MulTN(l.dcol, l.w, g[:oc*n], oc, kc, n, false)
+				kernels.MulTN(l.dcol, l.wts, g[:oc*n], oc, kc, n, false)
 				l.col2im(dx, l.dcol, b0, nb)
 			}
 		}
@@ -182,7 +179,7 @@ func (l *convBound) backward(dx, dtheta, gy []float64) {
 		if dtheta != nil {
 			dg, dbt = dtheta[:l.c], dtheta[l.c:2*l.c]
 		}
-		groupNormBackward(dx, dg, dbt, gy, l.xhat, l.rstd, l.w, m, l.c, l.h*l.w_(), l.Groups)
+		groupNormBackward(dx, dg, dbt, gy, l.xhat, l.rstd, l.wts, m, l.c, l.h*l.convDef.w, l.Groups)
 	case KindReLU:
 		if dx == nil {
 			return
@@ -198,7 +195,7 @@ func (l *convBound) backward(dx, dtheta, gy []float64) {
 		if dx == nil {
 			return
 		}
-		hw := l.h * l.w_()
+		hw := l.h * l.convDef.w
 		inv := 1 / float64(hw)
 		for i, g := range gy[:m*l.oc] {
 			v := g * inv

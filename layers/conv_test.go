@@ -189,6 +189,12 @@ func TestConvVJPFiniteDifferences(t *testing.T) {
 // (perturbed in place and restored): max error relative to the largest gradient entry.
 func convFD(t *testing.T, what string, x, grad []float64, phi func() float64) {
 	t.Helper()
+	convFDTol(t, what, x, grad, phi, 1e-8)
+}
+
+// convFDTol is convFD with the relative tolerance tol.
+func convFDTol(t *testing.T, what string, x, grad []float64, phi func() float64, tol float64) {
+	t.Helper()
 	const h = 1e-5
 	scale, worst := 0.0, 0.0
 	for _, g := range grad {
@@ -205,7 +211,7 @@ func convFD(t *testing.T, what string, x, grad []float64, phi func() float64) {
 		x[i] = x0
 		worst = max(worst, math.Abs((-f[0]+8*f[1]-8*f[2]+f[3])/(12*h)-grad[i]))
 	}
-	if worst > 1e-8*math.Max(scale, 1e-2) {
+	if worst > tol*math.Max(scale, 1e-2) {
 		t.Errorf("%s: finite-difference error %.3g (largest gradient %.3g)", what, worst, scale)
 	}
 }

@@ -402,6 +402,7 @@ func plotNFE(path string, res *result) error {
 	p.Title.Text = "ODE block: function evaluations per iteration"
 	p.X.Label.Text = "iteration"
 	p.Y.Label.Text = "NFE"
+	p.Y.Min = 0
 	f, b := make(plotter.XYs, len(res.NFEF)), make(plotter.XYs, len(res.NFEB))
 	for i := range res.NFEF {
 		f[i] = plotter.XY{X: float64(i + 1), Y: float64(res.NFEF[i])}

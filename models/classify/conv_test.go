@@ -60,3 +60,52 @@ func TestConvConfigErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestConvResNetGradientFD checks the gradient of the whole ResNet classifier's loss
+// (downsampling op, residual blocks, head op, Gorgonia's linear layer and cross-entropy)
+// against central differences along a few coordinates of every parameter tensor.
+func TestConvResNetGradientFD(t *testing.T) {
+	if testing.Short() {
+		t.Skip("about 100 runs of the network")
+	}
+	const B = 2
+	c, err := NewConvClassifier(ConvConfig{Model: ConvResNet, Batch: B, Seed: 5}, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	rng := rand.New(rand.NewPCG(4, 4))
+	x := make([]float64, B*MNISTPixels)
+	for i := range x {
+		x[i] = rng.Float64()
+	}
+	labels := []int{1, 8}
+	if _, err := c.Run(x, labels); err != nil {
+		t.Fatal(err)
+	}
+	var grads [][]float64
+	for _, p := range c.Learnables() {
+		g, _ := p.Grad()
+		grads = append(grads, append([]float64(nil), g.Data().([]float64)...))
+	}
+	const h = 1e-5
+	for k, p := range c.Learnables() {
+		w := p.Value().Data().([]float64)
+		for trial := 0; trial < 3; trial++ {
+			i := rng.IntN(len(w))
+			w0 := w[i]
+			w[i] = w0 + h
+			lp, err := c.Run(x, labels)
+			if err != nil {
+				t.Fatal(err)
+			}
+			w[i] = w0 - h
+			lm, _ := c.Run(x, labels)
+			w[i] = w0
+			fd := (lp - lm) / (2 * h)
+			if math.Abs(fd-grads[k][i]) > 1e-6*(math.Abs(fd)+1e-3) {
+				t.Errorf("%s[%d]: gradient %v, finite difference %v", p.Name(), i, grads[k][i], fd)
+			}
+		}
+	}
+}
