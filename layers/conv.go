@@ -35,6 +35,7 @@ const (
 	KindAvgPool
 )
 
+// String names the layer kind.
 func (k ConvKind) String() string {
 	switch k {
 	case KindConv2d:

@@ -19,17 +19,15 @@ import (
 	"flag"
 	"fmt"
 	"os"
+
+	"github.com/continuum-ml/continuum/examples/internal/cli"
 )
 
 func main() {
 	cfg := defaultConfig()
-	flag.Usage = func() {
-		fmt.Fprintln(os.Stderr, "bouncing fits the initial height and the coefficient of restitution of a bouncing ball")
-		fmt.Fprintln(os.Stderr, "to observed bounce times, with gradients through the event times of odeop.SolveEventFrom.")
-		fmt.Fprintln(os.Stderr, "It prints the fit and writes bouncing-trajectory.png and bouncing-fit.png into -out.")
-		fmt.Fprintln(os.Stderr)
-		flag.PrintDefaults()
-	}
+	cli.Usage(
+		`Fits the initial height and the coefficient of restitution of a bouncing ball to observed bounce times, with gradients through the event times of odeop.SolveEventFrom, and prints the fit.`,
+		`Writes into -out: bouncing-trajectory.png and bouncing-fit.png.`)
 	flag.IntVar(&cfg.Iters, "iters", cfg.Iters, "Adam iterations")
 	flag.Uint64Var(&cfg.Seed, "seed", cfg.Seed, "random seed (noise of the observed times)")
 	flag.IntVar(&cfg.Bounces, "bounces", cfg.Bounces, "observed bounces")
@@ -37,6 +35,7 @@ func main() {
 	flag.Float64Var(&cfg.LR, "lr", cfg.LR, "Adam learning rate")
 	flag.StringVar(&cfg.Out, "out", cfg.Out, "folder for the pictures (empty: none)")
 	flag.Parse()
+	cfg.Bar = cli.Terminal()
 	if _, err := run(cfg, os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "bouncing:", err)
 		os.Exit(1)

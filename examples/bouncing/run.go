@@ -10,6 +10,7 @@ import (
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 
+	"github.com/continuum-ml/continuum/examples/internal/cli"
 	"github.com/continuum-ml/continuum/odeop"
 )
 
@@ -20,6 +21,7 @@ const grav = 9.81
 const trueH, trueE = 2.0, 0.7
 
 type config struct {
+	Bar     bool // a progress bar on stderr (main sets it when stderr is a terminal)
 	Iters   int
 	Seed    uint64
 	Bounces int
@@ -168,7 +170,14 @@ func run(cfg config, w io.Writer) (*result, error) {
 	var mom, vel [2]float64
 	vals := [2][]float64{hv, ev}
 	fmt.Fprintf(w, "observed bounce times %.4f (h %g, e %g, noise %g)\n", obs, trueH, trueE, cfg.Noise)
+	var bar interface{ Add(int) error }
+	if cfg.Bar {
+		bar = cli.Bar(cfg.Iters, "fit")
+	}
 	for it := 1; it <= cfg.Iters; it++ {
+		if bar != nil {
+			bar.Add(1)
+		}
 		m.Reset()
 		if err := m.RunAll(); err != nil {
 			return nil, errors.Wrapf(err, "iteration %d", it)

@@ -42,6 +42,7 @@ import (
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 
+	"github.com/continuum-ml/continuum/examples/internal/cli"
 	"github.com/continuum-ml/continuum/models"
 	"github.com/continuum-ml/continuum/models/classify"
 	"github.com/continuum-ml/continuum/models/mnist"
@@ -73,18 +74,9 @@ func defaultConfig() config {
 func main() {
 	cfg := defaultConfig()
 	fs := flag.NewFlagSet("mnist", flag.ExitOnError)
-	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), `Usage: mnist [flags]
-
-Trains an ODE-Net, RK-Net or ResNet (Chen et al. 2018, Table 1) on MNIST and reports
-the parameter count, per-iteration loss and NFE, and the test error after each epoch.
-Writes <model>.ckpt, <model>-log.csv and <model>-nfe.png into -out. -predict FILE
-evaluates a saved model on the test set instead.
-
-Flags:
-`)
-		fs.PrintDefaults()
-	}
+	cli.UsageOf(fs,
+		`Trains an ODE-Net, RK-Net or ResNet (Chen et al. 2018, Table 1) on MNIST and reports the parameter count, per-iteration loss and NFE, and the test error after each epoch. -predict FILE evaluates a saved model on the test set instead.`,
+		`Writes into -out: <model>.ckpt, <model>-log.csv and <model>-nfe.png.`)
 	fs.StringVar(&cfg.Model, "model", cfg.Model, "network: odenet (adjoint), rknet (backprop through the RK steps) or resnet")
 	fs.IntVar(&cfg.Epochs, "epochs", cfg.Epochs, "training epochs (469 iterations each at batch 128)")
 	fs.IntVar(&cfg.Iters, "iters", cfg.Iters, "if > 0, train this many iterations instead of -epochs epochs")
@@ -100,9 +92,7 @@ Flags:
 	fs.StringVar(&cfg.Out, "out", cfg.Out, "output directory (empty: save nothing)")
 	fs.StringVar(&cfg.Predict, "predict", cfg.Predict, "evaluate this saved model on the test set instead of training")
 	fs.Parse(os.Args[1:])
-	if fi, err := os.Stderr.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
-		cfg.Progress = true
-	}
+	cfg.Progress = cli.Terminal()
 	var err error
 	if cfg.Predict != "" {
 		err = predict(cfg, os.Stdout)

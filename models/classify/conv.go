@@ -148,8 +148,10 @@ func (c *ConvClassifier) build() error {
 		if c.cfg.Model == ConvRKNet {
 			gm = odeop.Checkpoint
 		}
-		opts := []odeop.Option{odeop.WithMethod(odeop.Dopri5), odeop.WithTol(c.cfg.RTol, c.cfg.ATol),
-			odeop.WithAdjointTol(c.cfg.RTol, c.cfg.ATol), odeop.WithGradient(gm)}
+		opts := []odeop.Option{odeop.WithMethod(odeop.Dopri5), odeop.WithTol(c.cfg.RTol, c.cfg.ATol), odeop.WithGradient(gm)}
+		if gm == odeop.Adjoint { // the backward solve's tolerances; Checkpoint has none (odeop refuses them there)
+			opts = append(opts, odeop.WithAdjointTol(c.cfg.RTol, c.cfg.ATol))
+		}
 		if c.cfg.TorchSteps {
 			opts = append(opts, odeop.WithMethod(odeop.Dopri5Shampine), odeop.WithController(odeop.TorchdiffeqController()))
 		}
