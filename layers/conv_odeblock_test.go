@@ -63,7 +63,7 @@ func TestConvODEBlockGradient(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			sol, err := odeop.Integrate(func(tt float64, y, dy []float64) { e.Eval(dy, tt, y) }, zv, []float64{0, 1}, tc.opts...)
+			sol, err := odeop.Integrate(func(tt float64, y, dy []float64) { e.Eval(dy, tt, y) }, zv, []float64{0, 1}, odeop.IntegrateOptions(tc.opts)...)
 			if err != nil {
 				t.Fatal(err)
 			}
