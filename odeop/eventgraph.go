@@ -124,23 +124,8 @@ func (ev *graphEventEval) half(withVJP bool) (hf *graphEventHalf, err error) {
 			return nil, errors.Wrapf(ErrEvent, "graph event: vjp graph: %v", err)
 		}
 		wrt := append(G.Nodes{hf.t, hf.z}, hf.ps...)
-		var reach G.Nodes
-		var idx []int
-		for i, w := range wrt {
-			if dependsOn(out, w) {
-				reach = append(reach, w)
-				idx = append(idx, i)
-			}
-		}
-		hf.grads = make(G.Nodes, len(wrt))
-		if len(reach) > 0 {
-			gs, err := G.Grad(loss, reach...)
-			if err != nil {
-				return nil, errors.Wrapf(ErrEvent, "graph event: vjp graph: %v", err)
-			}
-			for k, i := range idx {
-				hf.grads[i] = gs[k]
-			}
+		if hf.grads, err = gradReaching(loss, out, wrt); err != nil {
+			return nil, errors.Wrapf(ErrEvent, "graph event: vjp graph: %v", err)
 		}
 	}
 	hf.m = G.NewTapeMachine(g)

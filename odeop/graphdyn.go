@@ -158,27 +158,8 @@ func (d *graphDynamics) half(ev *graphEvaluator, withVJP bool) (hf *graphHalf, e
 			return nil, errors.Wrapf(ErrDynamics, "graph dynamics: vjp graph: %v", err)
 		}
 		wrt := append(G.Nodes{hf.z}, hf.ps...)
-		if hf.grads, err = G.Grad(loss, wrt...); err != nil {
-			// Some input does not reach f (Gorgonia refuses those): differentiate with
-			// respect to the others and give it a zero gradient.
-			var reach G.Nodes
-			var idx []int
-			for i, w := range wrt {
-				if dependsOn(out, w) {
-					reach = append(reach, w)
-					idx = append(idx, i)
-				}
-			}
-			hf.grads = make(G.Nodes, len(wrt))
-			if len(reach) > 0 {
-				gs, err := G.Grad(loss, reach...)
-				if err != nil {
-					return nil, errors.Wrapf(ErrDynamics, "graph dynamics: vjp graph: %v", err)
-				}
-				for k, i := range idx {
-					hf.grads[i] = gs[k]
-				}
-			}
+		if hf.grads, err = gradReaching(loss, out, wrt); err != nil {
+			return nil, errors.Wrapf(ErrDynamics, "graph dynamics: vjp graph: %v", err)
 		}
 	}
 	hf.m = G.NewTapeMachine(g)
@@ -192,6 +173,32 @@ func (hf *graphHalf) run(t float64, z []float64) {
 	if err := hf.m.RunAll(); err != nil {
 		panic(errors.Wrapf(ErrDynamics, "graph dynamics at t=%g: %v", t, err))
 	}
+}
+
+// gradReaching returns the gradient nodes of loss with respect to each node of wrt, nil for
+// those out does not depend on (Gorgonia refuses to differentiate with respect to them; the
+// evaluators give them a zero gradient).
+func gradReaching(loss, out *G.Node, wrt G.Nodes) (G.Nodes, error) {
+	var reach G.Nodes
+	var idx []int
+	for i, w := range wrt {
+		if dependsOn(out, w) {
+			reach = append(reach, w)
+			idx = append(idx, i)
+		}
+	}
+	grads := make(G.Nodes, len(wrt))
+	if len(reach) == 0 {
+		return grads, nil
+	}
+	gs, err := G.Grad(loss, reach...)
+	if err != nil {
+		return nil, err
+	}
+	for k, i := range idx {
+		grads[i] = gs[k]
+	}
+	return grads, nil
 }
 
 func copyValue(dst []float64, v G.Value) {
