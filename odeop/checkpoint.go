@@ -64,6 +64,23 @@ func (checkpoint) backward(op *solveOp, rec any, z0 []float64, theta [][]float64
 	return checkpointBackward(op, tape, z0, theta, gzs)
 }
 
+// recorded returns tape when it was recorded for (z0, theta); otherwise it re-runs the
+// forward solve (on the row chunks rc, nil for none) to record a new one. The statistics
+// are those of the re-run; its error is wrapped with what.
+func (op *solveOp) recorded(tape *checkpointTape, ev *graphop.Batch, rc rowChunks, z0 []float64, theta [][]float64, what string) (*checkpointTape, Stats, error) {
+	if tape.matches(z0, theta) {
+		return tape, Stats{}, nil
+	}
+	tape = newCheckpointTape(op.cfg.plan, z0, theta)
+	cfg := *op.cfg
+	cfg.onStep = tape.record
+	st, err := op.solveInto(ev.RHS, rc, z0, &cfg, make([]float64, len(op.ts)*len(z0)))
+	if err != nil {
+		return nil, st, errors.Wrap(err, what)
+	}
+	return tape, st, nil
+}
+
 // checkpointBackward computes the exact gradient of the discrete forward solution
 // (discretize-then-optimize): it walks the recorded steps backward, recomputes each step's
 // stages and backpropagates through the Runge-Kutta formulas and through the dense output
@@ -77,16 +94,9 @@ func checkpointBackward(op *solveOp, tape *checkpointTape, z0 []float64, theta [
 		return nil, Stats{}, err
 	}
 	defer ev.Release()
-	var st Stats
-	if !tape.matches(z0, theta) {
-		tape = newCheckpointTape(op.cfg.plan, z0, theta)
-		cfg := *op.cfg
-		cfg.onStep = tape.record
-		s, err := op.solveInto(ev.RHS, newBatchChunks(ev, len(z0), false, nil), z0, &cfg, make([]float64, len(op.ts)*n))
-		if err != nil {
-			return nil, st, errors.Wrap(err, "checkpoint: re-running the forward solve")
-		}
-		st = st.Add(s)
+	tape, st, err := op.recorded(tape, ev, newBatchChunks(ev, len(z0), false, nil), z0, theta, "checkpoint: re-running the forward solve")
+	if err != nil {
+		return nil, st, err
 	}
 	bp := newStepBackprop(tape.plan, ev, newBatchChunks(ev, n, false, nil), n, ev.NumParams())
 	T := len(op.ts)

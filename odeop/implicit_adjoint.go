@@ -75,15 +75,10 @@ func interpAdjointBackward(op *solveOp, tape *checkpointTape, z0 []float64, thet
 		copy(out[:n], gzs[:n])
 		return out, st, nil
 	}
-	if !tape.matches(z0, theta) {
-		tape = newCheckpointTape(op.cfg.plan, z0, theta)
-		cfg := *op.cfg
-		cfg.onStep = tape.record
-		s, err := op.solveInto(ev.RHS, nil, z0, &cfg, make([]float64, T*n))
-		st = st.Add(s)
-		if err != nil {
-			return nil, st, errors.Wrap(err, "adjoint: forward solve")
-		}
+	tape, rs, err := op.recorded(tape, ev, nil, z0, theta, "adjoint: forward solve")
+	st = st.Add(rs)
+	if err != nil {
+		return nil, st, err
 	}
 	tr := &interpTrajectory{ts: append(append([]float64(nil), tape.t0...), op.ts[T-1]), dir: 1}
 	if op.ts[T-1] < op.ts[0] {

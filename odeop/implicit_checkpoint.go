@@ -42,15 +42,10 @@ func implicitCheckpointBackward(op *solveOp, tape *checkpointTape, z0 []float64,
 		copy(out[:n], gzs[:n])
 		return out, st, nil
 	}
-	if !tape.matches(z0, theta) {
-		tape = newCheckpointTape(op.cfg.plan, z0, theta)
-		cfg := *op.cfg
-		cfg.onStep = tape.record
-		s, err := op.solveInto(ev.RHS, nil, z0, &cfg, make([]float64, T*n))
-		st = st.Add(s)
-		if err != nil {
-			return nil, st, errors.Wrap(err, "checkpoint: re-running the forward solve")
-		}
+	tape, rs, err := op.recorded(tape, ev, nil, z0, theta, "checkpoint: re-running the forward solve")
+	st = st.Add(rs)
+	if err != nil {
+		return nil, st, err
 	}
 	if len(tape.t0) == 0 {
 		return nil, st, errors.Wrap(ErrDynamics, "checkpoint: the forward solve recorded no steps")
