@@ -28,7 +28,7 @@ func main() {
 		"Trains a continuous normalizing flow (FFJORD) on a two-dimensional toy data set and reports the held-out negative log-likelihood.",
 		"Writes into -out (default cnf2d-out; empty: nothing): samples.png (the data beside samples of the flow), density.png (the learned density) and flow.png (particles flowing from the base distribution).")
 	cfg := DefaultConfig()
-	hidden := flag.String("hidden", joinInts(cfg.Hidden), "hidden widths of each block's network, comma-separated")
+	hidden := flag.String("hidden", cli.JoinWidths(cfg.Hidden), "hidden widths of each block's network, comma-separated")
 	flag.StringVar(&cfg.Data, "data", cfg.Data, "data set: "+strings.Join(toy.Names, ", "))
 	flag.IntVar(&cfg.Blocks, "blocks", cfg.Blocks, "number of CNF blocks")
 	flag.StringVar(&cfg.Layer, "layer", cfg.Layer, "layer type: concatsquash, concatlinear, linear")
@@ -54,7 +54,7 @@ func main() {
 	flag.Parse()
 	cfg.Bar = cli.Terminal() // a progress bar on a terminal, log lines otherwise
 	var err error
-	if cfg.Hidden, err = parseInts(*hidden); err != nil {
+	if cfg.Hidden, err = cli.Widths(*hidden); err != nil {
 		fmt.Fprintln(os.Stderr, "cnf2d:", err)
 		os.Exit(2)
 	}
@@ -62,12 +62,4 @@ func main() {
 		fmt.Fprintln(os.Stderr, "cnf2d:", err)
 		os.Exit(1)
 	}
-}
-
-func joinInts(v []int) string {
-	s := make([]string, len(v))
-	for i, x := range v {
-		s[i] = fmt.Sprint(x)
-	}
-	return strings.Join(s, ",")
 }

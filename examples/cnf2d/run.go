@@ -6,7 +6,6 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"time"
 
@@ -102,22 +101,6 @@ func parseAct(s string) (layers.Activation, error) {
 		}
 	}
 	return nil, errors.Errorf("unknown activation %q", s)
-}
-
-func parseInts(s string) ([]int, error) {
-	var out []int
-	for _, f := range strings.Split(s, ",") {
-		f = strings.TrimSpace(f)
-		if f == "" {
-			continue
-		}
-		v, err := strconv.Atoi(f)
-		if err != nil || v < 1 {
-			return nil, errors.Errorf("bad width %q", f)
-		}
-		out = append(out, v)
-	}
-	return out, nil
 }
 
 // buildModel makes the flow of cfg in a new graph.

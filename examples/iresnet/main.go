@@ -17,10 +17,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"strconv"
 	"strings"
-
-	"github.com/pkg/errors"
 
 	"github.com/continuum-ml/continuum/examples/internal/cli"
 
@@ -32,7 +29,7 @@ func main() {
 	cli.Usage(
 		`Trains an invertible residual network flow (spectrally normalised residual blocks x + g(x), log-determinants by Residual Flows' Russian-roulette estimator with the Neumann-series gradient) on a 2-D toy data set, and prints the exact held-out NLL against the data's entropy and the Lipschitz bounds of the trained blocks.`,
 		`Writes into -out: samples.png (data beside samples through the inverse) and density.png (true beside learned density); with -save, a checkpoint.`)
-	hidden := flag.String("hidden", joinInts(cfg.Hidden), "hidden widths of each block's g, comma-separated")
+	hidden := flag.String("hidden", cli.JoinWidths(cfg.Hidden), "hidden widths of each block's g, comma-separated")
 	flag.StringVar(&cfg.Data, "data", cfg.Data, "data set: "+strings.Join(toy.Names, ", "))
 	flag.IntVar(&cfg.Blocks, "blocks", cfg.Blocks, "number of residual blocks")
 	flag.StringVar(&cfg.Act, "act", cfg.Act, "activation of g: elu, tanh, softplus, sigmoid, sin")
@@ -52,7 +49,7 @@ func main() {
 	flag.IntVar(&cfg.Every, "log-every", cfg.Every, "print a log line every this many iterations (0: none)")
 	flag.Parse()
 	var err error
-	if cfg.Hidden, err = parseInts(*hidden); err != nil {
+	if cfg.Hidden, err = cli.Widths(*hidden); err != nil {
 		fmt.Fprintln(os.Stderr, "iresnet:", err)
 		os.Exit(2)
 	}
@@ -61,28 +58,4 @@ func main() {
 		fmt.Fprintln(os.Stderr, "iresnet:", err)
 		os.Exit(1)
 	}
-}
-
-func joinInts(v []int) string {
-	s := make([]string, len(v))
-	for i, x := range v {
-		s[i] = fmt.Sprint(x)
-	}
-	return strings.Join(s, ",")
-}
-
-func parseInts(s string) ([]int, error) {
-	var out []int
-	for _, f := range strings.Split(s, ",") {
-		f = strings.TrimSpace(f)
-		if f == "" {
-			continue
-		}
-		v, err := strconv.Atoi(f)
-		if err != nil || v < 1 {
-			return nil, errors.Errorf("bad width %q", f)
-		}
-		out = append(out, v)
-	}
-	return out, nil
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/schollz/progressbar/v3"
 	G "gorgonia.org/gorgonia"
 
+	"github.com/continuum-ml/continuum/examples/internal/cli"
 	"github.com/continuum-ml/continuum/layers"
 	"github.com/continuum-ml/continuum/models"
 	"github.com/continuum-ml/continuum/models/flow"
@@ -141,7 +142,7 @@ func Run(cfg Config, w io.Writer) (*Result, error) {
 		nparam += n.Shape().TotalSize()
 	}
 	fmt.Fprintf(w, "iresnet: %s, %d blocks of g = 2-%s-2 (%s, c = %g), %d parameters, log-det %s/%s, batch %d, %d iterations\n",
-		cfg.Data, cfg.Blocks, joinInts(cfg.Hidden), act, cfg.Coeff, nparam, est.Method, est.Grad, cfg.Batch, cfg.Iters)
+		cfg.Data, cfg.Blocks, cli.JoinWidths(cfg.Hidden), act, cfg.Coeff, nparam, est.Method, est.Grad, cfg.Batch, cfg.Iters)
 	adam := models.NewAdam(cfg.LR)
 	var bar *progressbar.ProgressBar
 	if cfg.Bar && cfg.Iters > 0 {
